@@ -1,0 +1,67 @@
+# Every external dependency of deepmr, found in one place. Run scripts/install-deps first on Debian 12.
+
+find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(Boost 1.71 REQUIRED COMPONENTS program_options)
+find_package(MPI REQUIRED COMPONENTS C)
+# deepmr uses MPI's C API only; keep the deprecated C++ bindings out of every translation unit.
+add_library(deepmr_mpi INTERFACE)
+target_link_libraries(deepmr_mpi INTERFACE MPI::MPI_C)
+target_compile_definitions(deepmr_mpi INTERFACE OMPI_SKIP_MPICXX=1 MPICH_SKIP_MPICXX=1)
+
+# The store writes one file from many ranks through MPI-IO: only a parallel HDF5 build can.
+set(HDF5_PREFER_PARALLEL TRUE)
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(FATAL_ERROR
+    "deepmr needs a parallel (MPI) build of HDF5, but found a serial one (${HDF5_LIBRARIES}). "
+    "On Debian install libhdf5-openmpi-dev (scripts/install-deps does), or point HDF5_ROOT at a parallel build.")
+endif()
+add_library(deepmr_hdf5 INTERFACE)
+target_include_directories(deepmr_hdf5 SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
+target_link_libraries(deepmr_hdf5 INTERFACE ${HDF5_LIBRARIES} deepmr_mpi)
+target_compile_definitions(deepmr_hdf5 INTERFACE ${HDF5_DEFINITIONS})
+
+# LibTorch's config appends flags to CMAKE_CXX_FLAGS; keep them on the targets that use Torch instead.
+set(_deepmr_saved_cxx_flags "${CMAKE_CXX_FLAGS}")
+find_package(Torch REQUIRED)
+set(CMAKE_CXX_FLAGS "${_deepmr_saved_cxx_flags}")
+add_library(deepmr_torch INTERFACE)
+target_include_directories(deepmr_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+target_link_libraries(deepmr_torch INTERFACE ${TORCH_LIBRARIES})
+separate_arguments(_deepmr_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+target_compile_options(deepmr_torch INTERFACE ${_deepmr_torch_flags})
+
+# Python with PyTorch, h5py and numpy (Debian's python3-*): fixture export and cross-checks.
+find_program(DEEPMR_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT DEEPMR_PYTHON)
+  find_program(DEEPMR_PYTHON NAMES python3)
+endif()
+
+# Optional GPU support: compiled when found (AUTO) or required (ON).
+set(DEEPMR_HAVE_CUDA OFF)
+if(NOT DEEPMR_ENABLE_CUDA STREQUAL "OFF")
+  find_package(CUDAToolkit QUIET)
+  if(CUDAToolkit_FOUND)
+    set(DEEPMR_HAVE_CUDA ON)
+  elseif(DEEPMR_ENABLE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "DEEPMR_ENABLE_CUDA=ON but no CUDA toolkit was found (set CUDAToolkit_ROOT).")
+  endif()
+endif()
+set(DEEPMR_HAVE_NCCL OFF)
+if(DEEPMR_HAVE_CUDA AND NOT DEEPMR_ENABLE_NCCL STREQUAL "OFF")
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} $ENV{NCCL_HOME}/include)
+  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} $ENV{NCCL_HOME}/lib)
+  if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+    set(DEEPMR_HAVE_NCCL ON)
+    add_library(deepmr_nccl INTERFACE)
+    target_include_directories(deepmr_nccl SYSTEM INTERFACE ${NCCL_INCLUDE_DIR})
+    target_link_libraries(deepmr_nccl INTERFACE ${NCCL_LIBRARY} CUDA::cudart)
+  endif()
+endif()
+if(DEEPMR_ENABLE_NCCL STREQUAL "ON" AND NOT DEEPMR_HAVE_NCCL)
+  message(FATAL_ERROR "DEEPMR_ENABLE_NCCL=ON but NCCL (nccl.h, libnccl) was not found next to CUDA or in NCCL_HOME.")
+endif()
+message(STATUS "deepmr: CUDA code paths ${DEEPMR_HAVE_CUDA} (DEEPMR_ENABLE_CUDA=${DEEPMR_ENABLE_CUDA}), "
+               "NCCL reduction ${DEEPMR_HAVE_NCCL} (DEEPMR_ENABLE_NCCL=${DEEPMR_ENABLE_NCCL})")

@@ -1,0 +1,27 @@
+#pragma once
+// A `deepmr` subcommand: its name, its options and what it does. Each command lives in its own
+// file under src/app/commands/ and is listed once in command_registry.cpp.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepmr/app/options.hpp"
+
+namespace deepmr::app {
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  virtual std::string name() const = 0;
+  virtual std::string summary() const = 0;
+  // Usage line after "deepmr <name> ", e.g. "--input FILE [options]".
+  virtual std::string usage() const = 0;
+  virtual void describe(po::options_description& options, po::positional_options_description& positional) const = 0;
+  // Returns the process exit status; errors are thrown as deepmr::Error.
+  virtual int run(const ParsedOptions& options, int argc, char** argv) = 0;
+};
+
+std::vector<std::unique_ptr<Command>> make_commands();
+
+}  // namespace deepmr::app

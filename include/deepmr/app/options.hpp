@@ -1,0 +1,40 @@
+#pragma once
+// Options of a deepmr command from the command line and from an INI config file (--config FILE).
+// The command line wins over the file. INI sections prefix their keys: `[store] path = x` is the
+// option `store.path`, also settable as `--store.path x`. Unknown keys, wrong types and missing
+// required values are UsageErrors naming the key, with file and line when it came from a file.
+
+#include <boost/program_options.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace deepmr::app {
+
+namespace po = boost::program_options;
+
+// One `key = value` line of a config file.
+struct ConfigEntry {
+  std::string key;  // section-qualified: "section.key", or "key" before any section
+  std::string value;
+  std::string file;
+  int line = 0;
+};
+
+// Reads an INI file: `[section]` headers, `key = value` lines, `#` or `;` comments (whole lines, or
+// after whitespace), blank lines. Throws UsageError (file and line) on malformed lines.
+std::vector<ConfigEntry> read_config_file(const std::string& path);
+
+struct ParsedOptions {
+  po::variables_map values;
+  std::string config_path;  // empty when no --config was given
+  std::string config_text;  // the config file verbatim (for provenance)
+};
+
+// Parses `args` (everything after the command name) against `options` (which must not define
+// --config or --help; they are added here). Throws UsageError with the offending key.
+ParsedOptions parse_options(const std::string& command, const po::options_description& options,
+                            const po::positional_options_description& positional,
+                            const std::vector<std::string>& args);
+
+}  // namespace deepmr::app

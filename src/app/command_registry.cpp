@@ -1,0 +1,10 @@
+#include "deepmr/app/command.hpp"
+
+namespace deepmr::app {
+
+std::vector<std::unique_ptr<Command>> make_commands() {
+  std::vector<std::unique_ptr<Command>> commands;
+  return commands;
+}
+
+}  // namespace deepmr::app

@@ -1,0 +1,92 @@
+// deepmr: the command line. Dispatches to a subcommand; every error ends as one line on stderr
+// and a documented exit status (docs/cli.md).
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "deepmr/app/command.hpp"
+#include "deepmr/app/exit_status.hpp"
+#include "deepmr/app/version.hpp"
+#include "deepmr/common/error.hpp"
+
+namespace {
+
+void print_usage(std::ostream& out, const std::vector<std::unique_ptr<deepmr::app::Command>>& commands) {
+  out << "deepmr: Deep Mendelian randomization of the causal effects a genomic deep-learning model has learned\n\n"
+         "Usage: deepmr <command> [options]     (options also from --config FILE.ini)\n"
+         "       deepmr <command> --help\n"
+         "       deepmr --version\n\n"
+         "Commands:\n";
+  for (const auto& c : commands) {
+    std::string name = c->name();
+    name.resize(12, ' ');
+    out << "  " << name << c->summary() << "\n";
+  }
+  out << "\nExit status: 0 success, 1 internal error, 2 usage or config error, 3 input data error,\n"
+         "4 model error, 5 store error, 75 stopped early (resumable). See docs/cli.md.\n";
+}
+
+void print_command_help(const deepmr::app::Command& command) {
+  namespace po = boost::program_options;
+  po::options_description options("Options");
+  po::positional_options_description positional;
+  command.describe(options, positional);
+  std::cout << "Usage: deepmr " << command.name() << " " << command.usage() << "\n\n"
+            << command.summary() << "\n\n"
+            << options << "  --config FILE         INI file with the same options as keys ([section] "
+            << "prefixes a key with 'section.'); the command line wins\n"
+            << "  --help                this text\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto commands = deepmr::app::make_commands();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_usage(std::cerr, commands);
+    return static_cast<int>(deepmr::ExitCode::usage);
+  }
+  const std::string& first = args.front();
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_usage(std::cout, commands);
+    return 0;
+  }
+  if (first == "--version" || first == "version") {
+    try {
+      std::cout << deepmr::app::version_report();
+      return 0;
+    } catch (...) {
+      return deepmr::app::report_failure("", std::current_exception());
+    }
+  }
+
+  deepmr::app::Command* command = nullptr;
+  for (auto& c : commands)
+    if (c->name() == first) command = c.get();
+  if (!command) {
+    std::string names;
+    for (const auto& c : commands) names += (names.empty() ? "" : ", ") + c->name();
+    std::cerr << "deepmr: error: unknown command '" << first << "' (commands: " << names
+              << "; see deepmr --help)" << std::endl;
+    return static_cast<int>(deepmr::ExitCode::usage);
+  }
+
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  for (const auto& a : rest)
+    if (a == "--help" || a == "-h") {
+      print_command_help(*command);
+      return 0;
+    }
+  try {
+    namespace po = boost::program_options;
+    po::options_description options("Options");
+    po::positional_options_description positional;
+    command->describe(options, positional);
+    auto parsed = deepmr::app::parse_options(command->name(), options, positional, rest);
+    return command->run(parsed, argc, argv);
+  } catch (...) {
+    return deepmr::app::report_failure(command->name(), std::current_exception());
+  }
+}
