@@ -2,6 +2,8 @@
 
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of model files (provenance)
+find_package(OpenMP REQUIRED COMPONENTS CXX)      # threads of the CPU kernels
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Boost 1.71 REQUIRED COMPONENTS program_options)
 find_package(MPI REQUIRED COMPONENTS C)

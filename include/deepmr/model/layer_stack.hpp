@@ -1,0 +1,74 @@
+#pragma once
+// A sequence model as deepmr understands it: a stack of layers applied in order to one-hot DNA
+// (channels x length per example), with its parameters copied out of the TorchScript file.
+// No LibTorch types here, so this header stays cheap to include.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace deepmr::model {
+
+enum class LayerKind { conv, max_pool, avg_pool, relu, threshold, elu, batch_norm, dropout, flatten, linear, sigmoid };
+
+std::string kind_name(LayerKind kind);
+
+// Per-example activation shape: channels x width. After a flatten: features x 1.
+struct Shape {
+  int channels = 0;
+  int width = 0;
+  std::int64_t size() const { return static_cast<std::int64_t>(channels) * width; }
+};
+
+struct Layer {
+  LayerKind kind = LayerKind::relu;
+  std::string path;  // submodule path in the TorchScript file, e.g. "net.3"
+  std::string type;  // PyTorch class name, e.g. "Conv2d"
+  Shape in, out;
+
+  // conv: kernel, stride, dilation, padding on the left and right of the length axis.
+  // pools: kernel (= stride).
+  int kernel = 1, stride = 1, dilation = 1, pad_left = 0, pad_right = 0;
+  // threshold: y = x > threshold ? x : value.  elu: alpha.  dropout: p.
+  double threshold = 0, value = 0, alpha = 1, p = 0;
+
+  // conv: out_channels x in_channels x kernel; linear: out_features x in_features (row-major).
+  // batch_norm: weight holds the per-channel scale and bias the shift of the folded inference
+  // transform y = x * scale + shift.
+  std::vector<float> weight, bias;
+};
+
+struct ModelOptions {
+  std::string alphabet = "ACGT";            // base of input channel c is alphabet[c]
+  bool reverse_complement_average = false;  // output = (f(x) + f(revcomp(x))) / 2, as DeepSEA/predict
+  int input_length = 0;                     // L
+  bool conv2d_layout = false;               // input is N x 4 x 1 x L (Kipoi DeepSEA) rather than N x 4 x L
+};
+
+struct LayerStack {
+  std::string source;  // the model file
+  ModelOptions options;
+  std::vector<Layer> layers;
+  std::vector<std::string> target_names;  // embedded in the model file, if any
+
+  int input_channels() const { return layers.empty() ? 0 : layers.front().in.channels; }
+  int output_count() const { return layers.empty() ? 0 : static_cast<int>(layers.back().out.size()); }
+  // Indices of the dropout layers, in order.
+  std::vector<int> dropout_layers() const;
+  // Multiply-accumulates of one forward pass of one example (conv and linear layers).
+  double forward_macs() const;
+  // Input positions [first, last] that can change the output (positions outside carry no effect:
+  // e.g. the last 5 of DeepSEA's 1000, which only feed pooled-away columns).
+  std::pair<int, int> live_input_positions() const;
+};
+
+// Computes every layer's in/out shape from the input (channels x length) and checks that the stack
+// is well formed; throws ModelError naming the layer path otherwise.
+void infer_shapes(LayerStack& stack, int input_channels, int input_length);
+
+// The input lengths the stack accepts, [first, last]: a Linear layer after a flatten fixes a
+// range (pooling floors make several lengths fit); {1, max} for a fully convolutional stack;
+// {0, -1} when no length fits.
+std::pair<int, int> accepted_input_lengths(LayerStack stack, int input_channels);
+
+}  // namespace deepmr::model

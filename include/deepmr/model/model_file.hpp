@@ -1,0 +1,31 @@
+#pragma once
+// Reading a TorchScript model file into a LayerStack.
+//
+// Accepted (docs/models.md): a scripted or traced nn.Sequential (nested Sequentials allowed) of
+// Conv1d, Conv2d with height-1 kernels, MaxPool1d/2d, AvgPool1d/2d with kernel = stride, ReLU,
+// Threshold, ELU, BatchNorm1d/2d, Dropout, Flatten (or a view/reshape to N x -1), Linear and
+// Sigmoid; or a module with such a Sequential as its only child and deepmr metadata attributes
+// (deepmr_alphabet, deepmr_reverse_complement, deepmr_input_length, deepmr_targets), as written by
+// scripts/export_model.py. Anything else is refused with a ModelError naming the submodule path
+// and its type.
+
+#include <optional>
+#include <string>
+
+#include "deepmr/model/layer_stack.hpp"
+
+namespace deepmr::model {
+
+// Overrides of the metadata stored in the file (command-line or config options).
+struct ModelOverrides {
+  std::optional<std::string> alphabet;
+  std::optional<bool> reverse_complement_average;
+  std::optional<int> input_length;
+};
+
+LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides = {});
+
+// SHA-256 of the model file, hex: provenance of every result.
+std::string file_sha256(const std::string& path);
+
+}  // namespace deepmr::model

@@ -1,0 +1,57 @@
+#pragma once
+// A model ready to run: forward passes of batches of one-hot sequences under optional dropout
+// masks, keeping only the requested outputs.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepmr/model/dropout_masks.hpp"
+#include "deepmr/model/layer_stack.hpp"
+
+namespace deepmr::model {
+
+struct Device {
+  enum class Kind { cpu, cuda } kind = Kind::cpu;
+  int index = 0;
+  std::string name() const;
+};
+
+// "cpu", "cuda", "cuda:K" or "auto" (CUDA when LibTorch sees a GPU, else CPU). Throws UsageError
+// for other text and ModelError when CUDA is asked for but unavailable.
+Device parse_device(const std::string& text);
+
+enum class Backend {
+  kernels,  // deepmr's deterministic CPU kernels (gemm.hpp): bitwise reproducible; the CPU default
+  torch     // LibTorch operators, on CPU or CUDA: the GPU path
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+  // inputs: batch x channels x length one-hot values (row-major). masks: the sample's dropout
+  // masks, or nullptr for inference (dropout off). out: batch x outputs().size(), row-major.
+  virtual void forward(const float* inputs, int batch, const DropoutMasks* masks, float* out) = 0;
+  virtual std::string description() const = 0;
+  const std::vector<int>& outputs() const { return outputs_; }
+  const LayerStack& stack() const { return *stack_; }
+
+ protected:
+  Network(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs)
+      : stack_(std::move(stack)), outputs_(std::move(outputs)) {}
+  std::shared_ptr<const LayerStack> stack_;
+  std::vector<int> outputs_;
+};
+
+// Builds the network for `outputs` (indices into the model's outputs). The kernels backend runs on
+// the CPU only.
+std::unique_ptr<Network> make_network(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs,
+                                      const Device& device, Backend backend);
+
+// The default backend for a device: kernels on CPU, torch on CUDA.
+Backend default_backend(const Device& device);
+
+// Threads for intra-op parallelism (kernels and LibTorch); call once, early.
+void set_threads(int threads);
+
+}  // namespace deepmr::model

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Export a PyTorch sequence model to the TorchScript form deepmr reads (docs/models.md).
+
+The file holds a scripted wrapper around one nn.Sequential of supported layers, with metadata:
+the input alphabet (channel c is base alphabet[c]), whether outputs average the forward and the
+reverse-complement strand (as Kipoi's DeepSEA/predict does), the input length, and optionally the
+output names. Its forward(x) takes one-hot input in that alphabet and computes exactly what deepmr
+computes, so PyTorch can check deepmr.
+
+Kipoi's DeepSEA (weights from Zenodo record 1466993, CC-BY 3.0):
+    export_model.py --architecture deepsea --state-dict deepsea_predict.pth \
+        --targets data/deepsea/predictor_names.txt --out deepsea.pt
+Random weights of the same architecture (tests, benchmarks):
+    export_model.py --architecture deepsea --random-seed 1 --out deepsea_random.pt
+Your own model: --module my_model.py:build (a function returning an nn.Module; Kipoi-style Lambda
+flattens, Sequential(Lambda, Linear) wrappers and integer Threshold arguments are converted).
+
+Needs Debian's python3-torch (run with /usr/bin/python3).
+"""
+import argparse
+import importlib.util
+import sys
+from typing import List
+
+import torch
+from torch import nn
+
+COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A"}
+
+
+class DeepMRModel(nn.Module):
+    """A layer stack plus the metadata deepmr needs; forward(x) is the model deepmr evaluates."""
+
+    deepmr_alphabet: str
+    deepmr_reverse_complement: bool
+    deepmr_input_length: int
+    deepmr_targets: List[str]
+
+    def __init__(self, net: nn.Sequential, alphabet: str, reverse_complement: bool, input_length: int,
+                 targets: List[str], conv2d: bool):
+        super().__init__()
+        self.net = net
+        self.deepmr_alphabet = alphabet
+        self.deepmr_reverse_complement = reverse_complement
+        self.deepmr_input_length = input_length
+        self.deepmr_targets = targets
+        # Reverse complement = complement the channels (a permutation) and reverse the length axis.
+        perm = [alphabet.index(COMPLEMENT[b]) for b in alphabet]
+        self.register_buffer("complement", torch.tensor(perm, dtype=torch.long))
+        self.conv2d = conv2d
+
+    def forward(self, x):
+        y = self.net(x)
+        if self.deepmr_reverse_complement:
+            rc = torch.flip(torch.index_select(x, 1, self.complement), [x.dim() - 1])
+            y = (y + self.net(rc)) / 2
+        return y
+
+
+def deepsea_layers() -> nn.Sequential:
+    """Kipoi DeepSEA's layer stack (deep-mr-notes.md): 919 outputs, input N x 4 x 1 x 1000 in AGCT order."""
+    return nn.Sequential(
+        nn.Conv2d(4, 320, (1, 8)), nn.Threshold(0.0, 1e-6), nn.MaxPool2d((1, 4), (1, 4)), nn.Dropout(0.2),
+        nn.Conv2d(320, 480, (1, 8)), nn.Threshold(0.0, 1e-6), nn.MaxPool2d((1, 4), (1, 4)), nn.Dropout(0.2),
+        nn.Conv2d(480, 960, (1, 8)), nn.Threshold(0.0, 1e-6), nn.Dropout(0.5),
+        nn.Flatten(), nn.Linear(50880, 925), nn.Threshold(0.0, 1e-6), nn.Linear(925, 919), nn.Sigmoid())
+
+
+def kipoi_deepsea_state_dict(state: dict) -> dict:
+    """Maps Kipoi's DeepSEA keys ("2.0.weight", "2.12.1.weight", ...) onto deepsea_layers()."""
+    mapping = {"0": "0", "4": "4", "8": "8", "12.1": "12", "14.1": "14"}
+    out = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        if parts[0] == "2" and len(parts) > 2:  # the wrapper's prefix
+            parts = parts[1:]
+        name, layer = parts[-1], ".".join(parts[:-1])
+        if layer not in mapping:
+            raise SystemExit(f"export_model.py: unexpected DeepSEA state-dict key '{key}'")
+        out[f"{mapping[layer]}.{name}"] = value
+    return out
+
+
+def canonical(module: nn.Module) -> nn.Module:
+    """Rewrites Kipoi-style constructs into plain supported layers, recursively."""
+    if isinstance(module, nn.Sequential):
+        children = list(module.children())
+        # Kipoi wraps Linear layers as Sequential(Lambda(view-if-1d), Linear).
+        if len(children) == 2 and type(children[0]).__name__ == "Lambda" and isinstance(children[1], nn.Linear):
+            return children[1]
+        return nn.Sequential(*[canonical(c) for c in children])
+    if type(module).__name__ == "Lambda":
+        return nn.Flatten()  # Kipoi's DeepSEA flattens with Lambda(lambda x: x.view(x.size(0), -1))
+    if isinstance(module, nn.Threshold):
+        return nn.Threshold(float(module.threshold), float(module.value))
+    return module
+
+
+def wrap(net: nn.Sequential, alphabet: str, reverse_complement: bool, input_length: int,
+         targets: List[str]) -> torch.jit.ScriptModule:
+    conv2d = any(isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm2d)) for m in net.modules())
+    model = DeepMRModel(net.eval(), alphabet, reverse_complement, input_length, targets, conv2d).eval()
+    return torch.jit.script(model)
+
+
+def input_shape(scripted, batch: int, length: int):
+    return (batch, 4, 1, length) if scripted.conv2d else (batch, 4, length)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--architecture", choices=["deepsea"], help="a known architecture")
+    source.add_argument("--module", help="FILE.py:FUNCTION returning an nn.Module")
+    parser.add_argument("--state-dict", help="weights (torch.save of a state dict); default: random")
+    parser.add_argument("--random-seed", type=int, default=1, help="seed of random weights")
+    parser.add_argument("--alphabet", help="input channel order (deepsea: AGCT, else ACGT)")
+    parser.add_argument("--reverse-complement", choices=["on", "off"],
+                        help="average forward and reverse-complement outputs (deepsea: on)")
+    parser.add_argument("--input-length", type=int, help="input length L (deepsea: 1000)")
+    parser.add_argument("--targets", help="targets file: one output name per line, stored in the model")
+    parser.add_argument("--out", required=True, help="output TorchScript file")
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(args.random_seed)
+    if args.architecture == "deepsea":
+        net = deepsea_layers()
+        alphabet, rc, length = "AGCT", True, 1000
+        if args.state_dict:
+            net.load_state_dict(kipoi_deepsea_state_dict(torch.load(args.state_dict, map_location="cpu")))
+    else:
+        path, _, function = args.module.partition(":")
+        spec = importlib.util.spec_from_file_location("user_model", path)
+        user = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(user)
+        net = canonical(getattr(user, function or "build")())
+        if not isinstance(net, nn.Sequential):
+            net = nn.Sequential(net)
+        if args.state_dict:
+            net.load_state_dict(torch.load(args.state_dict, map_location="cpu"))
+        alphabet, rc, length = "ACGT", False, 0
+    alphabet = args.alphabet or alphabet
+    if args.reverse_complement:
+        rc = args.reverse_complement == "on"
+    length = args.input_length or length
+    if length <= 0:
+        raise SystemExit("export_model.py: give --input-length")
+    targets = []
+    if args.targets:
+        with open(args.targets) as f:
+            targets = [line.rstrip("\r\n") for line in f if line.strip()]
+
+    scripted = wrap(net, alphabet, rc, length, targets)
+    with torch.no_grad():
+        out = scripted(torch.zeros(input_shape(scripted, 1, length)))
+    if targets and out.shape[1] != len(targets):
+        raise SystemExit(f"export_model.py: {len(targets)} targets but the model has {out.shape[1]} outputs")
+    scripted.save(args.out)
+    print(f"wrote {args.out}: {sum(p.numel() for p in net.parameters())} parameters, "
+          f"{out.shape[1]} outputs, input length {length}, alphabet {alphabet}, reverse complement {rc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

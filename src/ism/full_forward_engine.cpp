@@ -1,0 +1,149 @@
+// The full-forward engine: for every sample, a forward pass of the reference and of each of the 3L
+// mutants (and of their reverse complements when the model averages strands). Slow, simple and
+// exact: the reference the incremental engine is checked against.
+
+#include <algorithm>
+#include <cstring>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/ism/engine.hpp"
+
+namespace deepmr::ism {
+
+void encode_one_hot(const std::string& sequence, const std::string& alphabet, float* out) {
+  const std::size_t length = sequence.size();
+  std::fill(out, out + 4 * length, 0.0f);
+  for (std::size_t i = 0; i < length; ++i) {
+    const auto channel = alphabet.find(sequence[i]);
+    if (channel == std::string::npos) {
+      for (int c = 0; c < 4; ++c) out[c * length + i] = 0.25f;
+    } else {
+      out[channel * length + i] = 1.0f;
+    }
+  }
+}
+
+namespace {
+
+char complement(char base) {
+  switch (base) {
+    case 'A': return 'T';
+    case 'C': return 'G';
+    case 'G': return 'C';
+    case 'T': return 'A';
+    default: return 'N';
+  }
+}
+
+std::string reverse_complement(const std::string& sequence) {
+  std::string out(sequence.rbegin(), sequence.rend());
+  for (char& c : out) c = complement(c);
+  return out;
+}
+
+class FullForwardEngine : public Engine {
+ public:
+  explicit FullForwardEngine(model::Network& network) : network_(network) {}
+  std::string name() const override { return "full"; }
+
+  Effects run(const std::string& sequence, const IsmOptions& options) override {
+    const auto& stack = network_.stack();
+    const int length = stack.options.input_length;
+    if (static_cast<int>(sequence.size()) != length)
+      throw InputError("the window has " + std::to_string(sequence.size()) + " bases but the model takes " +
+                       std::to_string(length));
+    if (options.batch < 1) throw UsageError("batch size must be at least 1");
+    const bool dropout = options.dropout && options.mc_samples > 0;
+    const int samples = dropout ? options.mc_samples : 1;
+
+    Effects effects;
+    effects.mutants = enumerate_mutants(sequence);
+    effects.outputs = network_.outputs();
+    effects.samples = dropout ? samples : 0;
+    const int n_mutants = static_cast<int>(effects.mutants.size());
+    const int n_outputs = static_cast<int>(effects.outputs.size());
+    const std::size_t one = static_cast<std::size_t>(4) * length;
+
+    // Reference one-hot of both strands; a mutant's input is a copy with one column changed.
+    const std::string& alphabet = stack.options.alphabet;
+    const bool both_strands = stack.options.reverse_complement_average;
+    std::vector<float> reference(one), reference_rc(one);
+    encode_one_hot(sequence, alphabet, reference.data());
+    encode_one_hot(reverse_complement(sequence), alphabet, reference_rc.data());
+
+    EffectAccumulator accumulator(static_cast<std::size_t>(n_mutants) * n_outputs);
+    std::vector<double> differences(accumulator.cells());
+    std::vector<float> inputs, outputs, outputs_rc;
+    std::vector<float> reference_out(n_outputs);
+
+    for (int n = 0; n < samples; ++n) {
+      model::DropoutMasks masks;
+      if (dropout) masks = model::draw_dropout_masks(stack, options.seed, options.region_id, static_cast<std::uint32_t>(n));
+      const model::DropoutMasks* mask_ptr = dropout ? &masks : nullptr;
+
+      // Row -1 is the reference; rows 0.. are mutants. One batch holds at most options.batch rows.
+      for (int first = -1; first < n_mutants; first += options.batch) {
+        const int rows = std::min(options.batch, n_mutants - first);
+        predict(first, rows, effects.mutants, reference, reference_rc, length, both_strands, mask_ptr, inputs, outputs,
+                outputs_rc);
+        for (int r = 0; r < rows; ++r) {
+          const int m = first + r;
+          const float* out = outputs.data() + static_cast<std::size_t>(r) * n_outputs;
+          if (m < 0) {
+            std::copy(out, out + n_outputs, reference_out.begin());
+            continue;
+          }
+          for (int o = 0; o < n_outputs; ++o)
+            differences[static_cast<std::size_t>(m) * n_outputs + o] =
+                static_cast<double>(out[o]) - static_cast<double>(reference_out[o]);
+        }
+      }
+      accumulator.add(differences.data(), n + 1);
+      if (options.on_sample) options.on_sample(n, differences);
+    }
+    accumulator.finish(effects.beta, effects.se);
+    return effects;
+  }
+
+ private:
+  // Forward pass of rows [first, first + rows) (row -1: the reference), strand-averaged if asked.
+  void predict(int first, int rows, const std::vector<Mutant>& mutants, const std::vector<float>& reference,
+               const std::vector<float>& reference_rc, int length, bool both_strands, const model::DropoutMasks* masks,
+               std::vector<float>& inputs, std::vector<float>& outputs, std::vector<float>& outputs_rc) {
+    const std::size_t one = static_cast<std::size_t>(4) * length;
+    const std::string& alphabet = network_.stack().options.alphabet;
+    const int n_outputs = static_cast<int>(network_.outputs().size());
+    inputs.resize(one * rows);
+    outputs.resize(static_cast<std::size_t>(rows) * n_outputs);
+    auto fill = [&](const std::vector<float>& base, bool reverse) {
+      for (int r = 0; r < rows; ++r) {
+        float* x = inputs.data() + one * r;
+        std::memcpy(x, base.data(), sizeof(float) * one);
+        const int m = first + r;
+        if (m < 0) continue;
+        const Mutant& mutant = mutants[m];
+        const int position = reverse ? length - 1 - mutant.position : mutant.position;
+        const char alt = reverse ? complement(mutant.alt) : mutant.alt;
+        for (int c = 0; c < 4; ++c) x[c * length + position] = 0.0f;
+        x[alphabet.find(alt) * length + position] = 1.0f;
+      }
+    };
+    fill(reference, false);
+    network_.forward(inputs.data(), rows, masks, outputs.data());
+    if (!both_strands) return;
+    fill(reference_rc, true);
+    outputs_rc.resize(outputs.size());
+    network_.forward(inputs.data(), rows, masks, outputs_rc.data());
+    for (std::size_t i = 0; i < outputs.size(); ++i) outputs[i] = (outputs[i] + outputs_rc[i]) / 2.0f;
+  }
+
+  model::Network& network_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_full_forward_engine(model::Network& network) {
+  return std::make_unique<FullForwardEngine>(network);
+}
+
+}  // namespace deepmr::ism

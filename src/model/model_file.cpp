@@ -1,0 +1,411 @@
+#include "deepmr/model/model_file.hpp"
+
+#include <torch/script.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+
+#include "deepmr/common/error.hpp"
+
+namespace deepmr::model {
+namespace {
+
+using torch::jit::Module;
+
+// "__torch__.torch.nn.modules.conv.___torch_mangle_3.Conv2d" -> "Conv2d"
+std::string short_type(const Module& module) {
+  auto name = module.type()->name();
+  return name ? name->name() : "?";
+}
+
+[[noreturn]] void refuse(const std::string& file, const std::string& path, const std::string& why) {
+  throw ModelError(file + ": submodule '" + path + "' " + why);
+}
+
+// Hyperparameters of a submodule: the constants of a scripted module, or, for a traced module
+// (whose constants are baked into its graph), the constant arguments of the one aten call in its
+// forward graph.
+class Hyperparameters {
+ public:
+  Hyperparameters(const Module& module, std::string file, std::string path)
+      : module_(module), file_(std::move(file)), path_(std::move(path)) {}
+
+  // The constant named `name`, else argument `position` of the graph call `op` (aten::...).
+  c10::IValue get(const std::string& name, const std::vector<std::string>& ops, int position) const {
+    if (module_.type()->hasConstant(name)) return module_.type()->getConstant(name);
+    if (const torch::jit::Node* call = find_call(ops)) {
+      if (position < static_cast<int>(call->inputs().size())) {
+        auto value = constant_of(call->input(position));
+        if (value) return *value;
+      }
+    }
+    refuse(file_, path_, "(" + short_type(module_) + "): cannot read its '" + name +
+                             "'; export the model with scripts/export_model.py");
+  }
+
+  // The kind of the first call among the graph's nodes matching `ops`, if any.
+  const torch::jit::Node* find_call(const std::vector<std::string>& ops) const {
+    if (!graph_) {
+      auto method = module_.find_method("forward");
+      if (!method) return nullptr;
+      graph_ = method->graph();
+    }
+    for (const auto* node : graph_->nodes())
+      for (const auto& op : ops)
+        if (node->kind().toQualString() == op) return node;
+    return nullptr;
+  }
+
+  std::vector<std::string> call_kinds() const {
+    find_call({});
+    std::vector<std::string> kinds;
+    if (graph_)
+      for (const auto* node : graph_->nodes()) {
+        std::string kind = node->kind().toQualString();
+        if (kind.rfind("aten::", 0) == 0) kinds.push_back(kind);
+      }
+    return kinds;
+  }
+
+ private:
+  static std::optional<c10::IValue> constant_of(torch::jit::Value* value) {
+    if (auto constant = torch::jit::toIValue(value)) return constant;
+    const auto* node = value->node();
+    if (node->kind() == c10::prim::ListConstruct) {
+      c10::List<int64_t> list;
+      for (auto* input : node->inputs()) {
+        auto element = torch::jit::toIValue(input);
+        if (!element || !element->isInt()) return std::nullopt;
+        list.push_back(element->toInt());
+      }
+      return c10::IValue(list);
+    }
+    return std::nullopt;
+  }
+
+  const Module& module_;
+  std::string file_, path_;
+  mutable std::shared_ptr<torch::jit::Graph> graph_;
+};
+
+// Hyperparameters of 1-D layers are ints or 1-lists; of 2-D layers (height, length) pairs or one
+// int for both axes. These read the length axis and the height axis.
+std::vector<int64_t> int_values(const c10::IValue& value) {
+  if (value.isInt()) return {value.toInt()};
+  if (value.isTuple()) {
+    std::vector<int64_t> out;
+    for (const auto& element : value.toTupleRef().elements()) out.push_back(element.toInt());
+    return out;
+  }
+  return value.toIntVector();
+}
+int length_axis(const c10::IValue& value) {
+  auto values = int_values(value);
+  return values.empty() ? 0 : static_cast<int>(values.back());
+}
+int height_axis(const c10::IValue& value) {
+  auto values = int_values(value);
+  return values.empty() ? 0 : static_cast<int>(values.front());
+}
+
+std::vector<float> tensor_values(const at::Tensor& tensor) {
+  auto contiguous = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
+  const float* data = contiguous.data_ptr<float>();
+  return std::vector<float>(data, data + contiguous.numel());
+}
+
+at::Tensor tensor_attribute(const Module& module, const std::string& name, const std::string& file,
+                            const std::string& path) {
+  if (!module.hasattr(name)) refuse(file, path, "(" + short_type(module) + ") has no '" + name + "'");
+  auto value = module.attr(name);
+  if (!value.isTensor()) refuse(file, path, "(" + short_type(module) + "): '" + name + "' is not a tensor");
+  return value.toTensor();
+}
+
+std::vector<float> optional_bias(const Module& module, int count) {
+  if (module.hasattr("bias")) {
+    auto bias = module.attr("bias");
+    if (bias.isTensor()) return tensor_values(bias.toTensor());
+  }
+  return std::vector<float>(static_cast<std::size_t>(count), 0.0f);
+}
+
+Layer read_conv(const Module& m, const std::string& file, const std::string& path, bool two_d) {
+  Hyperparameters h(m, file, path);
+  const std::vector<std::string> ops = {"aten::_convolution", "aten::conv1d", "aten::conv2d"};
+  Layer layer;
+  layer.kind = LayerKind::conv;
+  at::Tensor weight = tensor_attribute(m, "weight", file, path);
+  if (two_d) {
+    if (weight.dim() != 4 || weight.size(2) != 1)
+      refuse(file, path, "(Conv2d) has a kernel of height " + std::to_string(weight.dim() == 4 ? weight.size(2) : -1) +
+                             "; only height-1 kernels on N x 4 x 1 x L inputs are supported");
+    weight = weight.squeeze(2);
+  } else if (weight.dim() != 3) {
+    refuse(file, path, "(Conv1d) has a weight of unexpected rank");
+  }
+  // Argument positions in aten::conv1d/conv2d: (input, weight, bias, stride, padding, dilation, groups).
+  layer.kernel = static_cast<int>(weight.size(2));
+  layer.stride = length_axis(h.get("stride", ops, 3));
+  layer.dilation = length_axis(h.get("dilation", ops, 5));
+  const auto groups = h.get("groups", ops, 6);
+  if (groups.isInt() && groups.toInt() != 1) refuse(file, path, "is a grouped convolution (groups = " + std::to_string(groups.toInt()) + "), which is not supported");
+  if (m.type()->hasConstant("padding_mode") && m.type()->getConstant("padding_mode").toStringRef() != "zeros")
+    refuse(file, path, "uses padding_mode '" + m.type()->getConstant("padding_mode").toStringRef() + "'; only zero padding is supported");
+  const auto padding = h.get("padding", ops, 4);
+  if (padding.isString()) {
+    if (padding.toStringRef() == "same") {
+      const int total = layer.dilation * (layer.kernel - 1);
+      layer.pad_left = total / 2;
+      layer.pad_right = total - total / 2;
+    } else if (padding.toStringRef() != "valid") {
+      refuse(file, path, "has padding '" + padding.toStringRef() + "'");
+    }
+  } else {
+    if (two_d && height_axis(padding) != 0) refuse(file, path, "pads the height axis; only height-1 inputs are supported");
+    layer.pad_left = layer.pad_right = length_axis(padding);
+  }
+  layer.weight = tensor_values(weight);
+  layer.bias = optional_bias(m, static_cast<int>(weight.size(0)));
+  return layer;
+}
+
+Layer read_pool(const Module& m, const std::string& file, const std::string& path, bool max, bool two_d) {
+  Hyperparameters h(m, file, path);
+  const std::vector<std::string> ops = max ? std::vector<std::string>{"aten::max_pool1d", "aten::max_pool2d"}
+                                           : std::vector<std::string>{"aten::avg_pool1d", "aten::avg_pool2d"};
+  Layer layer;
+  layer.kind = max ? LayerKind::max_pool : LayerKind::avg_pool;
+  const auto kernel = h.get("kernel_size", ops, 1);
+  if (two_d && height_axis(kernel) != 1)
+    refuse(file, path, "pools " + std::to_string(height_axis(kernel)) + " rows; only height-1 pooling on N x 4 x 1 x L inputs is supported");
+  layer.kernel = length_axis(kernel);
+  auto stride_value = h.get("stride", ops, 2);
+  const bool stride_given = !(stride_value.isNone() || int_values(stride_value).empty());
+  const int stride = stride_given ? length_axis(stride_value) : layer.kernel;
+  const auto padding_value = h.get("padding", ops, 3);
+  const int padding = std::max(length_axis(padding_value), height_axis(padding_value));
+  const auto ceil_mode = h.get("ceil_mode", ops, max ? 5 : 4);
+  if (stride != layer.kernel || padding != 0 || (ceil_mode.isBool() && ceil_mode.toBool()))
+    refuse(file, path, "pools with kernel " + std::to_string(layer.kernel) + ", stride " + std::to_string(stride) +
+                           ", padding " + std::to_string(padding) +
+                           "; only kernel = stride without padding or ceil_mode is supported");
+  if (max) {
+    const int dilation = length_axis(h.get("dilation", ops, 4));
+    if (dilation != 1) refuse(file, path, "is a dilated max pool, which is not supported");
+  }
+  return layer;
+}
+
+Layer read_batch_norm(const Module& m, const std::string& file, const std::string& path) {
+  Hyperparameters h(m, file, path);
+  Layer layer;
+  layer.kind = LayerKind::batch_norm;
+  const double eps = h.get("eps", {"aten::batch_norm"}, 7).toDouble();
+  auto mean = tensor_attribute(m, "running_mean", file, path).to(at::kDouble);
+  auto var = tensor_attribute(m, "running_var", file, path).to(at::kDouble);
+  const auto channels = mean.numel();
+  at::Tensor gamma = at::ones({channels}, at::kDouble), beta = at::zeros({channels}, at::kDouble);
+  if (m.hasattr("weight") && m.attr("weight").isTensor()) gamma = m.attr("weight").toTensor().to(at::kDouble);
+  if (m.hasattr("bias") && m.attr("bias").isTensor()) beta = m.attr("bias").toTensor().to(at::kDouble);
+  // Inference batch norm folded into y = x * scale + shift, computed in double then rounded once.
+  auto scale = gamma / at::sqrt(var + eps);
+  auto shift = beta - mean * scale;
+  layer.weight = tensor_values(scale.to(at::kFloat));
+  layer.bias = tensor_values(shift.to(at::kFloat));
+  return layer;
+}
+
+// Classifies one leaf submodule.
+Layer read_layer(const Module& m, const std::string& file, const std::string& path) {
+  const std::string type = short_type(m);
+  Hyperparameters h(m, file, path);
+  Layer layer;
+  if (type == "Conv1d" || type == "Conv2d") {
+    layer = read_conv(m, file, path, type == "Conv2d");
+  } else if (type == "MaxPool1d" || type == "MaxPool2d") {
+    layer = read_pool(m, file, path, true, type == "MaxPool2d");
+  } else if (type == "AvgPool1d" || type == "AvgPool2d") {
+    layer = read_pool(m, file, path, false, type == "AvgPool2d");
+  } else if (type == "ReLU") {
+    layer.kind = LayerKind::relu;
+  } else if (type == "Threshold") {
+    layer.kind = LayerKind::threshold;
+    layer.threshold = h.get("threshold", {"aten::threshold", "aten::threshold_"}, 1).toDouble();
+    layer.value = h.get("value", {"aten::threshold", "aten::threshold_"}, 2).toDouble();
+  } else if (type == "ELU") {
+    layer.kind = LayerKind::elu;
+    layer.alpha = h.get("alpha", {"aten::elu", "aten::elu_"}, 1).toDouble();
+  } else if (type == "BatchNorm1d" || type == "BatchNorm2d") {
+    layer = read_batch_norm(m, file, path);
+  } else if (type == "Dropout") {
+    layer.kind = LayerKind::dropout;
+    layer.p = h.get("p", {"aten::dropout", "aten::dropout_", "aten::feature_dropout"}, 1).toDouble();
+    if (!(layer.p >= 0 && layer.p < 1)) refuse(file, path, "(Dropout) has p = " + std::to_string(layer.p) + "; it must lie in [0, 1)");
+  } else if (type == "Flatten") {
+    layer.kind = LayerKind::flatten;
+    const auto start = h.get("start_dim", {"aten::flatten"}, 1), end = h.get("end_dim", {"aten::flatten"}, 2);
+    if (start.toInt() != 1 || end.toInt() != -1)
+      refuse(file, path, "(Flatten) flattens dims " + std::to_string(start.toInt()) + ".." + std::to_string(end.toInt()) +
+                             "; only Flatten(1, -1) is supported");
+  } else if (type == "Linear") {
+    layer.kind = LayerKind::linear;
+    auto weight = tensor_attribute(m, "weight", file, path);
+    if (weight.dim() != 2) refuse(file, path, "(Linear) has a weight of unexpected rank");
+    layer.weight = tensor_values(weight);
+    layer.bias = optional_bias(m, static_cast<int>(weight.size(0)));
+  } else if (type == "Sigmoid") {
+    layer.kind = LayerKind::sigmoid;
+  } else if (h.find_call({"aten::view", "aten::reshape", "aten::flatten"}) && h.call_kinds().size() <= 3) {
+    // A lambda that views the input as N x -1 (Kipoi's DeepSEA flattens this way).
+    layer.kind = LayerKind::flatten;
+  } else {
+    std::string calls;
+    for (const auto& k : h.call_kinds()) calls += (calls.empty() ? "" : ", ") + k;
+    refuse(file, path, "has type '" + type + "', which deepmr does not support" +
+                           (calls.empty() ? std::string() : " (its forward calls " + calls + ")") +
+                           "; supported: Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d, ReLU, Threshold, ELU, "
+                           "BatchNorm1d/2d, Dropout, Flatten, Linear, Sigmoid, Sequential");
+  }
+  layer.path = path;
+  layer.type = type;
+  return layer;
+}
+
+bool is_sequential(const Module& m) { return short_type(m) == "Sequential"; }
+
+void collect_layers(const Module& m, const std::string& prefix, const std::string& file, std::vector<Layer>& out,
+                    bool& conv2d) {
+  for (const auto& child : m.named_children()) {
+    const std::string path = prefix.empty() ? child.name : prefix + "." + child.name;
+    if (is_sequential(child.value)) {
+      collect_layers(child.value, path, file, out, conv2d);
+      continue;
+    }
+    // A leaf with children (a wrapper such as Kipoi's Sequential(Lambda, Linear)) is not a layer.
+    const std::string type = short_type(child.value);
+    if (child.value.children().size() > 0)
+      refuse(file, path, "has type '" + type + "' with submodules; only nn.Sequential may contain layers");
+    out.push_back(read_layer(child.value, file, path));
+    if (type == "Conv2d" || type == "MaxPool2d" || type == "AvgPool2d" || type == "BatchNorm2d") conv2d = true;
+  }
+}
+
+std::optional<c10::IValue> metadata(const Module& m, const std::string& name) {
+  if (m.hasattr(name)) return m.attr(name);
+  if (m.type()->hasConstant(name)) return m.type()->getConstant(name);
+  return std::nullopt;
+}
+
+LayerStack read_stack(const Module& top, const std::string& path, const ModelOverrides& overrides) {
+  LayerStack stack;
+  stack.source = path;
+  Module body = top;  // a handle: copies share the module
+  std::string prefix;
+  if (!is_sequential(top)) {
+    // A wrapper holding exactly one Sequential (scripts/export_model.py writes this form).
+    std::vector<torch::jit::NameModule> children;
+    for (const auto& child : top.named_children()) children.push_back(child);
+    if (children.size() != 1 || !is_sequential(children.front().value))
+      throw ModelError(path + ": the model is a '" + short_type(top) +
+                       "', not an nn.Sequential of layers (nor a wrapper around one); export it with "
+                       "scripts/export_model.py");
+    body = children.front().value;
+    prefix = children.front().name;
+  }
+  bool conv2d = false;
+  collect_layers(body, prefix, path, stack.layers, conv2d);
+  if (stack.layers.empty()) throw ModelError(path + ": the model has no layers");
+  if (stack.layers.front().kind != LayerKind::conv)
+    refuse(path, stack.layers.front().path, "is the first layer but not a convolution; the model must start with Conv1d or Conv2d on one-hot DNA");
+  stack.options.conv2d_layout = conv2d;
+
+  if (auto value = metadata(top, "deepmr_alphabet")) stack.options.alphabet = value->toStringRef();
+  if (auto value = metadata(top, "deepmr_reverse_complement")) stack.options.reverse_complement_average = value->toBool();
+  if (auto value = metadata(top, "deepmr_input_length")) stack.options.input_length = static_cast<int>(value->toInt());
+  if (auto value = metadata(top, "deepmr_targets"))
+    for (const auto& name : value->toListRef()) stack.target_names.push_back(name.toStringRef());
+  if (overrides.alphabet) stack.options.alphabet = *overrides.alphabet;
+  if (overrides.reverse_complement_average) stack.options.reverse_complement_average = *overrides.reverse_complement_average;
+  if (overrides.input_length) stack.options.input_length = *overrides.input_length;
+
+  std::string sorted = stack.options.alphabet;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted != "ACGT")
+    throw ModelError(path + ": alphabet '" + stack.options.alphabet + "' is not an order of the four bases A, C, G, T");
+
+  const int channels = static_cast<int>(stack.layers.front().weight.size() / stack.layers.front().bias.size() /
+                                        stack.layers.front().kernel);
+  if (channels != 4)
+    refuse(path, stack.layers.front().path, "takes " + std::to_string(channels) + " input channels; one-hot DNA has 4");
+  if (stack.options.input_length <= 0) {
+    auto [first, last] = accepted_input_lengths(stack, channels);
+    if (first == 0) throw ModelError(path + ": no input length fits the model's layers");
+    if (first != last)
+      throw ModelError(path + ": the model accepts input lengths " + std::to_string(first) + " to " +
+                       std::to_string(last) + " and does not say which it was trained on; give --input-length");
+    stack.options.input_length = first;
+  }
+  infer_shapes(stack, channels, stack.options.input_length);
+  return stack;
+}
+
+
+}  // namespace
+
+LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides) {
+  {
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) throw ModelError(path + ": cannot read the model file (check the path)");
+  }
+  Module top;
+  try {
+    top = torch::jit::load(path, torch::kCPU);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    what = what.substr(0, what.find('\n'));
+    throw ModelError(path + ": not a TorchScript model file (" + what +
+                     "); save it with torch.jit.save or scripts/export_model.py");
+  }
+
+  try {
+    return read_stack(top, path, overrides);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw ModelError(path + ": cannot read the model's layers (" + what.substr(0, what.find('\n')) +
+                     "); export it with scripts/export_model.py");
+  }
+}
+
+
+}  // namespace deepmr::model
+
+#include <openssl/evp.h>
+
+namespace deepmr::model {
+
+std::string file_sha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ModelError(path + ": cannot read the model file (check the path)");
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(context.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context.get(), digest, &length);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace deepmr::model

@@ -1,0 +1,88 @@
+#include "deepmr/ism/effects.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "deepmr/ism/mutants.hpp"
+#include "deepmr/common/error.hpp"
+
+namespace deepmr::ism {
+namespace {
+
+TEST(Mutants, FixedOrderPositionMajorThenACGTSkippingTheReference) {
+  auto m = enumerate_mutants("GAN");
+  ASSERT_EQ(m.size(), 3u + 3u + 4u);
+  EXPECT_EQ(m[0].position, 0);
+  EXPECT_EQ(m[0].alt, 'A');
+  EXPECT_EQ(m[1].alt, 'C');
+  EXPECT_EQ(m[2].alt, 'T');
+  EXPECT_EQ(m[3].position, 1);
+  EXPECT_EQ(m[3].ref, 'A');
+  EXPECT_EQ(m[3].alt, 'C');
+  EXPECT_EQ(m[6].ref, 'N');
+  EXPECT_EQ(m[9].alt, 'T');
+}
+
+TEST(Mutants, SequencesAreCheckedAndUpperCased) {
+  EXPECT_EQ(checked_sequence("acgT", false, "x"), "ACGT");
+  EXPECT_THROW(checked_sequence("ACNT", false, "x"), InputError);
+  EXPECT_EQ(checked_sequence("ACNT", true, "x"), "ACNT");
+  try {
+    checked_sequence("ACXT", false, "--sequence");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--sequence: character 'X' at position 2"), std::string::npos) << e.what();
+  }
+}
+
+// The paper's formula with N = 2: se = sqrt(mean d^2 - mean^2) = |d1 - d2| / 2.
+TEST(EffectAccumulator, TwoSamplesGiveHalfTheirDifference) {
+  EffectAccumulator acc(3);
+  const double d1[] = {0.3, -1e-9, 5.0}, d2[] = {0.1, 3e-9, 5.0};
+  acc.add(d1, 1);
+  acc.add(d2, 2);
+  std::vector<double> beta, se;
+  acc.finish(beta, se);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(beta[i], (d1[i] + d2[i]) / 2, 1e-15 * std::abs(d1[i]) + 1e-24);
+    EXPECT_NEAR(se[i], std::abs(d1[i] - d2[i]) / 2, 1e-15 * std::abs(d1[i]) + 1e-24);
+  }
+  EXPECT_EQ(se[2], 0.0);
+}
+
+TEST(EffectAccumulator, OneSampleHasZeroSe) {
+  EffectAccumulator acc(1);
+  const double d[] = {0.7};
+  acc.add(d, 1);
+  std::vector<double> beta, se;
+  acc.finish(beta, se);
+  EXPECT_EQ(beta[0], 0.7);
+  EXPECT_EQ(se[0], 0.0);
+}
+
+// Welford equals the two-pass population moments, also when se is tiny next to beta.
+TEST(EffectAccumulator, MatchesTwoPassMoments) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> noise(0.0, 1e-7);
+  const int n = 50;
+  std::vector<double> d(n);
+  EffectAccumulator acc(1);
+  for (int i = 0; i < n; ++i) {
+    d[i] = 0.25 + noise(rng);
+    acc.add(&d[i], i + 1);
+  }
+  double mean = 0;
+  for (double v : d) mean += v / n;
+  double var = 0;
+  for (double v : d) var += (v - mean) * (v - mean) / n;
+  std::vector<double> beta, se;
+  acc.finish(beta, se);
+  EXPECT_NEAR(beta[0], mean, 1e-15);
+  EXPECT_NEAR(se[0], std::sqrt(var), 1e-9 * std::sqrt(var));  // limited by the ulp of d (~5e-17)
+  EXPECT_THROW(acc.add(d.data(), 7), InternalError);  // samples must come in order
+}
+
+}  // namespace
+}  // namespace deepmr::ism

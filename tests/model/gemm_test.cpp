@@ -1,0 +1,84 @@
+// The kernels' contract: every element is one fma chain in increasing k, whatever the ISA, the
+// tiling or the thread count. Checked bit for bit against the definition written out naively.
+#include "deepmr/model/gemm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+namespace deepmr::model {
+namespace {
+
+std::vector<float> random_matrix(int rows, int cols, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> m(static_cast<std::size_t>(rows) * cols);
+  for (auto& v : m) v = normal(rng);
+  return m;
+}
+
+std::vector<float> chain_reference(const std::vector<float>& a, const std::vector<float>& b, int m, int n, int k) {
+  std::vector<float> c(static_cast<std::size_t>(m) * n);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      float acc = 0.0f;
+      for (int q = 0; q < k; ++q) acc = std::fma(a[i * k + q], b[q * n + j], acc);
+      c[i * n + j] = acc;
+    }
+  return c;
+}
+
+bool bitwise_equal(const std::vector<float>& x, const std::vector<float>& y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
+class Gemm : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(Gemm, EveryElementIsTheFmaChainInOrder) {
+  if (!isa_supported(GetParam())) GTEST_SKIP() << isa_name(GetParam()) << " not supported here";
+  std::mt19937 rng(3);
+  // Shapes around the tile and block sizes, and K beyond one cache block (256).
+  for (auto [m, n, k] : std::vector<std::tuple<int, int, int>>{
+           {1, 1, 1}, {7, 5, 3}, {8, 32, 16}, {13, 37, 300}, {33, 257, 520}, {64, 70, 2560}, {925, 3, 600}}) {
+    auto a = random_matrix(m, k, rng), b = random_matrix(k, n, rng);
+    const auto expected = chain_reference(a, b, m, n, k);
+    PackedMatrix packed(a.data(), m, k, k, GetParam());
+    for (int threads : {1, 2, 3}) {
+      set_compute_threads(threads);
+      std::vector<float> c(static_cast<std::size_t>(m) * n, -7.0f);
+      gemm(packed, DenseSource(b.data(), k, n, n), n, c.data(), n);
+      EXPECT_TRUE(bitwise_equal(c, expected)) << isa_name(GetParam()) << " m=" << m << " n=" << n << " k=" << k
+                                              << " threads=" << threads;
+    }
+  }
+  set_compute_threads(1);
+}
+
+TEST_P(Gemm, RespectsLeadingDimensions) {
+  if (!isa_supported(GetParam())) GTEST_SKIP();
+  std::mt19937 rng(4);
+  const int m = 10, n = 20, k = 30, lda = 33, ldb = 25, ldc = 22;
+  auto a = random_matrix(m, lda, rng), b = random_matrix(k, ldb, rng);
+  std::vector<float> a_tight(m * k), b_tight(k * n);
+  for (int i = 0; i < m; ++i) std::memcpy(&a_tight[i * k], &a[i * lda], k * sizeof(float));
+  for (int q = 0; q < k; ++q) std::memcpy(&b_tight[q * n], &b[q * ldb], n * sizeof(float));
+  const auto expected = chain_reference(a_tight, b_tight, m, n, k);
+  std::vector<float> c(m * ldc, 99.0f);
+  gemm(PackedMatrix(a.data(), m, k, lda, GetParam()), DenseSource(b.data(), k, n, ldb), n, c.data(), ldc);
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) ASSERT_EQ(c[i * ldc + j], expected[i * n + j]);
+    for (int j = n; j < ldc; ++j) ASSERT_EQ(c[i * ldc + j], 99.0f) << "wrote outside the matrix";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, Gemm, ::testing::Values(Isa::scalar, Isa::avx2, Isa::avx512),
+                         [](const auto& param_info) { return isa_name(param_info.param); });
+
+TEST(GemmIsa, ForcedIsaMustBeSupported) {
+  EXPECT_TRUE(isa_supported(Isa::scalar));
+  EXPECT_TRUE(isa_supported(active_isa()));
+}
+
+}  // namespace
+}  // namespace deepmr::model

@@ -1,0 +1,141 @@
+#include "deepmr/model/model_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include "deepmr/common/error.hpp"
+#include "expected_tables.hpp"
+#include "test_support.hpp"
+
+namespace deepmr::model {
+namespace {
+
+std::string fixture(const std::string& name) { return test::models_dir() + "/" + name + ".pt"; }
+
+std::string model_error(const std::string& path, const ModelOverrides& overrides = {}) {
+  try {
+    load_model_file(path, overrides);
+  } catch (const ModelError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ModelFile, ReadsTheKipoiLayoutWithMetadata) {
+  auto stack = load_model_file(fixture("kipoi_conv2d"));
+  EXPECT_EQ(stack.options.alphabet, "AGCT");
+  EXPECT_TRUE(stack.options.reverse_complement_average);
+  EXPECT_TRUE(stack.options.conv2d_layout);
+  EXPECT_EQ(stack.options.input_length, 120);
+  ASSERT_EQ(stack.layers.size(), 16u);
+  EXPECT_EQ(stack.layers[0].kind, LayerKind::conv);
+  EXPECT_EQ(stack.layers[0].path, "net.0");
+  EXPECT_EQ(stack.layers[0].type, "Conv2d");
+  EXPECT_EQ(stack.layers[0].kernel, 8);
+  EXPECT_EQ(stack.layers[1].kind, LayerKind::threshold);
+  EXPECT_DOUBLE_EQ(stack.layers[1].value, 1e-6);
+  EXPECT_EQ(stack.layers[2].kind, LayerKind::max_pool);
+  EXPECT_EQ(stack.layers[2].kernel, 4);
+  EXPECT_EQ(stack.layers[3].kind, LayerKind::dropout);
+  EXPECT_NEAR(stack.layers[3].p, 0.2, 1e-12);
+  EXPECT_EQ(stack.layers[10].kind, LayerKind::dropout);
+  EXPECT_NEAR(stack.layers[10].p, 0.5, 1e-12);
+  // 120 -> conv 113 -> pool 28 -> conv 21 -> pool 5 -> conv(3) 3 -> 30 features -> 12 -> 7
+  EXPECT_EQ(stack.layers[8].out.width, 3);
+  EXPECT_EQ(stack.layers[11].out.channels, 30);
+  EXPECT_EQ(stack.output_count(), 7);
+  EXPECT_EQ(stack.dropout_layers(), (std::vector<int>{3, 7, 10}));
+  ASSERT_EQ(stack.target_names.size(), 7u);
+  EXPECT_EQ(stack.target_names[6], "kipoi_conv2d|out6");
+}
+
+TEST(ModelFile, ReadsNestedSequentialsPaddingDilationAndBatchNorm) {
+  auto small = load_model_file(fixture("conv1d_small"));
+  EXPECT_EQ(small.layers[4].path, "net.4.0");  // inside the nested Sequential
+  EXPECT_FALSE(small.options.conv2d_layout);
+  auto bn = load_model_file(fixture("batchnorm_elu"));
+  EXPECT_EQ(bn.layers[0].pad_left, 3);
+  EXPECT_EQ(bn.layers[0].pad_right, 3);
+  EXPECT_EQ(bn.layers[0].out.width, 50);
+  EXPECT_EQ(bn.layers[1].kind, LayerKind::batch_norm);
+  EXPECT_EQ(bn.layers[2].kind, LayerKind::elu);
+  EXPECT_NEAR(bn.layers[2].alpha, 0.7, 1e-12);
+  EXPECT_EQ(bn.layers[3].kind, LayerKind::avg_pool);
+  EXPECT_EQ(bn.layers[5].dilation, 2);
+  EXPECT_EQ(bn.layers[5].out.width, 21);
+}
+
+TEST(ModelFile, TracedModelsNeedTheirInputLengthAndKeepTheirHyperparameters) {
+  // A traced Sequential has no metadata and pooling floors admit several lengths.
+  auto message = model_error(fixture("traced_conv1d"));
+  EXPECT_NE(message.find("accepts input lengths 58 to 60"), std::string::npos) << message;
+  EXPECT_NE(message.find("--input-length"), std::string::npos) << message;
+  ModelOverrides overrides;
+  overrides.input_length = 60;
+  auto traced = load_model_file(fixture("traced_conv1d"), overrides);
+  auto scripted = load_model_file(fixture("conv1d_small"));
+  ASSERT_EQ(traced.layers.size(), scripted.layers.size());
+  for (std::size_t i = 0; i < traced.layers.size(); ++i) {
+    EXPECT_EQ(traced.layers[i].kind, scripted.layers[i].kind) << i;
+    EXPECT_EQ(traced.layers[i].kernel, scripted.layers[i].kernel) << i;
+    EXPECT_EQ(traced.layers[i].p, scripted.layers[i].p) << i;
+    EXPECT_EQ(traced.layers[i].out.width, scripted.layers[i].out.width) << i;
+  }
+  EXPECT_EQ(traced.options.alphabet, "ACGT");
+}
+
+TEST(ModelFile, LiveInputPositionsExcludeColumnsThatArePooledAway) {
+  auto stack = load_model_file(fixture("kipoi_conv2d"));
+  // 120 -> 113 (conv) -> 28 (pool: column 112 dropped) -> 21 -> 5 (pool: 20 dropped): inputs 115..119 are dead.
+  EXPECT_EQ(stack.live_input_positions(), (std::pair<int, int>{0, 114}));
+}
+
+TEST(ModelFile, ForwardMacsOfTheKipoiFixture) {
+  auto stack = load_model_file(fixture("kipoi_conv2d"));
+  const double expected = 113.0 * 6 * 4 * 8 + 21.0 * 8 * 6 * 8 + 3.0 * 10 * 8 * 3 + 12.0 * 30 + 7.0 * 12;
+  EXPECT_DOUBLE_EQ(stack.forward_macs(), expected);
+}
+
+TEST(ModelFile, UnsupportedLayerIsNamedWithItsPathAndType) {
+  auto message = model_error(fixture("unsupported_layer"));
+  EXPECT_NE(message.find("submodule '1'"), std::string::npos) << message;
+  EXPECT_NE(message.find("'GELU'"), std::string::npos) << message;
+}
+
+TEST(ModelFile, ModelsThatAreNotLayerStacksAreRefused) {
+  auto message = model_error(fixture("two_branches"));
+  EXPECT_NE(message.find("not an nn.Sequential"), std::string::npos) << message;
+  message = model_error(fixture("six_channels"));
+  EXPECT_NE(message.find("takes 6 input channels; one-hot DNA has 4"), std::string::npos) << message;
+}
+
+TEST(ModelFile, WrongInputLengthNamesTheLayer) {
+  ModelOverrides overrides;
+  overrides.input_length = 200;
+  auto message = model_error(fixture("kipoi_conv2d"), overrides);
+  EXPECT_NE(message.find("net.12"), std::string::npos) << message;
+  EXPECT_NE(message.find("expects 30 input features"), std::string::npos) << message;
+}
+
+TEST(ModelFile, MissingAndNonTorchScriptFiles) {
+  EXPECT_NE(model_error("/nonexistent/model.pt").find("cannot read the model file"), std::string::npos);
+  test::TempDir dir;
+  test::write_text(dir.file("model.pt"), "this is not a zip archive\n");
+  auto message = model_error(dir.file("model.pt"));
+  EXPECT_NE(message.find("not a TorchScript model file"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+}
+
+TEST(ModelFile, BadAlphabetOverrideIsRefused) {
+  ModelOverrides overrides;
+  overrides.alphabet = "ACGU";
+  EXPECT_NE(model_error(fixture("conv1d_small"), overrides).find("alphabet 'ACGU'"), std::string::npos);
+}
+
+TEST(ModelFile, Sha256OfTheFile) {
+  test::TempDir dir;
+  test::write_text(dir.file("abc"), "abc");
+  EXPECT_EQ(file_sha256(dir.file("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace deepmr::model
