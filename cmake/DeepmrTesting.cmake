@@ -11,9 +11,9 @@ endif()
 set(DEEPMR_TEST_ENVIRONMENT OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     OMP_NUM_THREADS=1 "DEEPMR_PYTHON=${DEEPMR_PYTHON}")
 
-# deepmr_add_test(name SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s])
+# deepmr_add_test(name SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s] [FIXTURES f ...])
 function(deepmr_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS;FIXTURES" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
@@ -22,6 +22,14 @@ function(deepmr_add_test name)
   target_compile_definitions(${name} PRIVATE
     DEEPMR_SOURCE_DIR="${PROJECT_SOURCE_DIR}" DEEPMR_BINARY_DIR="${PROJECT_BINARY_DIR}"
     DEEPMR_PYTHON="${DEEPMR_PYTHON}")
+  if(ARG_FIXTURES)
+    # CTest resolves fixtures before it runs discovery scripts: a test that needs a fixture is
+    # registered whole, as one CTest test.
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+      ENVIRONMENT "${DEEPMR_TEST_ENVIRONMENT}" FIXTURES_REQUIRED "${ARG_FIXTURES}")
+    return()
+  endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${DEEPMR_TEST_ENVIRONMENT}")
 endfunction()
