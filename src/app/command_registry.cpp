@@ -3,9 +3,11 @@
 namespace deepmr::app {
 
 // Each command's factory, defined in commands/<name>_command.cpp.
+std::unique_ptr<Command> make_plan_command();
 
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_plan_command());
   return commands;
 }
 

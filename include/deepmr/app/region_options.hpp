@@ -1,0 +1,22 @@
+#pragma once
+// The [regions] keys of a config file (options regions.<key>): where a run's regions come from and
+// how they are sampled. Shared by `deepmr plan` and `deepmr run`. See docs/config.md.
+
+#include "deepmr/app/options.hpp"
+#include "deepmr/genome/fasta_reader.hpp"
+#include "deepmr/genome/plan.hpp"
+#include "deepmr/genome/plan_builder.hpp"
+
+namespace deepmr::app {
+
+void describe_region_options(po::options_description& options);
+
+// The plan spec the [regions] keys describe; the caller sets seed and window_length. UsageError
+// naming the key for a bad value, a missing key or a key that does not fit the source.
+genome::PlanSpec read_region_options(const po::variables_map& values);
+
+// Builds the plan: opens the FASTA (peaks, sweep; its .fai is written next to it when absent) or
+// the sequence file (sequences, through the store layer).
+genome::Plan make_plan(const genome::PlanSpec& spec);
+
+}  // namespace deepmr::app

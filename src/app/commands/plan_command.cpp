@@ -1,0 +1,111 @@
+// deepmr plan: the regions and work units a run would process, without running anything.
+// Writes regions.bed and units.tsv into --out and prints a summary per exposure (docs/genome.md).
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "deepmr/app/command.hpp"
+#include "deepmr/app/region_options.hpp"
+#include "deepmr/app/table.hpp"
+#include "deepmr/common/error.hpp"
+#include "deepmr/genome/plan.hpp"
+
+namespace deepmr::app {
+namespace {
+
+// Writes a file under a temporary name and renames it into place: no half-written plan files.
+template <typename Writer>
+void write_file(const std::filesystem::path& path, Writer&& writer) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw UsageError("--out: cannot write " + temporary.string() + " (check the directory's permissions)");
+    writer(out);
+    out.close();
+    if (!out) throw UsageError("--out: writing " + temporary.string() + " failed (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw UsageError("--out: cannot create " + path.string() + " (" + ec.message() + ")");
+}
+
+Table summary_table(const genome::Plan& plan) {
+  Table table({"exposure", "input", "records", "other_chromosome", "past_end", "duplicate", "candidates", "examined",
+               "with_n", "units", "regions", "shared"});
+  for (const auto& s : plan.summary()) {
+    table.add_row();
+    table.set("exposure", s.exposure);
+    table.set("input", s.input);
+    table.set("records", s.records);
+    table.set("other_chromosome", s.other_chromosome);
+    table.set("past_end", s.past_end);
+    table.set("duplicate", s.duplicate);
+    table.set("candidates", s.candidates);
+    table.set("examined", s.examined);
+    table.set("with_n", s.with_n);
+    table.set("units", s.units);
+    table.set("regions", s.units);  // one unit per region and exposure
+    table.set("shared", s.shared);
+  }
+  // The whole plan: distinct regions and all units.
+  table.add_row();
+  table.set("exposure", "(all)");
+  table.set("units", static_cast<std::size_t>(plan.unit_count()));
+  table.set("regions", static_cast<std::size_t>(plan.region_count()));
+  return table;
+}
+
+class PlanCommand final : public Command {
+ public:
+  std::string name() const override { return "plan"; }
+  std::string summary() const override {
+    return "Sample the regions of a run and list its work units (regions.bed, units.tsv)";
+  }
+  std::string usage() const override { return "--config FILE [--out DIR] [--format tsv|json]"; }
+
+  void describe(po::options_description& options, po::positional_options_description&) const override {
+    options.add_options()
+        ("out", po::value<std::string>()->default_value(".")->value_name("DIR"),
+         "directory for regions.bed and units.tsv (created when missing)")
+        ("format", po::value<std::string>()->default_value("tsv")->value_name("FORMAT"),
+         "summary table on stdout: tsv or json")
+        ("analysis.seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
+         "seed of the region sampling (same seed, same plan)")
+        ("model.input-length", po::value<std::int64_t>()->required()->value_name("L"),
+         "the model's input length L: every window has L bases");
+    describe_region_options(options);
+  }
+
+  int run(const ParsedOptions& options, int, char**) override {
+    const auto& values = options.values;
+    const TableFormat format = parse_table_format(values["format"].as<std::string>(), "format");
+    const auto length = values["model.input-length"].as<std::int64_t>();
+    if (length <= 0)
+      throw UsageError("option 'model.input-length' must be a positive number of bases, not " + std::to_string(length));
+    genome::PlanSpec spec = read_region_options(values);
+    spec.seed = values["analysis.seed"].as<std::uint64_t>();
+    spec.window_length = static_cast<std::uint64_t>(length);
+
+    const std::filesystem::path out_dir = values["out"].as<std::string>();
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (!std::filesystem::is_directory(out_dir))
+      throw UsageError("--out: cannot create the directory " + out_dir.string() +
+                       (ec ? " (" + ec.message() + ")" : std::string(" (a file has that name)")));
+
+    const genome::Plan plan = make_plan(spec);
+    write_file(out_dir / "regions.bed", [&](std::ostream& out) { genome::write_regions_bed(plan, out); });
+    write_file(out_dir / "units.tsv", [&](std::ostream& out) { genome::write_units_tsv(plan, out); });
+    summary_table(plan).write(std::cout, format);
+    std::cout.flush();
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_plan_command() { return std::make_unique<PlanCommand>(); }
+
+}  // namespace deepmr::app
