@@ -32,11 +32,13 @@ void print_command_help(const deepmr::app::Command& command) {
   po::options_description options("Options");
   po::positional_options_description positional;
   command.describe(options, positional);
+  options.add_options()
+      ("config", po::value<std::string>()->value_name("FILE"),
+       "INI file with these options as keys ([section] prefixes its keys with 'section.'); the command line wins")
+      ("help", "this text");
   std::cout << "Usage: deepmr " << command.name() << " " << command.usage() << "\n\n"
             << command.summary() << "\n\n"
-            << options << "  --config FILE         INI file with the same options as keys ([section] "
-            << "prefixes a key with 'section.'); the command line wins\n"
-            << "  --help                this text\n";
+            << options;
 }
 
 }  // namespace

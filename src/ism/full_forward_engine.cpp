@@ -6,44 +6,18 @@
 #include <cstring>
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/genome/one_hot.hpp"
+#include "deepmr/genome/reverse_complement.hpp"
 #include "deepmr/ism/engine.hpp"
 
 namespace deepmr::ism {
 
-void encode_one_hot(const std::string& sequence, const std::string& alphabet, float* out) {
-  const std::size_t length = sequence.size();
-  std::fill(out, out + 4 * length, 0.0f);
-  for (std::size_t i = 0; i < length; ++i) {
-    const auto channel = alphabet.find(sequence[i]);
-    if (channel == std::string::npos) {
-      for (int c = 0; c < 4; ++c) out[c * length + i] = 0.25f;
-    } else {
-      out[channel * length + i] = 1.0f;
-    }
-  }
-}
-
 namespace {
-
-char complement(char base) {
-  switch (base) {
-    case 'A': return 'T';
-    case 'C': return 'G';
-    case 'G': return 'C';
-    case 'T': return 'A';
-    default: return 'N';
-  }
-}
-
-std::string reverse_complement(const std::string& sequence) {
-  std::string out(sequence.rbegin(), sequence.rend());
-  for (char& c : out) c = complement(c);
-  return out;
-}
 
 class FullForwardEngine : public Engine {
  public:
-  explicit FullForwardEngine(model::Network& network) : network_(network) {}
+  explicit FullForwardEngine(model::Network& network)
+      : network_(network), alphabet_(genome::Alphabet::parse(network.stack().options.alphabet)) {}
   std::string name() const override { return "full"; }
 
   Effects run(const std::string& sequence, const IsmOptions& options) override {
@@ -65,11 +39,12 @@ class FullForwardEngine : public Engine {
     const std::size_t one = static_cast<std::size_t>(4) * length;
 
     // Reference one-hot of both strands; a mutant's input is a copy with one column changed.
-    const std::string& alphabet = stack.options.alphabet;
+    // N reaches the engine only when the caller's N policy keeps it: 0.25 in every channel.
     const bool both_strands = stack.options.reverse_complement_average;
     std::vector<float> reference(one), reference_rc(one);
-    encode_one_hot(sequence, alphabet, reference.data());
-    encode_one_hot(reverse_complement(sequence), alphabet, reference_rc.data());
+    genome::encode_one_hot(sequence, alphabet_, genome::NPolicy::quarter, reference.data());
+    genome::encode_one_hot(genome::reverse_complement(sequence), alphabet_, genome::NPolicy::quarter,
+                           reference_rc.data());
 
     EffectAccumulator accumulator(static_cast<std::size_t>(n_mutants) * n_outputs);
     std::vector<double> differences(accumulator.cells());
@@ -111,7 +86,6 @@ class FullForwardEngine : public Engine {
                const std::vector<float>& reference_rc, int length, bool both_strands, const model::DropoutMasks* masks,
                std::vector<float>& inputs, std::vector<float>& outputs, std::vector<float>& outputs_rc) {
     const std::size_t one = static_cast<std::size_t>(4) * length;
-    const std::string& alphabet = network_.stack().options.alphabet;
     const int n_outputs = static_cast<int>(network_.outputs().size());
     inputs.resize(one * rows);
     outputs.resize(static_cast<std::size_t>(rows) * n_outputs);
@@ -123,9 +97,9 @@ class FullForwardEngine : public Engine {
         if (m < 0) continue;
         const Mutant& mutant = mutants[m];
         const int position = reverse ? length - 1 - mutant.position : mutant.position;
-        const char alt = reverse ? complement(mutant.alt) : mutant.alt;
+        const int channel = reverse ? alphabet_.complement(alphabet_.channel(mutant.alt)) : alphabet_.channel(mutant.alt);
         for (int c = 0; c < 4; ++c) x[c * length + position] = 0.0f;
-        x[alphabet.find(alt) * length + position] = 1.0f;
+        x[channel * length + position] = 1.0f;
       }
     };
     fill(reference, false);
@@ -138,6 +112,7 @@ class FullForwardEngine : public Engine {
   }
 
   model::Network& network_;
+  genome::Alphabet alphabet_;
 };
 
 }  // namespace

@@ -5,7 +5,8 @@
 
 #include <cmath>
 
-#include "deepmr/ism/engine.hpp"
+#include "deepmr/genome/one_hot.hpp"
+#include "deepmr/genome/reverse_complement.hpp"
 #include "deepmr/model/architectures.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "deepmr/model/network.hpp"
@@ -57,11 +58,11 @@ TEST(DeepSea, OutputsMatchPyTorch) {
   auto network = make_network(stack, all, Device{}, Backend::kernels);
   set_threads(2);
   for (const auto& row : test::read_rows(fixture_dir() + "/deepsea.outputs.tsv")) {
-    std::string sequence = row[0], rc(sequence.rbegin(), sequence.rend());
-    for (char& b : rc) b = b == 'A' ? 'T' : b == 'C' ? 'G' : b == 'G' ? 'C' : 'A';
-    std::vector<float> x(8000), y(2 * 919);
-    ism::encode_one_hot(sequence, "AGCT", x.data());
-    ism::encode_one_hot(rc, "AGCT", x.data() + 4000);
+    const std::string& sequence = row[0];
+    auto x = genome::one_hot(sequence, genome::Alphabet::agct());
+    const auto x_rc = genome::one_hot(genome::reverse_complement(sequence), genome::Alphabet::agct());
+    x.insert(x.end(), x_rc.begin(), x_rc.end());
+    std::vector<float> y(2 * 919);
     network->forward(x.data(), 2, nullptr, y.data());
     double worst = 0;
     for (int o = 0; o < 919; ++o) worst = std::max(worst, std::abs((y[o] + y[919 + o]) / 2.0f - std::stod(row[o + 1])));

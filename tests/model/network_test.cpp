@@ -8,7 +8,8 @@
 #include <cstring>
 
 #include "deepmr/common/error.hpp"
-#include "deepmr/ism/engine.hpp"
+#include "deepmr/genome/one_hot.hpp"
+#include "deepmr/genome/reverse_complement.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "expected_tables.hpp"
 
@@ -40,13 +41,12 @@ TEST_P(NetworkAgainstPyTorch, OutputsMatch) {
     ASSERT_EQ(static_cast<int>(sequence.size()), length);
     ASSERT_EQ(static_cast<int>(row.size()) - 1, stack->output_count());
     // What the model computes: forward strand, plus the reverse complement when it averages strands.
-    std::vector<float> x(4 * length), y(all.size()), y_rc(all.size());
-    ism::encode_one_hot(sequence, stack->options.alphabet, x.data());
+    const auto alphabet = genome::Alphabet::parse(stack->options.alphabet);
+    auto x = genome::one_hot(sequence, alphabet);
+    std::vector<float> y(all.size()), y_rc(all.size());
     network->forward(x.data(), 1, nullptr, y.data());
     if (stack->options.reverse_complement_average) {
-      std::string rc(sequence.rbegin(), sequence.rend());
-      for (char& b : rc) b = b == 'A' ? 'T' : b == 'C' ? 'G' : b == 'G' ? 'C' : 'A';
-      ism::encode_one_hot(rc, stack->options.alphabet, x.data());
+      x = genome::one_hot(genome::reverse_complement(sequence), alphabet);
       network->forward(x.data(), 1, nullptr, y_rc.data());
       for (std::size_t i = 0; i < y.size(); ++i) y[i] = (y[i] + y_rc[i]) / 2.0f;
     }

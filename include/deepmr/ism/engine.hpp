@@ -33,8 +33,4 @@ class Engine {
 // The exact baseline: full forward passes of the reference and of every mutant, per sample.
 std::unique_ptr<Engine> make_full_forward_engine(model::Network& network);
 
-// One-hot encoding of `sequence` in the model's alphabet (channels x length, row-major); N is 0.25
-// in every channel.
-void encode_one_hot(const std::string& sequence, const std::string& alphabet, float* out);
-
 }  // namespace deepmr::ism

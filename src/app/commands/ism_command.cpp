@@ -1,0 +1,148 @@
+// deepmr ism: saturation mutagenesis of one window with paired-mask MC dropout; one row per mutant
+// and output (position ref alt output beta se).
+
+#include <iostream>
+
+#include "deepmr/app/command.hpp"
+#include "deepmr/app/model_options.hpp"
+#include "deepmr/app/table.hpp"
+#include "deepmr/common/error.hpp"
+#include "deepmr/genome/fasta_reader.hpp"
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/model/targets.hpp"
+
+namespace deepmr::app {
+namespace {
+
+// "chr1:1001-2000" (1-based, inclusive, as samtools writes regions) -> 0-based half-open.
+struct RegionText {
+  std::string chrom;
+  std::uint64_t start = 0, end = 0;
+};
+
+RegionText parse_region(const std::string& text) {
+  const auto colon = text.rfind(':');
+  const auto dash = colon == std::string::npos ? std::string::npos : text.find('-', colon);
+  auto bad = [&]() {
+    return UsageError("option 'region': '" + text + "' is not CHR:START-END (1-based, inclusive, e.g. chr22:1001-2000)");
+  };
+  if (colon == std::string::npos || dash == std::string::npos || colon == 0) throw bad();
+  auto number = [&](const std::string& s) -> std::uint64_t {
+    std::string digits;
+    for (char c : s)
+      if (c != ',') digits += c;
+    if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    return std::stoull(digits);
+  };
+  RegionText region;
+  region.chrom = text.substr(0, colon);
+  const std::uint64_t first = number(text.substr(colon + 1, dash - colon - 1));
+  const std::uint64_t last = number(text.substr(dash + 1));
+  if (first < 1 || last < first) throw bad();
+  region.start = first - 1;
+  region.end = last;
+  return region;
+}
+
+class IsmCommand : public Command {
+ public:
+  std::string name() const override { return "ism"; }
+  std::string summary() const override {
+    return "In-silico mutagenesis of one window: beta and se of every substitution under paired-mask MC dropout";
+  }
+  std::string usage() const override {
+    return "--model FILE (--sequence ACGT... | --fasta FILE --region CHR:START-END) --outputs LIST [options]";
+  }
+  void describe(po::options_description& options, po::positional_options_description&) const override {
+    describe_model_options(options, "");
+    options.add_options()
+        ("sequence", po::value<std::string>()->value_name("ACGT..."), "the window itself (length L)")
+        ("fasta", po::value<std::string>()->value_name("FILE"), "FASTA to take the window from (.fai read or built)")
+        ("region", po::value<std::string>()->value_name("CHR:START-END"), "1-based inclusive window of L bases")
+        ("outputs", po::value<std::string>()->value_name("LIST"),
+         "outputs to report: comma-separated names (targets) or 0-based indices")
+        ("mc-samples", po::value<int>()->default_value(50)->value_name("N"), "Monte Carlo dropout samples")
+        ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"), "seed of the dropout masks")
+        ("region-id", po::value<std::uint64_t>()->default_value(0)->value_name("R"),
+         "region id keying the masks (a run uses the plan's id)")
+        ("dropout", po::value<std::string>()->default_value("on")->value_name("on|off"),
+         "off: deterministic f(m) - f(r) in inference mode, se = 0")
+        ("batch", po::value<int>()->default_value(64)->value_name("B"), "sequences per forward pass")
+        ("engine", po::value<std::string>()->default_value("full")->value_name("E"), "mutagenesis engine: full")
+        ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "output format");
+  }
+
+  int run(const ParsedOptions& parsed, int, char**) override {
+    const auto& v = parsed.values;
+    const auto format = parse_table_format(v["format"].as<std::string>());
+    ism::IsmOptions options;
+    options.mc_samples = v["mc-samples"].as<int>();
+    options.seed = v["seed"].as<std::uint64_t>();
+    options.region_id = v["region-id"].as<std::uint64_t>();
+    options.batch = v["batch"].as<int>();
+    const auto& dropout = v["dropout"].as<std::string>();
+    if (dropout != "on" && dropout != "off") throw UsageError("option 'dropout': use on or off, not '" + dropout + "'");
+    options.dropout = dropout == "on";
+    if (options.mc_samples < 0) throw UsageError("option 'mc-samples' must be at least 0 (0: dropout off)");
+    if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
+    if (v["engine"].as<std::string>() != "full")
+      throw UsageError("option 'engine': unknown engine '" + v["engine"].as<std::string>() + "' (available: full)");
+    if (v["outputs"].empty()) throw UsageError("missing required option 'outputs'");
+
+    const bool from_sequence = !v["sequence"].empty();
+    if (from_sequence == (!v["fasta"].empty() || !v["region"].empty()))
+      throw UsageError("give either --sequence or --fasta with --region");
+    if (!from_sequence && (v["fasta"].empty() || v["region"].empty()))
+      throw UsageError("--fasta and --region go together");
+
+    // Cheap checks first: a bad window should fail before a large model loads.
+    std::string window, what;
+    if (from_sequence) {
+      window = ism::checked_sequence(v["sequence"].as<std::string>(), false, "--sequence");
+      what = "--sequence";
+    } else {
+      const auto region = parse_region(v["region"].as<std::string>());
+      genome::FastaReader fasta(v["fasta"].as<std::string>());
+      const auto id = fasta.sequence_id(region.chrom);
+      if (region.end > fasta.length(id))
+        throw InputError(v["fasta"].as<std::string>() + ": region " + v["region"].as<std::string>() + " ends past " +
+                         region.chrom + " (" + std::to_string(fasta.length(id)) + " bases)");
+      what = v["region"].as<std::string>();
+      window = ism::checked_sequence(fasta.fetch(id, region.start, region.end), false, what);
+    }
+
+    const auto choice = load_model_choice(v, "");
+    const int length = choice.stack->options.input_length;
+    if (static_cast<int>(window.size()) != length)
+      throw InputError(what + ": the window has " + std::to_string(window.size()) + " bases but the model takes " +
+                       std::to_string(length) + "; give a window of exactly " + std::to_string(length) + " bases");
+    const auto outputs = resolve_output_list(choice, model::split_list(v["outputs"].as<std::string>()));
+
+    auto network = model::make_network(choice.stack, outputs, choice.device, choice.backend);
+    auto engine = ism::make_full_forward_engine(*network);
+    const auto effects = engine->run(window, options);
+
+    Table table({"position", "ref", "alt", "output", "beta", "se"});
+    const int n_outputs = static_cast<int>(outputs.size());
+    std::vector<std::string> labels;
+    for (int o : outputs) labels.push_back(output_label(choice, o));
+    for (std::size_t m = 0; m < effects.mutants.size(); ++m)
+      for (int o = 0; o < n_outputs; ++o) {
+        table.add_row();
+        table.set("position", effects.mutants[m].position);
+        table.set("ref", std::string(1, effects.mutants[m].ref));
+        table.set("alt", std::string(1, effects.mutants[m].alt));
+        table.set("output", labels[o]);
+        table.set("beta", effects.beta_at(static_cast<int>(m), o));
+        table.set("se", effects.se_at(static_cast<int>(m), o));
+      }
+    table.write(std::cout, format);
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_ism_command() { return std::make_unique<IsmCommand>(); }
+
+}  // namespace deepmr::app

@@ -1,0 +1,133 @@
+// deepmr ism through the real binary.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "expected_tables.hpp"
+#include "test_support.hpp"
+
+namespace deepmr {
+namespace {
+
+using test::quote;
+using test::run;
+
+std::string model(const std::string& name) { return test::models_dir() + "/" + name + ".pt"; }
+std::string reference(const std::string& name) {
+  return test::read_rows(test::models_dir() + "/" + name + ".outputs.tsv").at(0).at(0);
+}
+std::string ism() { return test::deepmr_binary() + " ism --threads 1"; }
+
+TEST(IsmCommand, DropoutOffRowsEqualPyTorchEffects) {
+  auto r = run(ism() + " --model " + quote(model("kipoi_conv2d")) + " --sequence " + reference("kipoi_conv2d") +
+               " --outputs 1,kipoi_conv2d\\|out6 --dropout off");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  auto lines = test::read_rows(test::models_dir() + "/kipoi_conv2d.effects.tsv");
+  std::istringstream out(r.out);
+  std::string line;
+  std::getline(out, line);
+  EXPECT_EQ(line, "position\tref\talt\toutput\tbeta\tse");
+  std::size_t i = 0;
+  for (; std::getline(out, line); ++i) {
+    ASSERT_LT(i, lines.size());
+    std::istringstream fields(line);
+    std::string position, ref, alt, output, beta, se;
+    std::getline(fields, position, '\t');
+    std::getline(fields, ref, '\t');
+    std::getline(fields, alt, '\t');
+    std::getline(fields, output, '\t');
+    std::getline(fields, beta, '\t');
+    std::getline(fields, se, '\t');
+    EXPECT_EQ(position, lines[i][0]);
+    EXPECT_EQ(ref, lines[i][1]);
+    EXPECT_EQ(alt, lines[i][2]);
+    EXPECT_EQ(output, "kipoi_conv2d|out" + lines[i][3]);
+    EXPECT_NEAR(std::stod(beta), std::stod(lines[i][4]), 1e-6);
+    EXPECT_EQ(se, "0");
+  }
+  EXPECT_EQ(i, 120u * 3 * 2);
+}
+
+TEST(IsmCommand, FastaRegionGivesTheSameRowsAsTheSequence) {
+  test::TempDir dir;
+  const std::string seq = reference("conv1d_small");
+  // The window sits at 1-based 11..70 of a two-line, soft-masked record.
+  std::string lower = "acgtacgtac" + seq + "GGGGG";
+  for (std::size_t i = 10; i < 40; ++i) lower[i] = static_cast<char>(std::tolower(lower[i]));
+  test::write_text(dir.file("g.fa"), ">other\nAC\n>chrT\n" + lower.substr(0, 40) + "\n" + lower.substr(40) + "\n");
+  const std::string common = ism() + " --model " + quote(model("conv1d_small")) + " --outputs 0,3 --mc-samples 2";
+  auto a = run(common + " --sequence " + seq);
+  auto b = run(common + " --fasta " + quote(dir.file("g.fa")) + " --region chrT:11-70");
+  ASSERT_EQ(a.status, 0) << a.err;
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST(IsmCommand, JsonHasTheSameFields) {
+  auto r = run(ism() + " --model " + quote(model("conv1d_small")) + " --sequence " + reference("conv1d_small") +
+               " --outputs 4 --mc-samples 1 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 3), "[\n ");
+  EXPECT_NE(r.out.find("{\"position\": 0, \"ref\": "), std::string::npos) << r.out.substr(0, 200);
+  EXPECT_NE(r.out.find("\"output\": \"conv1d_small|out4\", \"beta\": "), std::string::npos);
+  EXPECT_NE(r.out.find("\"se\": 0}"), std::string::npos);  // N = 1: se is exactly 0
+}
+
+struct BadCase {
+  std::string name;
+  std::string arguments;
+  int status;
+  std::string message;
+};
+
+class IsmBadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(IsmBadInput, OneLineAndTheDocumentedExitCode) {
+  const auto& c = GetParam();
+  auto r = run(ism() + " " + c.arguments);
+  EXPECT_EQ(r.status, c.status) << r.err;
+  EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
+}
+
+const std::string small = "--model " + model("conv1d_small") + " --outputs 0 ";
+const std::string seq60 = std::string(60, 'A');
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, IsmBadInput,
+    ::testing::Values(
+        BadCase{"unsupported_layer", "--model " + model("unsupported_layer") + " --outputs 0 --sequence ACGTACGTAC", 4,
+                "'GELU'"},
+        BadCase{"wrong_input_channels", "--model " + model("six_channels") + " --outputs 0 --sequence ACGTACGTAC", 4,
+                "takes 6 input channels"},
+        BadCase{"not_a_stack", "--model " + model("two_branches") + " --outputs 0 --sequence ACGTACGTAC", 4,
+                "not an nn.Sequential"},
+        BadCase{"missing_model", "--model /nonexistent.pt --outputs 0 --sequence " + seq60, 4, "cannot read the model file"},
+        BadCase{"unknown_output", "--model " + model("conv1d_small") + " --sequence " + seq60 +
+                " --outputs 'HepG2|FOXA9|None'", 4, "unknown output 'HepG2|FOXA9|None'"},
+        BadCase{"output_out_of_range", "--model " + model("conv1d_small") + " --sequence " + seq60 + " --outputs 5", 4,
+                "out of range"},
+        BadCase{"wrong_length", small + "--sequence ACGTACGT", 3, "the window has 8 bases but the model takes 60"},
+        BadCase{"bad_character", small + "--sequence ACGTXCGT", 3, "character 'X' at position 4"},
+        BadCase{"n_in_sequence", small + "--sequence ACGTNCGT", 3, "character 'N' at position 4"},
+        BadCase{"bad_region_syntax", small + "--fasta x.fa --region chr1:100", 2, "is not CHR:START-END"},
+        BadCase{"missing_sequence", small, 2, "give either --sequence or --fasta"},
+        BadCase{"bad_dropout", small + "--sequence " + seq60 + " --dropout maybe", 2, "option 'dropout'"},
+        BadCase{"negative_samples", small + "--sequence " + seq60 + " --mc-samples -1", 2, "mc-samples"},
+        BadCase{"bad_device", small + "--sequence " + seq60 + " --device gpu7", 2, "unknown device 'gpu7'"},
+        BadCase{"cuda_unavailable", small + "--sequence " + seq60 + " --device cuda:0", 4, "sees no CUDA GPU"},
+        BadCase{"unknown_option", small + "--sequence " + seq60 + " --mc-sample 3", 2, "mc-sample"}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST(IsmCommand, HelpDescribesTheContract) {
+  auto r = run(test::deepmr_binary() + " ism --help");
+  ASSERT_EQ(r.status, 0);
+  for (const char* option : {"--model", "--targets", "--sequence", "--fasta", "--region", "--outputs", "--mc-samples",
+                             "--seed", "--dropout", "--batch", "--device", "--format"})
+    EXPECT_NE(r.out.find(option), std::string::npos) << option;
+}
+
+}  // namespace
+}  // namespace deepmr
