@@ -1,0 +1,103 @@
+// The per-region statistics workload of a Deep MR run: MR fits of one (exposure, region) unit with
+// 3,000 instruments (the 3L mutants of a 1,000 bp window), and the per-exposure meta-analysis,
+// here over 1,000,000 estimates. Run by hand: build-*/benchmarks/stats/stats_benchmark.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+
+#include "deepmr/stats/meta_analysis.hpp"
+#include "deepmr/stats/mr.hpp"
+#include "deepmr/stats/normal_stream.hpp"
+
+namespace {
+
+using namespace deepmr::stats;
+
+// Mutant-like instruments: mostly tiny effects with a heavy tail, effect sizes from float
+// predictions (converted to double), a causal effect of 1.4 and some pleiotropy.
+Instruments region(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::student_t_distribution<double> heavy(3);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> uniform(0.5, 2);
+  Instruments in;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto bx = static_cast<float>(0.004 * heavy(rng));
+    const auto bxse = static_cast<float>(0.002 * uniform(rng));
+    const auto byse = static_cast<float>(0.003 * uniform(rng));
+    const auto by = static_cast<float>(1.4 * bx + 0.001 * normal(rng) + byse * normal(rng));
+    in.push_back(bx, bxse, by, byse);
+  }
+  return in;
+}
+
+void fit(benchmark::State& state, std::vector<MrMethod> methods) {
+  const Instruments in = region(static_cast<std::size_t>(state.range(0)), 42);
+  MrOptions options;
+  options.bootstrap_draws = static_cast<std::size_t>(state.range(1));
+  std::uint64_t unit = 0;
+  for (auto _ : state) {
+    options.seed = unit_seed(1, 0, unit++);
+    auto results = fit_all(methods, in, options);
+    benchmark::DoNotOptimize(results);
+  }
+  state.SetLabel(std::to_string(state.range(0)) + " instruments, " + std::to_string(state.range(1)) + " draws");
+}
+
+void BM_DefaultMethods(benchmark::State& state) { fit(state, default_mr_methods()); }
+void BM_EggerIvwWeightedMedian(benchmark::State& state) {
+  fit(state, {MrMethod::egger, MrMethod::ivw, MrMethod::median_weighted});
+}
+void BM_Ivw(benchmark::State& state) { fit(state, {MrMethod::ivw}); }
+void BM_Egger(benchmark::State& state) { fit(state, {MrMethod::egger}); }
+void BM_WeightedMedian(benchmark::State& state) { fit(state, {MrMethod::median_weighted}); }
+void BM_Mode(benchmark::State& state) { fit(state, {MrMethod::mode_weighted}); }
+
+BENCHMARK(BM_DefaultMethods)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EggerIvwWeightedMedian)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Ivw)->Args({3000, 0})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Egger)->Args({3000, 0})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WeightedMedian)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mode)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
+
+// The random numbers alone behind a 1,000-draw median bootstrap of 3,000 instruments: 6,000,000
+// normals (Philox4x32-10 bits and the ziggurat), the floor under BM_WeightedMedian.
+void BM_NormalDraws(benchmark::State& state) {
+  std::vector<double> out(static_cast<std::size_t>(state.range(0)));
+  std::uint64_t unit = 0;
+  for (auto _ : state) {
+    NormalStream normals(unit++, 1);
+    for (std::size_t d = 0; d < 2000; ++d) normals.fill(out.data(), out.size());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel("2000 x " + std::to_string(state.range(0)) + " normals");
+}
+BENCHMARK(BM_NormalDraws)->Arg(3000)->Unit(benchmark::kMillisecond);
+
+void BM_MetaAnalysis(benchmark::State& state) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> uniform(0.05, 0.5);
+  std::vector<double> y(static_cast<std::size_t>(state.range(0))), se(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    se[i] = uniform(rng);
+    y[i] = 1.2 + 0.3 * normal(rng) + se[i] * normal(rng);
+  }
+  MetaOptions options;
+  options.tau2_method = static_cast<Tau2Method>(state.range(1));
+  for (auto _ : state) {
+    auto result = meta_analysis(y, se, options);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetLabel(std::to_string(y.size()) + " estimates, " + tau2_method_name(options.tau2_method));
+}
+BENCHMARK(BM_MetaAnalysis)
+    ->Args({1000000, static_cast<long>(Tau2Method::dl)})
+    ->Args({1000000, static_cast<long>(Tau2Method::reml)})
+    ->Args({1000000, static_cast<long>(Tau2Method::pm)})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,84 @@
+#pragma once
+// Mendelian randomization of one exposure on one outcome from summary statistics: the methods of
+// MendelianRandomization (Yavorska and Burgess 2017) with its defaults, and one result type that
+// carries every column of `deepmr mr` and of the store's fits/<method> tables.
+//
+//   Instruments in = ...;                          // bx, bxse, by, byse (doubles)
+//   MrOptions options;                             // normal intervals, 10,000 bootstrap draws
+//   options.seed = unit_seed(run_seed, exposure, region);   // see normal_stream.hpp
+//   std::vector<MrResult> rows = fit_all(default_methods(), in, options);
+//
+// A method that cannot be estimated from the data says so (estimable = false, reason); no field is
+// ever NaN or infinite: a value that does not apply or cannot be computed is empty (nullopt).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deepmr/stats/distributions.hpp"
+#include "deepmr/stats/instruments.hpp"
+
+namespace deepmr::stats {
+
+enum class MrMethod {
+  ivw,              // MendelianRandomization's default: fixed effect below 4 instruments, random from 4
+  ivw_fixed,        // inverse-variance weighted, fixed effect
+  ivw_random,       // inverse-variance weighted, multiplicative random effects
+  egger,            // MR-Egger regression
+  median_weighted,  // weighted median (first-order weights), bootstrap SE
+  median_simple,    // simple median, bootstrap SE
+  mode_weighted,    // mode-based estimate (Hartwig 2017), weighted, delta SEs, bootstrap SE (MAD)
+};
+
+// "ivw", "ivw-fixed", "ivw-random", "egger", "median-weighted", "median-simple", "mode-weighted".
+std::string mr_method_name(MrMethod method);
+// Throws UsageError naming `option` for an unknown name.
+MrMethod parse_mr_method(const std::string& text, const std::string& option = "methods");
+// A comma-separated list of names (no duplicates, at least one).
+std::vector<MrMethod> parse_mr_methods(const std::string& text, const std::string& option = "methods");
+std::vector<MrMethod> all_mr_methods();
+// ivw, egger, median-weighted, mode-weighted.
+std::vector<MrMethod> default_mr_methods();
+// The Philox stream id of a method's bootstrap draws under MrOptions::seed.
+std::uint64_t bootstrap_stream(MrMethod method);
+
+struct MrOptions {
+  Distribution distribution = Distribution::normal;  // t: J - 1 df (Egger: J - 2)
+  double level = 0.95;                               // confidence level of the intervals
+  std::size_t bootstrap_draws = 10000;               // medians and mode; 0: estimate only, no SE
+  std::uint64_t seed = 314159265;                    // bootstrap seed (MendelianRandomization's default)
+  double min_abs_z_x = 0;                            // strength filter |bx / bxse| >= this; 0: off
+  double mode_phi = 1;                               // bandwidth factor of the mode-based estimate
+};
+
+struct MrResult {
+  MrMethod method = MrMethod::ivw;
+  bool estimable = false;
+  std::string reason;  // why not estimable (empty when estimable)
+  std::string model;   // ivw: "fixed" or "random" as applied; other methods: empty
+
+  std::optional<double> estimate, se, ci_low, ci_high, pvalue;
+  std::optional<double> intercept, intercept_se, intercept_ci_low, intercept_ci_high, intercept_pvalue;  // egger
+  std::optional<double> q, q_pvalue;  // ivw: Cochran's Q; egger: Rucker's Q
+  std::optional<long> q_df;
+  std::optional<double> i2;           // ivw: max(0, (Q - df) / Q), a fraction
+  std::optional<double> i2_gx;        // egger: I^2_GX of bx / byse (Bowden 2016), a fraction
+  std::optional<double> f_mean;       // mean of (bx / bxse)^2 over the instruments used
+  std::optional<double> residual_se;  // ivw, egger: residual standard error of the regression
+  std::optional<long> df;             // degrees of freedom of the t distribution, when used
+  std::size_t n_used = 0;             // instruments the method used
+  std::size_t bootstrap_draws = 0;    // draws behind se (medians, mode)
+  InstrumentCounts counts;            // instruments in, and dropped before any method
+
+  // "ok" or "not estimable: <reason>".
+  std::string status() const;
+};
+
+// Validates, filters (options.min_abs_z_x, no-information instruments) and fits one method.
+MrResult fit_mr(MrMethod method, const Instruments& instruments, const MrOptions& options = {});
+// The same for several methods, validating and filtering once; results in the order asked.
+std::vector<MrResult> fit_all(const std::vector<MrMethod>& methods, const Instruments& instruments,
+                              const MrOptions& options = {});
+
+}  // namespace deepmr::stats

@@ -1,0 +1,111 @@
+// deepmr mr: Mendelian randomization estimates from a table of summary statistics, one row per
+// method (docs/statistics.md). The same library fits every (exposure, region) unit of a run.
+
+#include <charconv>
+#include <cmath>
+#include <iostream>
+
+#include "deepmr/app/command.hpp"
+#include "deepmr/app/table.hpp"
+#include "deepmr/common/error.hpp"
+#include "deepmr/stats/mr.hpp"
+#include "deepmr/stats/summary_table.hpp"
+
+namespace deepmr::app {
+namespace {
+
+// A non-negative integer option (Boost would wrap "-1" around for unsigned types).
+std::uint64_t unsigned_option(const ParsedOptions& options, const std::string& name) {
+  const std::string text = options.values[name].as<std::string>();
+  std::uint64_t value = 0;
+  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
+    throw UsageError("option '" + name + "': expected a non-negative integer, got '" + text + "'");
+  return value;
+}
+
+Table result_table(const std::vector<stats::MrResult>& results) {
+  Table table({"method", "estimate", "se", "ci_low", "ci_high", "pvalue", "intercept", "intercept_se",
+               "intercept_pvalue", "q", "q_df", "q_pvalue", "i2", "i2_gx", "f_mean", "residual_se", "n_used",
+               "status"});
+  for (const auto& r : results) {
+    table.add_row();
+    table.set("method", stats::mr_method_name(r.method));
+    table.set("estimate", r.estimate);
+    table.set("se", r.se);
+    table.set("ci_low", r.ci_low);
+    table.set("ci_high", r.ci_high);
+    table.set("pvalue", r.pvalue);
+    table.set("intercept", r.intercept);
+    table.set("intercept_se", r.intercept_se);
+    table.set("intercept_pvalue", r.intercept_pvalue);
+    table.set("q", r.q);
+    if (r.q_df) table.set("q_df", static_cast<long long>(*r.q_df));
+    table.set("q_pvalue", r.q_pvalue);
+    table.set("i2", r.i2);
+    table.set("i2_gx", r.i2_gx);
+    table.set("f_mean", r.f_mean);
+    table.set("residual_se", r.residual_se);
+    table.set("n_used", r.n_used);
+    table.set("status", r.status());
+  }
+  return table;
+}
+
+class MrCommand final : public Command {
+ public:
+  std::string name() const override { return "mr"; }
+  std::string summary() const override {
+    return "Mendelian randomization from summary statistics: IVW, MR-Egger, median and mode estimates";
+  }
+  std::string usage() const override {
+    return "--input FILE [--methods LIST] [--distribution normal|t] [--bootstrap N] [--seed S] [--min-abs-z-x Z] "
+           "[--format tsv|json]";
+  }
+
+  void describe(po::options_description& options, po::positional_options_description&) const override {
+    std::string methods;
+    for (auto m : stats::default_mr_methods()) methods += (methods.empty() ? "" : ",") + stats::mr_method_name(m);
+    options.add_options()
+        ("input", po::value<std::string>()->required()->value_name("FILE"),
+         "TSV or CSV with a header naming bx, bxse, by, byse (any order; other columns ignored; # comments)")
+        ("methods", po::value<std::string>()->default_value(methods)->value_name("LIST"),
+         "comma-separated: ivw (fixed effect below 4 instruments, else random), ivw-fixed, ivw-random, egger, "
+         "median-weighted, median-simple, mode-weighted")
+        ("distribution", po::value<std::string>()->default_value("normal")->value_name("D"),
+         "normal or t (J - 1 df; egger J - 2) for intervals and p-values")
+        ("bootstrap", po::value<std::string>()->default_value("10000")->value_name("N"),
+         "bootstrap draws for the SEs of the medians and the mode (0: estimates only)")
+        ("seed", po::value<std::string>()->default_value("314159265")->value_name("S"),
+         "bootstrap seed (64-bit): the same seed gives the same SEs on any machine")
+        ("min-abs-z-x", po::value<double>()->default_value(0)->value_name("Z"),
+         "use only instruments with |bx / bxse| >= Z (0: all)")
+        ("format", po::value<std::string>()->default_value("tsv")->value_name("FORMAT"), "tsv or json");
+  }
+
+  int run(const ParsedOptions& parsed, int, char**) override {
+    const auto& values = parsed.values;
+    const TableFormat format = parse_table_format(values["format"].as<std::string>());
+    stats::MrOptions options;
+    const auto methods = stats::parse_mr_methods(values["methods"].as<std::string>());
+    options.distribution = stats::parse_distribution(values["distribution"].as<std::string>());
+    options.bootstrap_draws = unsigned_option(parsed, "bootstrap");
+    if (options.bootstrap_draws == 1)
+      throw UsageError("option 'bootstrap': 1 draw gives no standard error (use 0 for none, or at least 2)");
+    options.seed = unsigned_option(parsed, "seed");
+    options.min_abs_z_x = values["min-abs-z-x"].as<double>();
+    if (!(options.min_abs_z_x >= 0) || !std::isfinite(options.min_abs_z_x))
+      throw UsageError("option 'min-abs-z-x': expected a number >= 0");
+
+    const auto table = stats::SummaryTable::read(values["input"].as<std::string>());
+    const auto results = stats::fit_all(methods, stats::read_instruments(table), options);
+    result_table(results).write(std::cout, format);
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_mr_command() { return std::make_unique<MrCommand>(); }
+
+}  // namespace deepmr::app

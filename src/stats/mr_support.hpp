@@ -1,0 +1,33 @@
+#pragma once
+// Helpers shared by the MR method implementations (private to the stats layer).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deepmr/stats/instruments.hpp"
+#include "deepmr/stats/mr.hpp"
+
+namespace deepmr::stats::detail {
+
+MrResult not_estimable(MrMethod method, std::size_t n_used, std::string reason);
+
+// The instruments with bx != 0 (those with a ratio estimate and an orientation).
+Instruments with_nonzero_bx(const Instruments& instruments);
+
+// "N instruments have byse = 0 (...)" when any byse is zero, for methods weighting by 1 / byse^2.
+std::optional<std::string> zero_byse_reason(const Instruments& instruments);
+
+// Sample standard deviation (denominator n - 1, two passes); n >= 2.
+double sample_sd(const std::vector<double>& values);
+// R's median (mean of the two middle values for even n) of a scratch copy; n >= 1.
+double median_of(std::vector<double> values);
+// R's mad: 1.4826 * median(|x - median(x)|).
+double median_absolute_deviation(const std::vector<double>& values);
+
+// Fills estimate, se, CI, p-value and df of `result` from an estimate and SE under the options
+// (t with `t_df` degrees of freedom).
+void set_wald(MrResult& result, double estimate, double se, const MrOptions& options, long t_df);
+
+}  // namespace deepmr::stats::detail

@@ -1,0 +1,173 @@
+// `deepmr mr` end to end through the real binary: the published numbers on the lipid data, TSV and
+// CSV input in any column order, JSON output, degenerate data as "not estimable" rows, and exit
+// status 3 (malformed input, with its line) or 2 (bad options) with one line on stderr.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "stats_command_support.hpp"
+#include "test_support.hpp"
+
+namespace deepmr {
+namespace {
+
+using test::field_number;
+using test::near_relative;
+using test::parse_tsv;
+using test::quote;
+using test::run;
+
+const std::string kLipids = test::source_dir() + "/tests/data/validation/mr/lipids_ldl_chd.tsv";
+
+std::string mr(const std::string& arguments) { return test::deepmr_binary() + " mr " + arguments; }
+
+std::vector<test::TsvRow> lipid_rows(const std::string& extra = "") {
+  auto r = run(mr("--input " + quote(kLipids) + " --bootstrap 500 " + extra));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  return parse_tsv(r.out);
+}
+
+TEST(MrCommand, PrintsTheContractColumnsOneRowPerDefaultMethod) {
+  auto r = run(mr("--input " + quote(kLipids) + " --bootstrap 500"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> header;
+  const auto rows = parse_tsv(r.out, &header);
+  EXPECT_EQ(header, (std::vector<std::string>{"method", "estimate", "se", "ci_low", "ci_high", "pvalue", "intercept",
+                                              "intercept_se", "intercept_pvalue", "q", "q_df", "q_pvalue", "i2",
+                                              "i2_gx", "f_mean", "residual_se", "n_used", "status"}));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].at("method"), "ivw");
+  EXPECT_EQ(rows[1].at("method"), "egger");
+  EXPECT_EQ(rows[2].at("method"), "median-weighted");
+  EXPECT_EQ(rows[3].at("method"), "mode-weighted");
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.at("status"), "ok");
+    EXPECT_EQ(row.at("n_used"), "28");
+  }
+  EXPECT_TRUE(near_relative(field_number(rows[0], "estimate"), 2.83421393887889, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[0], "se"), 0.52979948855643, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[0], "q"), 99.5304255484988, 1e-8));
+  EXPECT_EQ(rows[0].at("q_df"), "27");
+  EXPECT_TRUE(near_relative(field_number(rows[0], "f_mean"), 28.0093110220279, 1e-8));
+  EXPECT_TRUE(rows[0].at("intercept").empty());  // does not apply to IVW
+  EXPECT_TRUE(near_relative(field_number(rows[1], "estimate"), 3.25289013194081, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[1], "intercept_pvalue"), 0.450506451283992, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[1], "i2_gx"), 0.91936538831957, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[1], "residual_se"), 1.93547355640077, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[2], "estimate"), 2.68288346489811, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[3], "estimate"), 2.94630057209513, 1e-8));
+}
+
+TEST(MrCommand, TDistributionAndMethodList) {
+  const auto rows = lipid_rows("--methods egger,ivw --distribution t");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("method"), "egger");
+  EXPECT_TRUE(near_relative(field_number(rows[0], "ci_low"), 1.66986696913813, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[0], "pvalue"), 0.000260252917148041, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[1], "ci_high"), 3.92127269711462, 1e-8));
+}
+
+TEST(MrCommand, ReadsCsvInAnyColumnOrderWithCommentsAndExtraColumns) {
+  test::TempDir dir;
+  const auto tsv = test::read_tsv_fields(kLipids);
+  std::string csv = "# LDL-c and CHD, reordered\r\n\"snp\",\"byse\",\"by\",\"bxse\",\"bx\"\r\n";
+  for (std::size_t i = 0; i < tsv.size(); ++i)
+    csv += "rs" + std::to_string(i) + "," + tsv[i][3] + "," + tsv[i][2] + "," + tsv[i][1] + "," + tsv[i][0] + "\r\n";
+  test::write_text(dir.file("lipids.csv"), csv);
+  auto r = run(mr("--input " + quote(dir.file("lipids.csv")) + " --bootstrap 500"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, run(mr("--input " + quote(kLipids) + " --bootstrap 500")).out);
+}
+
+TEST(MrCommand, JsonHasTheSameFields) {
+  auto r = run(mr("--input " + quote(kLipids) + " --bootstrap 200 --format json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  test::TempDir dir;
+  test::write_text(dir.file("out.json"), r.out);
+  test::write_text(dir.file("check.py"),
+                   "import json, sys\n"
+                   "d = json.load(open(sys.argv[1]))\n"
+                   "assert [x['method'] for x in d] == ['ivw', 'egger', 'median-weighted', 'mode-weighted']\n"
+                   "assert len(d[0]) == 18 and d[0]['intercept'] is None and d[0]['q_df'] == 27\n"
+                   "assert abs(d[1]['estimate'] - 3.25289013194081) < 1e-12 and d[2]['status'] == 'ok'\n");
+  auto check = run(test::python() + " " + quote(dir.file("check.py")) + " " + quote(dir.file("out.json")));
+  EXPECT_EQ(check.status, 0) << check.err << r.out;
+}
+
+TEST(MrCommand, SameSeedSameOutputOtherSeedOtherBootstrap) {
+  const std::string base = mr("--input " + quote(kLipids) + " --methods median-weighted --bootstrap 300");
+  const auto a = run(base + " --seed 7"), b = run(base + " --seed 7"), c = run(base + " --seed 8");
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+  EXPECT_EQ(parse_tsv(a.out)[0].at("estimate"), parse_tsv(c.out)[0].at("estimate"));
+}
+
+TEST(MrCommand, StrengthFilterAndNoInformationRowsChangeInstrumentsUsed) {
+  test::TempDir dir;
+  std::string text = test::read_text(kLipids) + "0\t0\t0\t0\n0\t0\t0\t0\n";
+  test::write_text(dir.file("padded.tsv"), text);
+  auto r = run(mr("--input " + quote(dir.file("padded.tsv")) + " --methods ivw --min-abs-z-x 2"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = parse_tsv(r.out);
+  EXPECT_EQ(rows[0].at("n_used"), "19");  // 28 lipid variants, 9 of them with |bx / bxse| < 2
+}
+
+TEST(MrCommand, DegenerateDataGivesNotEstimableRowsNotAnError) {
+  test::TempDir dir;
+  test::write_text(dir.file("two.tsv"), "bx\tbxse\tby\tbyse\n0.1\t0.01\t0.2\t0.05\n0.2\t0.01\t0.3\t0.0\n");
+  auto r = run(mr("--input " + quote(dir.file("two.tsv")) + " --methods ivw-fixed,egger,median-simple"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = parse_tsv(r.out);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].at("status").rfind("not estimable: 1 of 2 instruments have byse = 0", 0), 0u) << rows[0].at("status");
+  EXPECT_EQ(rows[1].at("status").rfind("not estimable: too few instruments (2", 0), 0u) << rows[1].at("status");
+  EXPECT_EQ(rows[2].at("status").rfind("not estimable: too few instruments (2", 0), 0u);
+  EXPECT_TRUE(rows[1].at("estimate").empty());
+  EXPECT_EQ(r.out.find("nan"), std::string::npos);
+}
+
+struct BadInput {
+  std::string name, text, message;
+};
+
+TEST(MrCommand, MalformedInputIsExitStatus3WithTheLine) {
+  const std::vector<BadInput> cases{
+      {"not a number", "bx\tbxse\tby\tbyse\n0.1\t0.01\t0.2\t0.05\n# note\n0.2\tNA\t0.3\t0.05\n",
+       ":4: column 'bxse': 'NA' is not a number"},
+      {"negative se", "bx,bxse,by,byse\n0.1,0.01,0.2,-0.05\n", ":2: column 'byse' is negative"},
+      {"infinite", "bx\tbxse\tby\tbyse\n0.1\t0.01\tinf\t0.05\n", ":2: column 'by': 'inf' is not a finite number"},
+      {"missing column", "bx\tse_x\tby\tbyse\n0.1\t0.01\t0.2\t0.05\n", ":1: no column 'bxse' in the header"},
+      {"short row", "bx\tbxse\tby\tbyse\n\n0.1\t0.01\t0.2\n", ":3: 3 fields, but the header (line 1) has 4"},
+      {"empty", "# nothing here\n", "no header line"}};
+  test::TempDir dir;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    test::write_text(dir.file("in.tsv"), c.text);
+    auto r = run(mr("--input " + quote(dir.file("in.tsv"))));
+    EXPECT_EQ(r.status, 3);
+    EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+  auto missing = run(mr("--input /nonexistent/file.tsv"));
+  EXPECT_EQ(missing.status, 3);
+  EXPECT_EQ(test::line_count(missing.err), 1);
+}
+
+TEST(MrCommand, BadOptionsAreExitStatus2) {
+  for (const char* options : {"--methods egger,lasso", "--distribution cauchy", "--bootstrap -5", "--bootstrap 1",
+                                     "--seed x", "--format xml", "--min-abs-z-x -1", "--methods ivw,ivw"}) {
+    SCOPED_TRACE(options);
+    auto r = run(mr("--input " + quote(kLipids) + " " + options));
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+  auto r = run(mr("--methods ivw"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("missing required option 'input'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace deepmr
