@@ -8,64 +8,86 @@
 
 namespace deepmr::app {
 
-void describe_model_options(po::options_description& options, const std::string& prefix) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  options.add_options()
-      ((prefix + "model").c_str(), po::value<std::string>()->value_name("FILE"),
-       "TorchScript model (scripts/export_model.py writes one)")
-      ((prefix + "targets").c_str(), po::value<std::string>()->value_name("FILE"),
-       "output names, one per line (default: the names stored in the model, if any)")
-      ((prefix + "device").c_str(), po::value<std::string>()->default_value("auto")->value_name("D"),
-       "cpu, cuda, cuda:K or auto")
-      ((prefix + "backend").c_str(), po::value<std::string>()->value_name("B"),
-       "kernels (deterministic CPU kernels; CPU default) or torch (LibTorch operators; CUDA default)")
-      ((prefix + "threads").c_str(), po::value<int>()->default_value(static_cast<int>(cores))->value_name("T"),
-       "compute threads (per rank under MPI); results never depend on it")
-      ((prefix + "alphabet").c_str(), po::value<std::string>()->value_name("ORDER"),
-       "input channel order, e.g. ACGT or AGCT (default: from the model file, else ACGT)")
-      ((prefix + "reverse-complement").c_str(), po::value<std::string>()->value_name("on|off"),
-       "average forward and reverse-complement outputs (default: from the model file, else off)")
-      ((prefix + "input-length").c_str(), po::value<int>()->value_name("L"),
-       "input length (default: from the model file or its layers)");
+ModelKeys ModelKeys::command_line() {
+  return {"model", "targets", "alphabet", "reverse-complement", "input-length", "device", "backend", "threads"};
 }
 
-ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix) {
-  auto get = [&](const std::string& key) -> const po::variable_value& { return values[prefix + key]; };
-  if (get("model").empty()) throw UsageError("missing required option '" + prefix + "model'");
-  const int threads = get("threads").as<int>();
-  if (threads < 1) throw UsageError("option '" + prefix + "threads' must be at least 1");
+ModelKeys ModelKeys::run_config() {
+  return {"model.file",   "model.targets", "model.alphabet", "model.reverse-complement", "model.input-length",
+          "run.device",   "run.backend",   "run.threads"};
+}
+
+void describe_model_options(po::options_description& options, const ModelKeys& keys) {
+  // One process on the command line takes every core; a run shares them among a node's ranks.
+  auto threads = po::value<int>()->value_name("T");
+  if (keys.threads == ModelKeys::command_line().threads)
+    threads->default_value(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  options.add_options()
+      (keys.file.c_str(), po::value<std::string>()->value_name("FILE"),
+       "TorchScript model (scripts/export_model.py writes one)")
+      (keys.targets.c_str(), po::value<std::string>()->value_name("FILE"),
+       "output names, one per line (default: the names stored in the model, if any)")
+      (keys.alphabet.c_str(), po::value<std::string>()->value_name("ORDER"),
+       "input channel order, e.g. ACGT or AGCT (default: from the model file, else ACGT)")
+      (keys.reverse_complement.c_str(), po::value<std::string>()->value_name("on|off"),
+       "average forward and reverse-complement outputs (default: from the model file, else off)")
+      (keys.input_length.c_str(), po::value<int>()->value_name("L"),
+       "input length (default: from the model file or its layers)")
+      (keys.device.c_str(), po::value<std::string>()->default_value("auto")->value_name("D"),
+       "cpu, cuda, cuda:K or auto (a run binds GPUs per node-local rank)")
+      (keys.backend.c_str(), po::value<std::string>()->value_name("B"),
+       "kernels (deterministic CPU kernels; CPU default) or torch (LibTorch operators; CUDA default)")
+      (keys.threads.c_str(), threads,
+       "compute threads (per rank under MPI; default: the cores, shared among a node's ranks); results never depend on it");
+}
+
+void describe_model_options(po::options_description& options, const std::string& prefix) {
+  if (!prefix.empty()) throw InternalError("describe_model_options: use ModelKeys for prefixed options");
+  describe_model_options(options, ModelKeys::command_line());
+}
+
+ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& keys) {
+  auto get = [&](const std::string& key) -> const po::variable_value& { return values[key]; };
+  if (get(keys.file).empty()) throw UsageError("missing required option '" + keys.file + "'");
+  ModelChoice choice;
+  choice.threads = get(keys.threads).empty() ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                             : get(keys.threads).as<int>();
+  if (choice.threads < 1) throw UsageError("option '" + keys.threads + "' must be at least 1");
   model::ModelOverrides overrides;
-  if (!get("alphabet").empty()) overrides.alphabet = get("alphabet").as<std::string>();
-  if (!get("input-length").empty()) {
-    overrides.input_length = get("input-length").as<int>();
-    if (*overrides.input_length < 1) throw UsageError("option '" + prefix + "input-length' must be positive");
+  if (!get(keys.alphabet).empty()) overrides.alphabet = get(keys.alphabet).as<std::string>();
+  if (!get(keys.input_length).empty()) {
+    overrides.input_length = get(keys.input_length).as<int>();
+    if (*overrides.input_length < 1) throw UsageError("option '" + keys.input_length + "' must be positive");
   }
-  if (!get("reverse-complement").empty()) {
-    const auto& text = get("reverse-complement").as<std::string>();
+  if (!get(keys.reverse_complement).empty()) {
+    const auto& text = get(keys.reverse_complement).as<std::string>();
     if (text != "on" && text != "off")
-      throw UsageError("option '" + prefix + "reverse-complement': use on or off, not '" + text + "'");
+      throw UsageError("option '" + keys.reverse_complement + "': use on or off, not '" + text + "'");
     overrides.reverse_complement_average = text == "on";
   }
-
-  ModelChoice choice;
-  model::set_threads(threads);
-  choice.device = model::parse_device(get("device").as<std::string>());
+  model::set_threads(choice.threads);
+  choice.device = model::parse_device(get(keys.device).as<std::string>());
   choice.backend = model::default_backend(choice.device);
-  if (!get("backend").empty()) {
-    const auto& text = get("backend").as<std::string>();
+  if (!get(keys.backend).empty()) {
+    const auto& text = get(keys.backend).as<std::string>();
     if (text == "kernels") choice.backend = model::Backend::kernels;
     else if (text == "torch") choice.backend = model::Backend::torch;
-    else throw UsageError("option '" + prefix + "backend': use kernels or torch, not '" + text + "'");
+    else throw UsageError("option '" + keys.backend + "': use kernels or torch, not '" + text + "'");
   }
-  auto stack = std::make_shared<model::LayerStack>(model::load_model_file(get("model").as<std::string>(), overrides));
-  choice.target_names = get("targets").empty() ? stack->target_names
-                                               : model::read_targets_file(get("targets").as<std::string>());
+  auto stack = std::make_shared<model::LayerStack>(model::load_model_file(get(keys.file).as<std::string>(), overrides));
+  choice.target_names = get(keys.targets).empty() ? stack->target_names
+                                                  : model::read_targets_file(get(keys.targets).as<std::string>());
   if (!choice.target_names.empty() && static_cast<int>(choice.target_names.size()) != stack->output_count())
-    throw ModelError((get("targets").empty() ? stack->source : get("targets").as<std::string>()) + ": names " +
+    throw ModelError((get(keys.targets).empty() ? stack->source : get(keys.targets).as<std::string>()) + ": names " +
                      std::to_string(choice.target_names.size()) + " outputs but the model has " +
                      std::to_string(stack->output_count()));
   choice.stack = std::move(stack);
   return choice;
+}
+
+ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix) {
+  if (!prefix.empty()) throw InternalError("load_model_choice: use ModelKeys for prefixed options");
+  return load_model_choice(values, ModelKeys::command_line());
 }
 
 std::vector<int> resolve_output_list(const ModelChoice& choice, const std::vector<std::string>& requested) {

@@ -84,9 +84,11 @@ void require(const po::variables_map& values, const char* key, genome::RegionSou
                      genome::to_string(source));
 }
 
-std::vector<genome::ExposureInput> listed_exposures(const po::variables_map& values) {
+std::vector<genome::ExposureInput> listed_exposures(const po::variables_map& values,
+                                                    const std::vector<std::string>& default_exposures) {
   std::vector<genome::ExposureInput> out;
-  for (const auto& name : split_list(text(values, kExposures))) {
+  const auto names = given(values, kExposures) ? split_list(text(values, kExposures)) : default_exposures;
+  for (const auto& name : names) {
     check_name(name, kExposures, name);
     out.push_back({name, "", -1});
   }
@@ -130,7 +132,8 @@ void describe_region_options(po::options_description& options) {
        "peak/BED file format: auto (narrowPeak for *.narrowPeak[.gz], else BED), bed or narrowpeak");
 }
 
-genome::PlanSpec read_region_options(const po::variables_map& values) {
+genome::PlanSpec read_region_options(const po::variables_map& values,
+                                     const std::vector<std::string>& default_exposures) {
   genome::PlanSpec spec;
   spec.source = genome::parse_region_source(text(values, kSource), kSource);
   spec.n_policy = genome::parse_n_policy(text(values, kNPolicy), kNPolicy);
@@ -163,10 +166,10 @@ genome::PlanSpec read_region_options(const po::variables_map& values) {
         refuse(values, key, spec.source);
       require(values, kFasta, spec.source, "the reference FASTA");
       require(values, kSweep, spec.source, "the BED of regions");
-      require(values, kExposures, spec.source, "the exposures");
+      if (default_exposures.empty()) require(values, kExposures, spec.source, "the exposures");
       spec.fasta = text(values, kFasta);
       spec.sweep = text(values, kSweep);
-      spec.exposures = listed_exposures(values);
+      spec.exposures = listed_exposures(values, default_exposures);
       spec.per_exposure = 0;
       break;
     }
@@ -189,7 +192,7 @@ genome::PlanSpec read_region_options(const po::variables_map& values) {
                            "' is not a non-negative whole number");
         spec.exposures.push_back({name, "", c});
       }
-      if (labels.empty()) spec.exposures = listed_exposures(values);
+      if (labels.empty()) spec.exposures = listed_exposures(values, default_exposures);
       if (spec.exposures.empty())
         throw UsageError(std::string("missing option '") + kLabel + "': give 'label = NAME=COLUMN' lines (or '" +
                          kExposures + " = A,B' to use every row) for regions.source = sequences");

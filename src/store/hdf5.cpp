@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <mutex>
 
 namespace deepmr::store {
@@ -78,6 +79,7 @@ template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
 template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
 template <> hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
 template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+template <> hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
 
 Dataset::Dataset(Handle handle, std::string path, std::string file)
     : handle_(std::move(handle)), path_(std::move(path)), file_(std::move(file)) {}
@@ -146,12 +148,14 @@ std::vector<T> Dataset::read_rows(hsize_t first, hsize_t rows) const {
 #define DEEPMR_INSTANTIATE(T)                                                                   \
   template void Dataset::write_rows<T>(hsize_t, hsize_t, const T*, Transfer) const;             \
   template std::vector<T> Dataset::read_rows<T>(hsize_t, hsize_t) const;                        \
-  template Dataset File::create_dataset<T>(const std::string&, const std::vector<hsize_t>&, hsize_t) const;
+  template Dataset File::create_dataset<T>(const std::string&, const std::vector<hsize_t>&, hsize_t) const; \
+  template Dataset File::create_dataset<T>(const std::string&, const std::vector<hsize_t>&, const DatasetOptions&) const;
 DEEPMR_INSTANTIATE(double)
 DEEPMR_INSTANTIATE(float)
 DEEPMR_INSTANTIATE(std::int64_t)
 DEEPMR_INSTANTIATE(std::int32_t)
 DEEPMR_INSTANTIATE(std::uint8_t)
+DEEPMR_INSTANTIATE(std::int8_t)
 #undef DEEPMR_INSTANTIATE
 
 void Dataset::write_strings(hsize_t first, const std::vector<std::string>& values, Transfer transfer) const {
@@ -234,14 +238,22 @@ bool File::exists(const std::string& object) const {
 }
 
 Dataset File::create_dataset_of(const std::string& object, hid_t type, const std::vector<hsize_t>& dims,
-                                hsize_t chunk_rows) const {
+                                const DatasetOptions& options) const {
   std::vector<hsize_t> max_dims = dims;
   Handle dcpl = make_plist(H5P_DATASET_CREATE);
-  if (chunk_rows > 0) {
+  if (options.chunk_rows > 0) {
     max_dims[0] = H5S_UNLIMITED;
     std::vector<hsize_t> chunk = dims;
-    chunk[0] = chunk_rows;
+    chunk[0] = options.chunk_rows;
     H5Pset_chunk(dcpl.id(), static_cast<int>(chunk.size()), chunk.data());
+  }
+  if (options.fill == DatasetOptions::Fill::nan) {
+    const double nan_double = std::numeric_limits<double>::quiet_NaN();
+    const float nan_float = std::numeric_limits<float>::quiet_NaN();
+    if (H5Tequal(type, H5T_NATIVE_DOUBLE) > 0) H5Pset_fill_value(dcpl.id(), H5T_NATIVE_DOUBLE, &nan_double);
+    else if (H5Tequal(type, H5T_NATIVE_FLOAT) > 0) H5Pset_fill_value(dcpl.id(), H5T_NATIVE_FLOAT, &nan_float);
+  } else if (options.fill == DatasetOptions::Fill::none) {
+    H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER);
   }
   // Parallel HDF5 needs every byte of the file allocated when the dataset is created.
   if (parallel_) H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
@@ -257,14 +269,22 @@ Dataset File::create_dataset_of(const std::string& object, hid_t type, const std
 template <typename T>
 Dataset File::create_dataset(const std::string& object, const std::vector<hsize_t>& dims,
                              hsize_t chunk_rows) const {
-  return create_dataset_of(object, native_type<T>(), dims, chunk_rows);
+  DatasetOptions options;
+  options.chunk_rows = chunk_rows;
+  return create_dataset_of(object, native_type<T>(), dims, options);
+}
+
+template <typename T>
+Dataset File::create_dataset(const std::string& object, const std::vector<hsize_t>& dims,
+                             const DatasetOptions& options) const {
+  return create_dataset_of(object, native_type<T>(), dims, options);
 }
 
 Dataset File::create_string_dataset(const std::string& object, hsize_t rows, std::size_t width) const {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.id(), std::max<std::size_t>(width, 1));
   H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
-  return create_dataset_of(object, type.id(), {rows}, 0);
+  return create_dataset_of(object, type.id(), {rows}, DatasetOptions{});
 }
 
 Dataset File::open_dataset(const std::string& object) const {

@@ -1,6 +1,7 @@
 #pragma once
-// Options that choose and configure a model, shared by `deepmr ism`, `deepmr bench` and the run
-// config ([model] section): file, targets, device, threads, and overrides of the file's metadata.
+// Options that choose and configure a model and where it runs. The command-line form (`deepmr ism
+// --model FILE --device cpu`) and the config form ([model] file = ..., [run] device = ...) share
+// one implementation through ModelKeys.
 
 #include <memory>
 #include <string>
@@ -12,18 +13,29 @@
 
 namespace deepmr::app {
 
-struct ModelChoice {
-  std::shared_ptr<const model::LayerStack> stack;
-  std::vector<std::string> target_names;  // from --targets, else embedded in the model file
-  model::Device device;
-  model::Backend backend = model::Backend::kernels;
+// The option names of the model and compute settings.
+struct ModelKeys {
+  std::string file, targets, alphabet, reverse_complement, input_length;  // the model
+  std::string device, backend, threads;                                   // where it runs
+  static ModelKeys command_line();  // --model, --targets, ..., --device, --backend, --threads
+  static ModelKeys run_config();    // model.file, model.targets, ..., run.device, run.backend, run.threads
 };
 
-// Adds model, targets, device, backend, threads, alphabet, reverse-complement, input-length under
-// `prefix` (e.g. "" for `deepmr ism --model`, "model." for config sections).
+struct ModelChoice {
+  std::shared_ptr<const model::LayerStack> stack;
+  std::vector<std::string> target_names;  // from the targets file, else embedded in the model file
+  model::Device device;
+  model::Backend backend = model::Backend::kernels;
+  int threads = 1;
+};
+
+void describe_model_options(po::options_description& options, const ModelKeys& keys);
+// The command-line form (prefix must be empty): kept for the commands that take one model.
 void describe_model_options(po::options_description& options, const std::string& prefix);
 
-// Loads the model and sets the compute threads. Errors are ModelError / UsageError.
+// Loads the model, parses device and backend and sets the compute threads. Errors are ModelError
+// or UsageError naming the option.
+ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& keys);
 ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix);
 
 // Resolves output names or indices through the targets; names each resolved output for tables.

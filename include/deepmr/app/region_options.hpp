@@ -13,7 +13,10 @@ void describe_region_options(po::options_description& options);
 
 // The plan spec the [regions] keys describe; the caller sets seed and window_length. UsageError
 // naming the key for a bad value, a missing key or a key that does not fit the source.
-genome::PlanSpec read_region_options(const po::variables_map& values);
+// default_exposures stand in for regions.exposures when it is not given (sweep, and sequences
+// without labels): e.g. the outputs matching analysis.exposure-pattern.
+genome::PlanSpec read_region_options(const po::variables_map& values,
+                                     const std::vector<std::string>& default_exposures = {});
 
 // Builds the plan: opens the FASTA (peaks, sweep; its .fai is written next to it when absent) or
 // the sequence file (sequences, through the store layer).

@@ -45,6 +45,12 @@ enum class Transfer { independent, collective };
 // data) use a width chosen at creation.
 template <typename T> hid_t native_type();
 
+// How a dataset is laid out and what unwritten elements read as.
+struct DatasetOptions {
+  hsize_t chunk_rows = 0;  // > 0: chunked (extendable) in blocks of this many rows
+  enum class Fill { zero, nan, none } fill = Fill::zero;  // none: never written at creation (large arrays)
+};
+
 class Dataset {
  public:
   Dataset() = default;
@@ -96,6 +102,8 @@ class File {
   template <typename T>
   Dataset create_dataset(const std::string& path, const std::vector<hsize_t>& dims,
                          hsize_t chunk_rows = 0) const;
+  template <typename T>
+  Dataset create_dataset(const std::string& path, const std::vector<hsize_t>& dims, const DatasetOptions& options) const;
   Dataset create_string_dataset(const std::string& path, hsize_t rows, std::size_t width) const;
   Dataset open_dataset(const std::string& path) const;
 
@@ -115,7 +123,7 @@ class File {
   File(Handle handle, std::string path, bool parallel)
       : handle_(std::move(handle)), path_(std::move(path)), parallel_(parallel) {}
   Dataset create_dataset_of(const std::string& path, hid_t type, const std::vector<hsize_t>& dims,
-                            hsize_t chunk_rows) const;
+                            const DatasetOptions& options) const;
   Handle handle_;
   std::string path_;
   bool parallel_ = false;

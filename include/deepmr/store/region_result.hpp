@@ -1,0 +1,55 @@
+#pragma once
+// What a worker computes for one region: the MR fits of each of its units (one per exposure
+// sampled there) and, optionally, the per-mutant effects. A journal record holds exactly one;
+// the store is assembled from them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace deepmr::store {
+
+// The numeric columns of an MR fit, in store and CLI order (stats/mr.hpp MrResult). A missing value
+// (does not apply, or not estimable) is NaN in the store.
+inline const std::vector<std::string>& fit_columns() {
+  static const std::vector<std::string> columns = {
+      "estimate", "se", "ci_low", "ci_high", "pvalue", "intercept", "intercept_se", "intercept_pvalue",
+      "q", "q_df", "q_pvalue", "i2", "i2_gx", "f_mean", "residual_se", "n_used"};
+  return columns;
+}
+
+enum class FitStatus : std::int8_t { pending = 0, ok = 1, not_estimable = 2, failed = 3 };
+
+struct FitRow {
+  FitStatus status = FitStatus::pending;
+  std::string reason;          // not estimable / failed: why
+  std::vector<double> values;  // fit_columns().size() values, NaN where missing
+};
+
+struct UnitResult {
+  std::uint64_t unit = 0;
+  std::uint32_t exposure = 0;
+  std::vector<FitRow> fits;  // one per MR method, in the run's method order
+};
+
+struct RegionResult {
+  std::uint64_t region = 0;
+  std::int32_t rank = -1;     // the rank that computed it (informational)
+  std::uint32_t attempt = 0;  // the run attempt (0: first, 1: first resume, ...)
+  double seconds_ism = 0, seconds_mr = 0;
+  bool failed = false;  // the region could not be computed (e.g. the model gave NaN): units failed
+  std::string reason;
+  std::vector<UnitResult> units;
+  // Optional per-mutant effects: outputs = outcome first, then the units' exposures in unit order.
+  // The window's bases come along (its mutants' reference and alternative bases follow from it).
+  std::string sequence;
+  std::uint32_t mutants = 0, outputs = 0;
+  std::vector<float> beta, se;  // mutant-major: [mutant * outputs + output]
+};
+
+// Binary form of a RegionResult (little-endian host layout, fixed-width fields).
+std::string serialize(const RegionResult& result);
+// Throws StoreError on malformed bytes.
+RegionResult deserialize(const std::string& bytes);
+
+}  // namespace deepmr::store

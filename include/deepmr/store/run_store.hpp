@@ -1,0 +1,100 @@
+#pragma once
+// The HDF5 store of a run (schema: docs/store.md). It is assembled, collectively, from the
+// journal: every rank creates the file and its datasets together, writes the rows of the journal
+// records it is given (independent I/O, contiguous rows coalesced), rank 0 writes the
+// meta-analysis, and the file is closed and renamed into place, so that a store that exists is
+// always complete as far as its units' status says.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deepmr/store/region_result.hpp"
+
+namespace deepmr::store {
+
+inline constexpr const char* kStoreFormat = "deepmr-store";
+inline constexpr std::int64_t kStoreFormatVersion = 1;
+
+// The shape of a store, from the plan and the config.
+struct StoreLayout {
+  std::vector<std::string> methods;             // MR methods, in fit order
+  std::string outcome;                          // outcome output name (or index)
+  std::int64_t outcome_output = -1;
+  std::vector<std::string> exposures;           // plan exposure names (sorted)
+  std::vector<std::int64_t> exposure_outputs;   // their model output indices
+  // Regions: window (chrom name, start, end) or row of a sequence file (row >= 0).
+  std::vector<std::string> region_chrom;
+  std::vector<std::int64_t> region_start, region_end, region_row;
+  // Units: (exposure index, region id), by unit id.
+  std::vector<std::int32_t> unit_exposure;
+  std::vector<std::int64_t> unit_region;
+  // Per-mutant effects: stored when mutants > 0 (3L columns; column 3p + k is position p, k-th of
+  // the bases other than the region's reference base in A, C, G, T order).
+  std::uint32_t mutants = 0;
+  std::uint32_t window_length = 0;
+  std::vector<std::int32_t> mutant_position;
+  // Root attributes (identical on every rank).
+  std::map<std::string, std::string> text_attributes;
+  std::map<std::string, std::int64_t> int_attributes;
+  std::map<std::string, double> double_attributes;
+};
+
+// The meta-analysis columns, in store and CLI order.
+const std::vector<std::string>& meta_columns();
+
+struct MetaRow {
+  std::int8_t status = 0;      // 1 estimable, 2 not estimable
+  std::string reason;
+  std::vector<double> values;  // meta_columns().size() values, NaN where missing
+};
+
+class RunStoreWriter {
+ public:
+  // Collective over comm: creates <path>.assembling and every dataset; rank 0 writes the plan's
+  // region and unit tables.
+  RunStoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout);
+  ~RunStoreWriter();
+  RunStoreWriter(const RunStoreWriter&) = delete;
+  RunStoreWriter& operator=(const RunStoreWriter&) = delete;
+
+  // Any rank, independently: the rows of one computed region.
+  void write(const RegionResult& result);
+  // Rank 0 (others may call with nothing): meta[method][exposure].
+  void write_meta(const std::vector<std::vector<MetaRow>>& meta);
+  // Collective: flushes, writes the final attributes, closes, and (rank 0) renames the file to
+  // `path`, replacing an older store.
+  void finish(const std::map<std::string, std::int64_t>& final_int_attributes,
+              const std::map<std::string, std::string>& final_text_attributes);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A store read back (serially, no MPI): what `deepmr summarize` and the tests need.
+struct StoreContents {
+  std::map<std::string, std::string> text_attributes;
+  std::map<std::string, std::int64_t> int_attributes;
+  std::vector<std::string> methods, exposures;
+  std::vector<std::int32_t> unit_exposure;
+  std::vector<std::int64_t> unit_region;
+  std::vector<std::int8_t> unit_status;  // FitStatus of the unit (pending, ok = done, failed)
+  std::vector<std::string> unit_reason;
+  // fits[method][column][unit], fit_status[method][unit]
+  std::vector<std::vector<std::vector<double>>> fits;
+  std::vector<std::vector<std::int8_t>> fit_status;
+  // meta[method][column][exposure], meta_status[method][exposure]
+  std::vector<std::vector<std::vector<double>>> meta;
+  std::vector<std::vector<std::int8_t>> meta_status;
+  std::vector<std::vector<std::string>> meta_reason;
+};
+
+StoreContents read_store(const std::string& path);
+
+}  // namespace deepmr::store

@@ -1,0 +1,59 @@
+// deepmr summarize: the per-exposure table of a store (finished or partial), or every unit's fits.
+
+#include <iostream>
+
+#include "deepmr/app/command.hpp"
+#include "deepmr/app/store_assembly.hpp"
+#include "deepmr/common/error.hpp"
+
+namespace deepmr::app {
+namespace {
+
+class SummarizeCommand : public Command {
+ public:
+  std::string name() const override { return "summarize"; }
+  std::string summary() const override {
+    return "The meta-analysis table of a store (or, with --units, every unit's fits), and how complete it is";
+  }
+  std::string usage() const override { return "STORE [--units] [--method M] [--format tsv|json]"; }
+  void describe(po::options_description& options, po::positional_options_description& positional) const override {
+    options.add_options()
+        ("store", po::value<std::string>()->value_name("STORE"), "the run's HDF5 store")
+        ("units", po::bool_switch(), "print every unit's fits (all methods) instead of the per-exposure table")
+        ("method", po::value<std::string>()->value_name("M"), "MR method of the table (default: the run's first)")
+        ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "output format");
+    positional.add("store", 1);
+  }
+
+  int run(const ParsedOptions& parsed, int, char**) override {
+    const auto& v = parsed.values;
+    if (v["store"].empty()) throw UsageError("say which store: deepmr summarize STORE");
+    const auto format = parse_table_format(v["format"].as<std::string>());
+    const auto contents = store::read_store(v["store"].as<std::string>());
+    if (v["units"].as<bool>()) {
+      units_table(contents).write(std::cout, format);
+    } else {
+      std::size_t method = 0;
+      if (!v["method"].empty()) {
+        const auto& wanted = v["method"].as<std::string>();
+        method = contents.methods.size();
+        for (std::size_t m = 0; m < contents.methods.size(); ++m)
+          if (contents.methods[m] == wanted) method = m;
+        if (method == contents.methods.size())
+          throw UsageError("option 'method': the store has no fits of '" + wanted + "' (it has " +
+                           contents.text_attributes.at("methods") + ")");
+      }
+      if (contents.methods.empty()) throw StoreError(v["store"].as<std::string>() + ": the store has no MR methods");
+      summary_table(contents, method).write(std::cout, format);
+    }
+    std::cout.flush();
+    std::cerr << "deepmr summarize: " << v["store"].as<std::string>() << ": " << completeness(contents) << std::endl;
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_summarize_command() { return std::make_unique<SummarizeCommand>(); }
+
+}  // namespace deepmr::app

@@ -1,0 +1,168 @@
+#include "deepmr/app/region_worker.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/genome/one_hot.hpp"
+#include "deepmr/stats/normal_stream.hpp"
+
+namespace deepmr::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double value_or_nan(const std::optional<double>& v) { return v ? *v : std::numeric_limits<double>::quiet_NaN(); }
+double value_or_nan(const std::optional<long>& v) {
+  return v ? static_cast<double>(*v) : std::numeric_limits<double>::quiet_NaN();
+}
+
+// An MR result as a store row, columns in store::fit_columns() order.
+store::FitRow fit_row(const stats::MrResult& r) {
+  store::FitRow row;
+  row.status = r.estimable ? store::FitStatus::ok : store::FitStatus::not_estimable;
+  row.reason = r.reason;
+  row.values = {value_or_nan(r.estimate),     value_or_nan(r.se),       value_or_nan(r.ci_low),
+                value_or_nan(r.ci_high),      value_or_nan(r.pvalue),   value_or_nan(r.intercept),
+                value_or_nan(r.intercept_se), value_or_nan(r.intercept_pvalue), value_or_nan(r.q),
+                value_or_nan(r.q_df),         value_or_nan(r.q_pvalue), value_or_nan(r.i2),
+                value_or_nan(r.i2_gx),        value_or_nan(r.f_mean),   value_or_nan(r.residual_se),
+                static_cast<double>(r.n_used)};
+  return row;
+}
+
+}  // namespace
+
+RegionWorker::RegionWorker(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt)
+    : setup_(setup), journal_(journal), rank_(rank), attempt_(attempt) {
+  const auto& spec = setup.plan_spec;
+  if (spec.source == genome::RegionSource::sequences) {
+    const bool labelled = !spec.exposures.empty() && spec.exposures.front().column >= 0;
+    sequences_ = std::make_unique<store::SequenceFile>(spec.sequences, spec.sequences_dataset,
+                                                      labelled ? spec.labels_dataset : "");
+  } else {
+    fasta_ = std::make_unique<genome::FastaReader>(spec.fasta);
+    // Region::chrom indexes the FASTA's sequences: the worker's FASTA must be the planned one.
+    const auto& planned = setup.plan.chromosomes();
+    if (fasta_->index().size() != planned.size())
+      throw InputError(spec.fasta + ": has " + std::to_string(fasta_->index().size()) +
+                       " sequences but the plan was made from " + std::to_string(planned.size()));
+    for (std::size_t i = 0; i < planned.size(); ++i)
+      if (fasta_->name(static_cast<std::uint32_t>(i)) != planned[i])
+        throw InputError(spec.fasta + ": sequence " + std::to_string(i) + " is '" + fasta_->name(static_cast<std::uint32_t>(i)) +
+                         "' but the plan has '" + planned[i] + "'");
+  }
+  std::vector<int> outputs{setup.outcome_output};
+  outputs.insert(outputs.end(), setup.exposure_outputs.begin(), setup.exposure_outputs.end());
+  network_ = model::make_network(setup.model.stack, outputs, setup.model.device, setup.model.backend);
+  engine_ = ism::make_full_forward_engine(*network_);
+}
+
+RegionWorker::~RegionWorker() = default;
+
+std::string RegionWorker::window_of(const genome::Region& region) {
+  const bool allow_n = setup_.plan_spec.n_policy != genome::NPolicy::skip;
+  if (region.is_window()) {
+    std::string window;
+    fasta_->fetch(region.chrom, region.start, region.end, window);
+    return ism::checked_sequence(window, allow_n,
+                                 setup_.plan_spec.fasta + " " + setup_.plan.chromosomes()[region.chrom] + ":" +
+                                     std::to_string(region.start + 1) + "-" + std::to_string(region.end));
+  }
+  const auto values = sequences_->read_row(region.row);
+  return genome::decode_one_hot(values.data(), static_cast<std::size_t>(region.end - region.start),
+                                setup_.plan_spec.sequences_alphabet);
+}
+
+store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& seconds_ism, double& seconds_mr) {
+  const auto& config = setup_.config;
+  const auto& plan = setup_.plan;
+  const genome::Region& region = plan.region(region_id);
+  store::RegionResult result;
+  result.region = region_id;
+  result.rank = rank_;
+  result.attempt = attempt_;
+
+  const auto ism_start = Clock::now();
+  const std::string window = window_of(region);
+  ism::IsmOptions options;
+  options.mc_samples = config.dropout ? config.mc_samples : 0;
+  options.dropout = config.dropout;
+  options.seed = config.seed;
+  options.region_id = region_id;
+  options.batch = config.batch;
+  const ism::Effects effects = engine_->run(window, options);
+  seconds_ism = since(ism_start);
+
+  const auto mr_start = Clock::now();
+  const std::size_t n_outputs = effects.outputs.size(), n_mutants = effects.mutants.size();
+  for (std::size_t i = 0; i < effects.beta.size(); ++i)
+    if (!std::isfinite(effects.beta[i]) || !std::isfinite(effects.se[i])) {
+      const auto& mutant = effects.mutants[i / n_outputs];
+      result.failed = true;
+      result.reason = "the model gave a non-finite output (NaN or Inf) for mutant " + std::to_string(mutant.position) +
+                      " " + mutant.ref + ">" + mutant.alt + " on output " +
+                      setup_.output_name(effects.outputs[i % n_outputs]);
+      break;
+    }
+
+  const std::uint64_t first = plan.first_unit(region_id), last = plan.first_unit(region_id + 1);
+  for (std::uint64_t u = first; u < last; ++u) {
+    store::UnitResult unit;
+    unit.unit = u;
+    unit.exposure = plan.unit_exposure(u);
+    if (result.failed) {
+      for (std::size_t m = 0; m < config.methods.size(); ++m)
+        unit.fits.push_back({store::FitStatus::failed, result.reason,
+                             std::vector<double>(store::fit_columns().size(), std::numeric_limits<double>::quiet_NaN())});
+      result.units.push_back(std::move(unit));
+      continue;
+    }
+    // Instruments: the mutants. Exposure: column 1 + e of the effects; outcome: column 0.
+    stats::Instruments instruments;
+    const std::size_t x = 1 + unit.exposure;
+    for (std::size_t m = 0; m < n_mutants; ++m) {
+      instruments.bx.push_back(effects.beta[m * n_outputs + x]);
+      instruments.bxse.push_back(effects.se[m * n_outputs + x]);
+      instruments.by.push_back(effects.beta[m * n_outputs]);
+      instruments.byse.push_back(effects.se[m * n_outputs]);
+    }
+    stats::MrOptions mr = config.mr;
+    mr.seed = stats::unit_seed(config.seed, unit.exposure, region_id);
+    for (const auto& fit : stats::fit_all(config.methods, instruments, mr)) unit.fits.push_back(fit_row(fit));
+    result.units.push_back(std::move(unit));
+  }
+  if (config.store_effects && !result.failed) {
+    // Outcome, then each unit's exposure.
+    result.sequence = window;
+    result.mutants = static_cast<std::uint32_t>(n_mutants);
+    result.outputs = static_cast<std::uint32_t>(result.units.size() + 1);
+    for (std::size_t m = 0; m < n_mutants; ++m) {
+      result.beta.push_back(static_cast<float>(effects.beta[m * n_outputs]));
+      result.se.push_back(static_cast<float>(effects.se[m * n_outputs]));
+      for (const auto& unit : result.units) {
+        result.beta.push_back(static_cast<float>(effects.beta[m * n_outputs + 1 + unit.exposure]));
+        result.se.push_back(static_cast<float>(effects.se[m * n_outputs + 1 + unit.exposure]));
+      }
+    }
+  }
+  seconds_mr = since(mr_start);
+  result.seconds_ism = seconds_ism;
+  result.seconds_mr = seconds_mr;
+  return result;
+}
+
+dist::RegionReport RegionWorker::compute(std::uint64_t region) {
+  dist::RegionReport report;
+  report.region = region;
+  auto result = result_of(region, report.seconds_ism, report.seconds_mr);
+  report.failed = result.failed;
+  const auto io_start = Clock::now();
+  journal_.append(result);
+  report.seconds_io = since(io_start);
+  return report;
+}
+
+}  // namespace deepmr::app

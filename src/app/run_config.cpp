@@ -1,0 +1,157 @@
+#include "deepmr/app/run_config.hpp"
+
+#include <boost/any.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "deepmr/app/region_options.hpp"
+#include "deepmr/app/table.hpp"
+#include "deepmr/common/error.hpp"
+
+namespace deepmr::app {
+namespace {
+
+// Keys that never change a result: how fast, where and with what resources the run goes.
+const std::set<std::string>& operational_keys() {
+  static const std::set<std::string> keys = {"run.store",   "run.device",          "run.backend",
+                                             "run.threads", "run.gpus-per-worker", "run.dispatch-batch",
+                                             "run.progress-interval", "analysis.batch"};
+  return keys;
+}
+
+std::string value_text(const boost::any& value) {
+  if (value.empty()) return "";
+  if (auto* s = boost::any_cast<std::string>(&value)) return *s;
+  if (auto* i = boost::any_cast<int>(&value)) return std::to_string(*i);
+  if (auto* i = boost::any_cast<std::int64_t>(&value)) return std::to_string(*i);
+  if (auto* u = boost::any_cast<std::uint64_t>(&value)) return std::to_string(*u);
+  if (auto* d = boost::any_cast<double>(&value)) return format_number(*d);
+  if (auto* b = boost::any_cast<bool>(&value)) return *b ? "true" : "false";
+  if (auto* v = boost::any_cast<std::vector<std::string>>(&value)) {
+    std::string out;
+    for (const auto& item : *v) out += (out.empty() ? "" : " ; ") + item;
+    return out;
+  }
+  return "?";
+}
+
+}  // namespace
+
+void describe_run_options(po::options_description& options) {
+  describe_model_options(options, ModelKeys::run_config());
+  options.add_options()
+      ("analysis.outcome", po::value<std::string>()->value_name("OUTPUT"),
+       "the outcome output (e.g. HepG2|DNase|None): a name from the targets or a 0-based index")
+      ("analysis.exposure", po::value<std::vector<std::string>>()->composing()->value_name("NAME=OUTPUT"),
+       "the model output of an exposure when its name in [regions] is not itself an output name or index; repeat")
+      ("analysis.exposure-pattern", po::value<std::string>()->value_name("REGEX"),
+       "sweep or sequences sources: every output whose name matches (e.g. HepG2\\|.*) is an exposure, the outcome "
+       "excepted, unless regions.exposures lists them")
+      ("analysis.seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"),
+       "seed of the region sampling, the dropout masks and the bootstraps")
+      ("analysis.mc-samples", po::value<int>()->default_value(50)->value_name("N"), "Monte Carlo dropout samples")
+      ("analysis.dropout", po::value<std::string>()->default_value("on")->value_name("on|off"),
+       "off: deterministic effects f(m) - f(r) (se = 0: MR then weighs instruments equally only where it can)")
+      ("analysis.engine", po::value<std::string>()->default_value("auto")->value_name("E"),
+       "mutagenesis engine: full, incremental or auto")
+      ("analysis.batch", po::value<int>()->default_value(64)->value_name("B"),
+       "sequences per forward pass (memory and speed only; never results)")
+      ("analysis.mr-methods", po::value<std::string>()->default_value("egger,ivw,median-weighted,mode-weighted")
+                                  ->value_name("LIST"),
+       "MR methods per unit; the first is the one the summary table reports")
+      ("analysis.distribution", po::value<std::string>()->default_value("normal")->value_name("D"),
+       "normal or t, for MR intervals and p-values")
+      ("analysis.bootstrap", po::value<std::int64_t>()->default_value(1000)->value_name("N"),
+       "bootstrap draws for the SEs of the medians and the mode")
+      ("analysis.min-abs-z-x", po::value<double>()->default_value(0)->value_name("Z"),
+       "use only instruments with |bx / bxse| >= Z (0: all 3L mutants)")
+      ("analysis.tau2", po::value<std::string>()->default_value("DL")->value_name("METHOD"),
+       "tau^2 estimator of the meta-analysis: DL, REML, ML, PM, HE, SJ, EB or FE")
+      ("analysis.knha", po::value<bool>()->default_value(false)->implicit_value(true)->value_name("BOOL"),
+       "Knapp-Hartung adjustment of the meta-analysis")
+      ("run.store", po::value<std::string>()->default_value("deepmr.h5")->value_name("FILE"),
+       "the HDF5 store; its journal is FILE.journal/")
+      ("run.store-effects", po::value<bool>()->default_value(false)->implicit_value(true)->value_name("BOOL"),
+       "also store every mutant's beta and se (float32; 3L x (1 + exposures) per region)")
+      ("run.gpus-per-worker", po::value<int>()->default_value(1)->value_name("G"),
+       "GPUs (or, on the CPU, sample groups) per worker rank: its MC samples are split across them")
+      ("run.dispatch-batch", po::value<std::int64_t>()->default_value(16)->value_name("R"),
+       "most regions per work message (batches shrink near the end)")
+      ("run.progress-interval", po::value<double>()->default_value(30)->value_name("SECONDS"),
+       "seconds between progress lines on stderr (0: none)");
+  describe_region_options(options);
+}
+
+RunConfig read_run_config(const po::variables_map& values) {
+  RunConfig c;
+  if (values["analysis.outcome"].empty()) throw UsageError("missing required option 'analysis.outcome'");
+  c.outcome = values["analysis.outcome"].as<std::string>();
+  if (values.count("analysis.exposure"))
+    for (const auto& entry : values["analysis.exposure"].as<std::vector<std::string>>()) {
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size())
+        throw UsageError("option 'analysis.exposure': '" + entry + "' should be NAME=OUTPUT");
+      c.exposure_outputs.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+    }
+  if (!values["analysis.exposure-pattern"].empty()) c.exposure_pattern = values["analysis.exposure-pattern"].as<std::string>();
+  c.seed = values["analysis.seed"].as<std::uint64_t>();
+  c.mc_samples = values["analysis.mc-samples"].as<int>();
+  if (c.mc_samples < 0) throw UsageError("option 'analysis.mc-samples' must be at least 0 (0: dropout off)");
+  const auto dropout = values["analysis.dropout"].as<std::string>();
+  if (dropout != "on" && dropout != "off") throw UsageError("option 'analysis.dropout': use on or off, not '" + dropout + "'");
+  c.dropout = dropout == "on" && c.mc_samples > 0;
+  c.engine = values["analysis.engine"].as<std::string>();
+  if (c.engine != "full" && c.engine != "incremental" && c.engine != "auto")
+    throw UsageError("option 'analysis.engine': use full, incremental or auto, not '" + c.engine + "'");
+  c.batch = values["analysis.batch"].as<int>();
+  if (c.batch < 1) throw UsageError("option 'analysis.batch' must be at least 1");
+  c.methods = stats::parse_mr_methods(values["analysis.mr-methods"].as<std::string>(), "analysis.mr-methods");
+  c.mr.distribution = stats::parse_distribution(values["analysis.distribution"].as<std::string>(), "analysis.distribution");
+  const auto bootstrap = values["analysis.bootstrap"].as<std::int64_t>();
+  if (bootstrap < 0) throw UsageError("option 'analysis.bootstrap' must be 0 or more draws");
+  c.mr.bootstrap_draws = static_cast<std::size_t>(bootstrap);
+  c.mr.min_abs_z_x = values["analysis.min-abs-z-x"].as<double>();
+  if (!(c.mr.min_abs_z_x >= 0)) throw UsageError("option 'analysis.min-abs-z-x' must be 0 or more");
+  c.meta.tau2_method = stats::parse_tau2_method(values["analysis.tau2"].as<std::string>(), "analysis.tau2");
+  c.meta.knha = values["analysis.knha"].as<bool>();
+  c.store = values["run.store"].as<std::string>();
+  if (c.store.empty()) throw UsageError("option 'run.store' must name a file");
+  c.store_effects = values["run.store-effects"].as<bool>();
+  c.gpus_per_worker = values["run.gpus-per-worker"].as<int>();
+  if (c.gpus_per_worker < 1) throw UsageError("option 'run.gpus-per-worker' must be at least 1");
+  const auto dispatch = values["run.dispatch-batch"].as<std::int64_t>();
+  if (dispatch < 1) throw UsageError("option 'run.dispatch-batch' must be at least 1");
+  c.dispatch_batch = static_cast<std::uint64_t>(dispatch);
+  c.progress_seconds = values["run.progress-interval"].as<double>();
+  if (!(c.progress_seconds >= 0)) throw UsageError("option 'run.progress-interval' must be 0 or more seconds");
+  return c;
+}
+
+std::vector<std::string> outputs_matching(const std::string& pattern, const std::vector<std::string>& names,
+                                          int outcome, const std::string& key) {
+  std::regex expression;
+  try {
+    expression = std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw UsageError("option '" + key + "': '" + pattern + "' is not a regular expression (" + e.what() + ")");
+  }
+  if (names.empty()) throw UsageError("option '" + key + "' needs output names: give model.targets");
+  std::vector<std::string> out;
+  for (int i = 0; i < static_cast<int>(names.size()); ++i)
+    if (i != outcome && std::regex_match(names[i], expression)) out.push_back(names[i]);
+  if (out.empty()) throw UsageError("option '" + key + "': no output name matches '" + pattern + "'");
+  return out;
+}
+
+std::map<std::string, std::string> result_keys(const po::variables_map& values) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : values) {
+    const bool config_key = key.rfind("model.", 0) == 0 || key.rfind("analysis.", 0) == 0 ||
+                            key.rfind("regions.", 0) == 0 || key.rfind("run.", 0) == 0;
+    if (config_key && !operational_keys().count(key)) out[key] = value_text(value.value());
+  }
+  return out;
+}
+
+}  // namespace deepmr::app

@@ -1,0 +1,313 @@
+#include "deepmr/store/run_store.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/store/hdf5.hpp"
+
+namespace deepmr::store {
+namespace {
+
+constexpr std::size_t kReasonWidth = 120;
+constexpr std::size_t kCoalescedRegions = 256;
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string clip(const std::string& text) {
+  return text.size() <= kReasonWidth ? text : text.substr(0, kReasonWidth - 3) + "...";
+}
+
+std::size_t widest(const std::vector<std::string>& values) {
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size());
+  return width;
+}
+
+DatasetOptions nan_filled() {
+  DatasetOptions options;
+  options.fill = DatasetOptions::Fill::nan;
+  return options;
+}
+
+}  // namespace
+
+const std::vector<std::string>& meta_columns() {
+  static const std::vector<std::string> columns = {"k",   "estimate", "se", "ci_low", "ci_high", "pvalue",
+                                                   "tau2", "tau",     "i2", "h2",     "q",       "q_df",
+                                                   "q_pvalue", "pi_low", "pi_high"};
+  return columns;
+}
+
+struct RunStoreWriter::Impl {
+  std::string path, assembling;
+  MPI_Comm comm;
+  int rank = 0;
+  StoreLayout layout;
+  std::unique_ptr<File> file;
+
+  // A run of consecutive regions (and their consecutive units) waiting to be written.
+  struct Pending {
+    std::uint64_t region0 = 0, unit0 = 0;
+    std::vector<RegionResult> owned;
+    std::uint64_t regions() const { return owned.size(); }
+    std::uint64_t units = 0;
+  } pending;
+
+  void flush() {
+    auto& block = pending.owned;
+    if (block.empty()) return;
+    const std::size_t n_regions = block.size(), n_units = pending.units, methods = layout.methods.size();
+    const std::size_t columns = fit_columns().size();
+    std::vector<double> seconds_ism(n_regions), seconds_mr(n_regions), unit_seconds(n_units);
+    std::vector<std::int32_t> region_rank(n_regions), unit_rank(n_units);
+    std::vector<std::int8_t> region_status(n_regions), unit_status(n_units);
+    std::vector<std::string> unit_reason(n_units);
+    std::vector<std::vector<std::vector<double>>> fit_values(methods, std::vector<std::vector<double>>(columns));
+    std::vector<std::vector<std::int8_t>> fit_status(methods);
+    std::vector<std::vector<std::string>> fit_reason(methods);
+    const std::uint32_t mutants = layout.mutants;
+    std::vector<float> outcome_beta, outcome_se, exposure_beta, exposure_se;
+    std::vector<std::string> sequences;
+
+    std::size_t u = 0;
+    for (std::size_t r = 0; r < n_regions; ++r) {
+      const RegionResult& result = block[r];
+      seconds_ism[r] = result.seconds_ism;
+      seconds_mr[r] = result.seconds_mr;
+      region_rank[r] = result.rank;
+      region_status[r] = static_cast<std::int8_t>(result.failed ? FitStatus::failed : FitStatus::ok);
+      if (mutants > 0 && !result.failed) {
+        if (result.mutants != mutants || result.outputs != result.units.size() + 1)
+          throw StoreError("region " + std::to_string(result.region) + ": effects of the wrong shape in the journal");
+      }
+      for (std::size_t i = 0; i < result.units.size(); ++i, ++u) {
+        const UnitResult& unit = result.units[i];
+        unit_seconds[u] = result.seconds_ism + result.seconds_mr;
+        unit_rank[u] = result.rank;
+        unit_status[u] = region_status[r];
+        unit_reason[u] = clip(result.reason);
+        for (std::size_t m = 0; m < methods; ++m) {
+          const FitRow* fit = i < result.units.size() && m < unit.fits.size() ? &unit.fits[m] : nullptr;
+          for (std::size_t c = 0; c < columns; ++c)
+            fit_values[m][c].push_back(fit && c < fit->values.size() ? fit->values[c] : kNaN);
+          fit_status[m].push_back(static_cast<std::int8_t>(fit ? fit->status : FitStatus::failed));
+          fit_reason[m].push_back(clip(fit ? fit->reason : result.reason));
+        }
+      }
+      if (mutants > 0) {
+        sequences.push_back(result.sequence);
+        const std::size_t outputs = result.units.size() + 1;
+        const bool have = !result.failed && result.beta.size() == static_cast<std::size_t>(mutants) * outputs;
+        for (std::size_t o = 0; o < outputs; ++o) {
+          auto& beta = o == 0 ? outcome_beta : exposure_beta;
+          auto& se = o == 0 ? outcome_se : exposure_se;
+          for (std::uint32_t mu = 0; mu < mutants; ++mu) {
+            beta.push_back(have ? result.beta[mu * outputs + o] : std::numeric_limits<float>::quiet_NaN());
+            se.push_back(have ? result.se[mu * outputs + o] : std::numeric_limits<float>::quiet_NaN());
+          }
+        }
+      }
+    }
+
+    const hsize_t r0 = pending.region0, u0 = pending.unit0;
+    const auto independent = Transfer::independent;
+    file->open_dataset("/regions/seconds_ism").write_rows(r0, n_regions, seconds_ism.data(), independent);
+    file->open_dataset("/regions/seconds_mr").write_rows(r0, n_regions, seconds_mr.data(), independent);
+    file->open_dataset("/regions/rank").write_rows(r0, n_regions, region_rank.data(), independent);
+    file->open_dataset("/regions/status").write_rows(r0, n_regions, region_status.data(), independent);
+    file->open_dataset("/units/seconds").write_rows(u0, n_units, unit_seconds.data(), independent);
+    file->open_dataset("/units/rank").write_rows(u0, n_units, unit_rank.data(), independent);
+    file->open_dataset("/units/status").write_rows(u0, n_units, unit_status.data(), independent);
+    file->open_dataset("/units/reason").write_strings(u0, unit_reason, independent);
+    for (std::size_t m = 0; m < methods; ++m) {
+      const std::string group = "/fits/" + layout.methods[m] + "/";
+      for (std::size_t c = 0; c < columns; ++c)
+        file->open_dataset(group + fit_columns()[c]).write_rows(u0, n_units, fit_values[m][c].data(), independent);
+      file->open_dataset(group + "status").write_rows(u0, n_units, fit_status[m].data(), independent);
+      file->open_dataset(group + "reason").write_strings(u0, fit_reason[m], independent);
+    }
+    if (mutants > 0) {
+      file->open_dataset("/effects/sequence").write_strings(r0, sequences, independent);
+      file->open_dataset("/effects/outcome_beta").write_rows(r0, n_regions, outcome_beta.data(), independent);
+      file->open_dataset("/effects/outcome_se").write_rows(r0, n_regions, outcome_se.data(), independent);
+      file->open_dataset("/effects/exposure_beta").write_rows(u0, n_units, exposure_beta.data(), independent);
+      file->open_dataset("/effects/exposure_se").write_rows(u0, n_units, exposure_se.data(), independent);
+    }
+    block.clear();
+    pending.units = 0;
+  }
+};
+
+RunStoreWriter::RunStoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  impl_->assembling = path + ".assembling";
+  impl_->comm = comm;
+  impl_->layout = layout;
+  MPI_Comm_rank(comm, &impl_->rank);
+  impl_->file = std::make_unique<File>(File::create_parallel(impl_->assembling, comm));
+  File& f = *impl_->file;
+  const bool root = impl_->rank == 0;
+  const auto collective = Transfer::collective;
+  auto rows = [&](std::size_t n) { return root ? static_cast<hsize_t>(n) : 0; };
+
+  const hsize_t E = layout.exposures.size(), R = layout.region_start.size(), U = layout.unit_region.size();
+  for (const auto& [key, value] : layout.text_attributes) f.set_attribute("/", key, value);
+  for (const auto& [key, value] : layout.int_attributes) f.set_attribute("/", key, value);
+  for (const auto& [key, value] : layout.double_attributes) f.set_attribute("/", key, value);
+  f.set_attribute("/", "format", std::string(kStoreFormat));
+  f.set_attribute("/", "format_version", kStoreFormatVersion);
+  f.set_attribute("/", "outcome", layout.outcome);
+  f.set_attribute("/", "outcome_output", layout.outcome_output);
+  std::string methods;
+  for (const auto& m : layout.methods) methods += (methods.empty() ? "" : ",") + m;
+  f.set_attribute("/", "methods", methods);
+
+  // The plan: written once by rank 0 (collective calls with empty selections elsewhere).
+  f.create_string_dataset("/exposures/name", E, widest(layout.exposures)).write_strings(0, root ? layout.exposures : std::vector<std::string>{}, collective);
+  f.create_dataset<std::int64_t>("/exposures/output", {E}).write_rows(0, rows(E), layout.exposure_outputs.data(), collective);
+  f.create_string_dataset("/regions/chrom", R, widest(layout.region_chrom)).write_strings(0, root ? layout.region_chrom : std::vector<std::string>{}, collective);
+  f.create_dataset<std::int64_t>("/regions/start", {R}).write_rows(0, rows(R), layout.region_start.data(), collective);
+  f.create_dataset<std::int64_t>("/regions/end", {R}).write_rows(0, rows(R), layout.region_end.data(), collective);
+  f.create_dataset<std::int64_t>("/regions/row", {R}).write_rows(0, rows(R), layout.region_row.data(), collective);
+  f.create_dataset<std::int32_t>("/units/exposure", {U}).write_rows(0, rows(U), layout.unit_exposure.data(), collective);
+  f.create_dataset<std::int64_t>("/units/region", {U}).write_rows(0, rows(U), layout.unit_region.data(), collective);
+
+  // Results: filled by write(); what no record reaches stays pending (status 0, NaN).
+  f.create_dataset<double>("/regions/seconds_ism", {R}, nan_filled());
+  f.create_dataset<double>("/regions/seconds_mr", {R}, nan_filled());
+  f.create_dataset<std::int32_t>("/regions/rank", {R});
+  f.create_dataset<std::int8_t>("/regions/status", {R});
+  f.create_dataset<double>("/units/seconds", {U}, nan_filled());
+  f.create_dataset<std::int32_t>("/units/rank", {U});
+  f.create_dataset<std::int8_t>("/units/status", {U});
+  f.create_string_dataset("/units/reason", U, kReasonWidth);
+  for (const auto& method : layout.methods) {
+    for (const auto& column : fit_columns()) f.create_dataset<double>("/fits/" + method + "/" + column, {U}, nan_filled());
+    f.create_dataset<std::int8_t>("/fits/" + method + "/status", {U});
+    f.create_string_dataset("/fits/" + method + "/reason", U, kReasonWidth);
+    for (const auto& column : meta_columns()) f.create_dataset<double>("/meta/" + method + "/" + column, {E}, nan_filled());
+    f.create_dataset<std::int8_t>("/meta/" + method + "/status", {E});
+    f.create_string_dataset("/meta/" + method + "/reason", E, kReasonWidth);
+  }
+  if (layout.mutants > 0) {
+    const hsize_t M = layout.mutants;
+    DatasetOptions large;
+    large.fill = DatasetOptions::Fill::none;  // only computed rows are meaningful (see units/status)
+    f.create_dataset<std::int32_t>("/effects/position", {M}).write_rows(0, rows(M), layout.mutant_position.data(), collective);
+    f.create_string_dataset("/effects/sequence", R, std::max<std::uint32_t>(1, layout.window_length));
+    f.create_dataset<float>("/effects/outcome_beta", {R, M}, large);
+    f.create_dataset<float>("/effects/outcome_se", {R, M}, large);
+    f.create_dataset<float>("/effects/exposure_beta", {U, M}, large);
+    f.create_dataset<float>("/effects/exposure_se", {U, M}, large);
+  }
+}
+
+RunStoreWriter::~RunStoreWriter() = default;
+
+void RunStoreWriter::write(const RegionResult& result) {
+  auto& pending = impl_->pending;
+  const auto& layout = impl_->layout;
+  if (result.region >= layout.region_start.size()) throw StoreError("journal record of unknown region " + std::to_string(result.region));
+  const std::uint64_t first_unit = result.units.empty() ? 0 : result.units.front().unit;
+  for (std::size_t i = 0; i < result.units.size(); ++i)
+    if (result.units[i].unit != first_unit + i || result.units[i].unit >= layout.unit_region.size() ||
+        layout.unit_region[result.units[i].unit] != static_cast<std::int64_t>(result.region))
+      throw StoreError("journal record of region " + std::to_string(result.region) + " does not match the plan's units");
+  const bool continues = !pending.owned.empty() && result.region == pending.region0 + pending.regions() &&
+                         first_unit == pending.unit0 + pending.units;
+  if (!continues || pending.regions() >= kCoalescedRegions) {
+    impl_->flush();
+    pending.region0 = result.region;
+    pending.unit0 = first_unit;
+  }
+  if (result.units.empty()) {  // a region without units: nothing to coalesce by unit
+    impl_->flush();
+    return;
+  }
+  pending.owned.push_back(result);
+  pending.units += result.units.size();
+}
+
+void RunStoreWriter::write_meta(const std::vector<std::vector<MetaRow>>& meta) {
+  impl_->flush();
+  File& f = *impl_->file;
+  for (std::size_t m = 0; m < meta.size() && m < impl_->layout.methods.size(); ++m) {
+    const std::string group = "/meta/" + impl_->layout.methods[m] + "/";
+    const auto& rows = meta[m];
+    const hsize_t n = rows.size();
+    for (std::size_t c = 0; c < meta_columns().size(); ++c) {
+      std::vector<double> values;
+      for (const auto& row : rows) values.push_back(c < row.values.size() ? row.values[c] : kNaN);
+      f.open_dataset(group + meta_columns()[c]).write_rows(0, n, values.data(), Transfer::independent);
+    }
+    std::vector<std::int8_t> status;
+    std::vector<std::string> reason;
+    for (const auto& row : rows) {
+      status.push_back(row.status);
+      reason.push_back(clip(row.reason));
+    }
+    f.open_dataset(group + "status").write_rows(0, n, status.data(), Transfer::independent);
+    f.open_dataset(group + "reason").write_strings(0, reason, Transfer::independent);
+  }
+}
+
+void RunStoreWriter::finish(const std::map<std::string, std::int64_t>& final_int_attributes,
+                            const std::map<std::string, std::string>& final_text_attributes) {
+  impl_->flush();
+  File& f = *impl_->file;
+  for (const auto& [key, value] : final_int_attributes) f.set_attribute("/", key, value);
+  for (const auto& [key, value] : final_text_attributes) f.set_attribute("/", key, value);
+  f.flush();
+  f.close();
+  MPI_Barrier(impl_->comm);
+  int ok = 1;
+  if (impl_->rank == 0 && std::rename(impl_->assembling.c_str(), impl_->path.c_str()) != 0) ok = 0;
+  MPI_Bcast(&ok, 1, MPI_INT, 0, impl_->comm);
+  if (!ok) throw StoreError(impl_->path + ": cannot move the assembled store into place");
+}
+
+StoreContents read_store(const std::string& path) {
+  File f = File::open_serial(path, false);
+  StoreContents s;
+  if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kStoreFormat)
+    throw StoreError(path + ": not a deepmr store (no format attribute '" + std::string(kStoreFormat) + "')");
+  const auto version = f.int_attribute("/", "format_version");
+  if (version != kStoreFormatVersion)
+    throw StoreError(path + ": store format version " + std::to_string(version) + ", this deepmr reads version " +
+                     std::to_string(kStoreFormatVersion));
+  for (const char* key : {"deepmr_version", "config", "config_path", "model", "model_sha256", "outcome", "methods",
+                          "started", "finished", "engine", "store_state"})
+    if (f.has_attribute("/", key)) s.text_attributes[key] = f.string_attribute("/", key);
+  for (const char* key : {"seed", "mc_samples", "units_total", "units_done", "units_failed", "regions_total",
+                          "input_length", "outcome_output", "complete"})
+    if (f.has_attribute("/", key)) s.int_attributes[key] = f.int_attribute("/", key);
+  const std::string methods = s.text_attributes["methods"];
+  for (std::size_t start = 0; start <= methods.size();) {
+    const auto comma = methods.find(',', start);
+    const std::string m = methods.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!m.empty()) s.methods.push_back(m);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  s.exposures = f.open_dataset("/exposures/name").read_strings();
+  s.unit_exposure = f.open_dataset("/units/exposure").read_all<std::int32_t>();
+  s.unit_region = f.open_dataset("/units/region").read_all<std::int64_t>();
+  s.unit_status = f.open_dataset("/units/status").read_all<std::int8_t>();
+  s.unit_reason = f.open_dataset("/units/reason").read_strings();
+  for (const auto& method : s.methods) {
+    const std::string fits = "/fits/" + method + "/", meta = "/meta/" + method + "/";
+    std::vector<std::vector<double>> fit_columns_values, meta_values;
+    for (const auto& column : fit_columns()) fit_columns_values.push_back(f.open_dataset(fits + column).read_all<double>());
+    for (const auto& column : meta_columns()) meta_values.push_back(f.open_dataset(meta + column).read_all<double>());
+    s.fits.push_back(std::move(fit_columns_values));
+    s.fit_status.push_back(f.open_dataset(fits + "status").read_all<std::int8_t>());
+    s.meta.push_back(std::move(meta_values));
+    s.meta_status.push_back(f.open_dataset(meta + "status").read_all<std::int8_t>());
+    s.meta_reason.push_back(f.open_dataset(meta + "reason").read_strings());
+  }
+  return s;
+}
+
+}  // namespace deepmr::store
