@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `deepmr run` under mpirun: stores identical at 1, 2 and 3 ranks, stop and
+resume, kills of a worker or of the whole job at several points, refused resumes.
+
+Usage: test_run.py BUILD_DIR SOURCE_DIR [unittest arguments, e.g. -k Kill]
+Runs the real binary with the tiny shipped config (configs/test_tiny.ini) and reads stores back
+with h5py and the journal with an independent reader written here.
+"""
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import zlib
+
+import h5py
+import numpy as np
+
+BUILD, SOURCE = sys.argv[1], sys.argv[2]
+DEEPMR = os.path.join(BUILD, "bin", "deepmr")
+COMPARE = os.path.join(SOURCE, "tests", "run", "compare_stores.py")
+MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+
+
+def config(directory, store="run.h5", mc_samples=None, extra=""):
+    """The tiny config with absolute paths, writing into `directory`."""
+    with open(os.path.join(SOURCE, "configs", "test_tiny.ini")) as f:
+        text = f.read()
+    for relative in ("tests/data/models/conv1d_small.pt", "data/genome/hg38_chr22_32000000_32300000.fa",
+                     "tests/data/run/tfa.bed", "tests/data/run/tfb.bed", "tests/data/run/tfc.bed"):
+        text = text.replace(relative, os.path.join(SOURCE, relative))
+    text = text.replace("store = tiny.h5", "store = " + os.path.join(directory, store) + "\nthreads = 1")
+    if mc_samples is not None:
+        text = text.replace("mc-samples = 4", "mc-samples = %d" % mc_samples)
+    path = os.path.join(directory, store + ".ini")
+    with open(path, "w") as f:
+        f.write(text + extra)
+    return path
+
+
+def deepmr_run(ranks, ini, *arguments, timeout=300):
+    command = MPIRUN + ["-n", str(ranks), DEEPMR, "run", "--config", ini] + list(arguments)
+    return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def start_run(ranks, ini, *arguments):
+    command = MPIRUN + ["-n", str(ranks), DEEPMR, "run", "--config", ini] + list(arguments)
+    return subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def journal_records(store):
+    """(region ids of valid records, torn parts): an independent reader of the journal format."""
+    directory = store + ".journal"
+    regions, torn = [], 0
+    if not os.path.isdir(directory):
+        return regions, torn
+    for name in sorted(os.listdir(directory)):
+        if not (name.startswith("part-") and name.endswith(".jrn")):
+            continue
+        with open(os.path.join(directory, name), "rb") as f:
+            data = f.read()
+        at = 0
+        while at < len(data):
+            if at + 16 > len(data):
+                torn += 1
+                break
+            magic, size, crc = struct.unpack_from("<IQI", data, at)
+            payload = data[at + 16: at + 16 + size]
+            if magic != 0x4A524D44 or len(payload) != size or zlib.crc32(payload) != crc:
+                torn += 1
+                break
+            regions.append(struct.unpack_from("<Q", payload, 4)[0])  # after the u32 layout version
+            at += 16 + size
+    return regions, torn
+
+
+def rank_processes(mpirun_pid):
+    """{MPI rank: pid} of the deepmr processes mpirun started."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) != mpirun_pid:
+                continue
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+            if b"OMPI_COMM_WORLD_RANK" in env:
+                out[int(env[b"OMPI_COMM_WORLD_RANK"])] = int(pid)
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def wait_for_records(store, count, process, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None:
+        if len(journal_records(store)[0]) >= count:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+class Reference:
+    """One uninterrupted run per configuration, shared by the tests that compare against it."""
+    directory = tempfile.mkdtemp(prefix="deepmr-run-reference-")
+    stores = {}
+
+    @classmethod
+    def store(cls, mc_samples=None):
+        if mc_samples not in cls.stores:
+            name = "reference-%s.h5" % mc_samples
+            result = deepmr_run(2, config(cls.directory, name, mc_samples))
+            assert result.returncode == 0, result.stderr
+            cls.stores[mc_samples] = os.path.join(cls.directory, name)
+        return cls.stores[mc_samples]
+
+
+class RunTest(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="deepmr-run-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def assertSameStore(self, a, b):
+        result = subprocess.run([sys.executable, COMPARE, a, b], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def assertComplete(self, store):
+        with h5py.File(store, "r") as f:
+            self.assertEqual(f.attrs["complete"], 1)
+            self.assertEqual(f.attrs["units_done"], f.attrs["units_total"])
+            self.assertTrue(np.all(f["units/status"][:] == 1))
+
+
+class Ranks(RunTest):
+    def test_stores_are_bitwise_identical_at_1_2_and_3_ranks(self):
+        stores, tables = [], []
+        for ranks in (1, 2, 3):
+            ini = config(self.directory, "p%d.h5" % ranks)
+            result = deepmr_run(ranks, ini)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            stores.append(os.path.join(self.directory, "p%d.h5" % ranks))
+            tables.append(result.stdout)
+            self.assertComplete(stores[-1])
+        self.assertSameStore(stores[0], stores[1])
+        self.assertSameStore(stores[0], stores[2])
+        self.assertEqual(tables[0], tables[2])
+        # summarize prints the table the run printed.
+        summary = subprocess.run([DEEPMR, "summarize", stores[2]], capture_output=True, text=True)
+        self.assertEqual(summary.returncode, 0, summary.stderr)
+        self.assertEqual(summary.stdout, tables[0])
+        self.assertIn("12 of 12 units done; the run is complete", summary.stderr)
+
+    def test_store_content_read_back_with_h5py(self):
+        store = Reference.store()
+        with h5py.File(store, "r") as f:
+            self.assertEqual(f.attrs["format"], b"deepmr-store" if isinstance(f.attrs["format"], bytes) else "deepmr-store")
+            exposures = [x.decode() for x in f["exposures/name"][:]]
+            self.assertEqual(exposures, ["TFA", "TFB", "TFC"])
+            self.assertEqual(list(f["exposures/output"][:]), [1, 2, 3])
+            units = len(f["units/region"])
+            self.assertEqual(units, 12)
+            self.assertEqual(len(f["regions/start"]), 11)  # two windows shared by exposures
+            self.assertTrue(np.all(f["regions/end"][:] - f["regions/start"][:] == 60))
+            egger = f["fits/egger/estimate"][:]
+            self.assertTrue(np.all(np.isfinite(egger)))
+            # 3L = 180 mutants, less at least the 6 at positions 58 and 59, which the pooling drops:
+            # their effects are exactly zero on both sides and carry no information (a few others
+            # can be exactly zero too, where a max-pool ignores them).
+            n_used = f["fits/egger/n_used"][:]
+            self.assertTrue(np.all((n_used <= 174) & (n_used >= 160)), n_used)
+            # The meta-analysis of each exposure equals deepmr meta on the store's own unit estimates.
+            table = os.path.join(self.directory, "units.tsv")
+            with open(table, "w") as out:
+                out.write("exposure\testimate\tse\n")
+                for u in range(units):
+                    out.write("%s\t%r\t%r\n" % (exposures[f["units/exposure"][u]], float(egger[u]),
+                                                float(f["fits/egger/se"][u])))
+            meta = subprocess.run([DEEPMR, "meta", "--input", table, "--group", "exposure", "--format", "json"],
+                                  capture_output=True, text=True)
+            self.assertEqual(meta.returncode, 0, meta.stderr)
+            import json
+            rows = {row["group"]: row for row in json.loads(meta.stdout)}
+            for e, name in enumerate(exposures):
+                self.assertEqual(f["meta/egger/estimate"][e], rows[name]["estimate"])
+                self.assertEqual(f["meta/egger/tau2"][e], rows[name]["tau2"])
+                self.assertEqual(f["meta/egger/k"][e], rows[name]["k"])
+
+
+class StopAndResume(RunTest):
+    def test_sigterm_stops_with_75_keeps_results_and_resume_completes(self):
+        reference = Reference.store(300)
+        ini = config(self.directory, "s.h5", mc_samples=300)
+        store = os.path.join(self.directory, "s.h5")
+        process = start_run(3, ini)
+        self.assertTrue(wait_for_records(store, 2, process), "the run made no progress")
+        for pid in rank_processes(process.pid).values():
+            os.kill(pid, signal.SIGTERM)  # as SLURM's --signal does: every rank gets it
+        out, err = process.communicate(timeout=120)
+        self.assertEqual(process.returncode, 75, err)
+        self.assertIn("resume with: deepmr run --config " + ini + " --resume", err.strip().splitlines()[-1])
+        with h5py.File(store, "r") as f:  # a readable partial store
+            self.assertEqual(f.attrs["complete"], 0)
+            done = int(f.attrs["units_done"])
+            self.assertGreater(done, 0)
+            self.assertLess(done, 12)
+            self.assertEqual(int(np.sum(f["units/status"][:] == 1)), done)
+        result = deepmr_run(2, ini, "--resume")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertSameStore(store, reference)
+        regions, torn = journal_records(store)
+        self.assertEqual(len(regions), len(set(regions)), "a region was computed twice")
+        self.assertEqual(len(regions), 11)
+
+
+class Kill(RunTest):
+    def kill_and_resume(self, records, whole_job):
+        reference = Reference.store(300)
+        ini = config(self.directory, "k.h5", mc_samples=300)
+        store = os.path.join(self.directory, "k.h5")
+        process = start_run(3, ini)
+        self.assertTrue(wait_for_records(store, records, process), "the run made no progress")
+        if whole_job:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            os.kill(rank_processes(process.pid)[2], signal.SIGKILL)
+        process.communicate(timeout=120)
+        self.assertNotEqual(process.returncode, 0)
+        before, _ = journal_records(store)
+        result = deepmr_run(3, ini, "--resume")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertSameStore(store, reference)
+        regions, torn = journal_records(store)
+        self.assertEqual(len(regions), len(set(regions)), "a region was computed twice")
+        self.assertEqual(sorted(regions), list(range(11)))
+        self.assertTrue(set(before) <= set(regions))
+
+    def test_kill_a_worker_early(self):
+        self.kill_and_resume(1, whole_job=False)
+
+    def test_kill_a_worker_late(self):
+        self.kill_and_resume(7, whole_job=False)
+
+    def test_kill_the_whole_job_early(self):
+        self.kill_and_resume(2, whole_job=True)
+
+    def test_kill_the_whole_job_late(self):
+        self.kill_and_resume(9, whole_job=True)
+
+    def test_a_damaged_store_is_rebuilt_from_the_journal(self):
+        ini = config(self.directory, "d.h5")
+        store = os.path.join(self.directory, "d.h5")
+        self.assertEqual(deepmr_run(1, ini).returncode, 0)
+        good = os.path.join(self.directory, "good.h5")
+        shutil.copy(store, good)
+        with open(store, "r+b") as f:
+            f.seek(0)
+            f.write(b"\0" * 4096)
+        result = deepmr_run(2, ini, "--resume")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertSameStore(store, good)
+
+
+class Refusals(RunTest):
+    def test_resume_with_another_config_says_what_differs(self):
+        ini = config(self.directory, "r.h5")
+        self.assertEqual(deepmr_run(1, ini).returncode, 0)
+        changed = config(self.directory, "r.h5", mc_samples=5)
+        result = deepmr_run(2, changed, "--resume")
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("analysis.mc-samples: '5' here, '4' in the run", result.stderr)
+
+    def test_a_fresh_run_never_overwrites_a_store(self):
+        ini = config(self.directory, "o.h5")
+        self.assertEqual(deepmr_run(1, ini).returncode, 0)
+        result = deepmr_run(3, ini)
+        self.assertEqual(result.returncode, 5)
+        self.assertIn("already exists: resume that run with --resume", result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+
+    def test_resume_without_a_journal(self):
+        result = deepmr_run(2, config(self.directory, "n.h5"), "--resume")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("holds no run to resume", result.stderr)
+
+    def test_errors_on_every_rank_print_once(self):
+        ini = config(self.directory, "e.h5", extra="\n[analysis]\n")  # a section twice is fine; a bad value is not
+        with open(ini) as f:
+            text = f.read().replace("outcome = conv1d_small|out0", "outcome = conv1d_small|out9")
+        with open(ini, "w") as f:
+            f.write(text)
+        result = deepmr_run(3, ini)
+        self.assertEqual(result.returncode, 4)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("unknown output 'conv1d_small|out9'", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:])
