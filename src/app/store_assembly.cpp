@@ -40,7 +40,8 @@ store::MetaRow meta_row(const std::vector<double>& estimates, const std::vector<
 
 AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& setup,
                                const std::map<std::string, std::string>& text_attributes,
-                               const std::map<std::string, std::int64_t>& int_attributes) {
+                               const std::map<std::string, std::int64_t>& int_attributes,
+                               const std::map<std::string, double>& double_attributes) {
   const std::string journal = store::journal_directory(setup.config.store);
   const auto layout = setup.store_layout();
   store::RunStoreWriter writer(setup.config.store, comm.handle(), layout);
@@ -89,7 +90,7 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
   counts["units_done"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_done), 0);
   counts["units_failed"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_failed), 0);
   counts["complete"] = counts["units_done"] == static_cast<std::int64_t>(setup.plan.unit_count()) ? 1 : 0;
-  writer.finish(counts, text_attributes);
+  writer.finish(counts, text_attributes, double_attributes);
   return outcome;
 }
 

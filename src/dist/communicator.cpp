@@ -1,6 +1,9 @@
 #include "deepmr/dist/communicator.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <limits>
+#include <thread>
 
 namespace deepmr::dist {
 namespace {
@@ -84,6 +87,11 @@ std::int64_t Communicator::broadcast(std::int64_t value, int root) const {
   return value;
 }
 
+double Communicator::broadcast_double(double value, int root) const {
+  check(MPI_Bcast(&value, 1, MPI_DOUBLE, root, comm_), "MPI_Bcast");
+  return value;
+}
+
 std::string Communicator::broadcast(const std::string& value, int root) const {
   auto length = broadcast(static_cast<std::int64_t>(value.size()), root);
   std::string out = rank() == root ? value : std::string(static_cast<std::size_t>(length), '\0');
@@ -113,6 +121,17 @@ Communicator::Message Communicator::receive(int source, int tag) const {
   check(MPI_Recv(message.bytes.data(), count, MPI_BYTE, message.source, message.tag, comm_, MPI_STATUS_IGNORE),
         "MPI_Recv");
   return message;
+}
+
+Communicator::Message Communicator::receive_politely(int source, int tag) const {
+  int pending = 0;
+  MPI_Status status;
+  // Spin briefly (dispatch bursts), then back off to at most a millisecond per poll.
+  for (int polls = 0;; ++polls) {
+    check(MPI_Iprobe(source, tag, comm_, &pending, &status), "MPI_Iprobe");
+    if (pending) return receive(status.MPI_SOURCE, status.MPI_TAG);
+    if (polls > 1000) std::this_thread::sleep_for(std::chrono::microseconds(std::min(1000, (polls - 1000) * 10)));
+  }
 }
 
 Communicator Communicator::split_node_local() const {

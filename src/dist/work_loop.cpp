@@ -135,7 +135,7 @@ void coordinate(const Communicator& comm, Scheduler& scheduler, const WorkLoopHo
   auto last_progress = start;
   int active = comm.size() - 1;
   while (active > 0) {
-    auto message = comm.receive(MPI_ANY_SOURCE, MPI_ANY_TAG);
+    auto message = comm.receive_politely(MPI_ANY_SOURCE, MPI_ANY_TAG);
     // A failure here (or reported by a worker) stops the hand-out, but the coordinator keeps
     // answering until every worker has sent its last request: no rank is left waiting.
     bool last = false;

@@ -254,9 +254,11 @@ void RunStoreWriter::write_meta(const std::vector<std::vector<MetaRow>>& meta) {
 }
 
 void RunStoreWriter::finish(const std::map<std::string, std::int64_t>& final_int_attributes,
-                            const std::map<std::string, std::string>& final_text_attributes) {
+                            const std::map<std::string, std::string>& final_text_attributes,
+                            const std::map<std::string, double>& final_double_attributes) {
   impl_->flush();
   File& f = *impl_->file;
+  for (const auto& [key, value] : final_double_attributes) f.set_attribute("/", key, value);
   for (const auto& [key, value] : final_int_attributes) f.set_attribute("/", key, value);
   for (const auto& [key, value] : final_text_attributes) f.set_attribute("/", key, value);
   f.flush();
@@ -283,6 +285,8 @@ StoreContents read_store(const std::string& path) {
   for (const char* key : {"seed", "mc_samples", "units_total", "units_done", "units_failed", "regions_total",
                           "input_length", "outcome_output", "complete"})
     if (f.has_attribute("/", key)) s.int_attributes[key] = f.int_attribute("/", key);
+  for (const char* key : {"main_loop_seconds"})
+    if (f.has_attribute("/", key)) s.double_attributes[key] = f.double_attribute("/", key);
   const std::string methods = s.text_attributes["methods"];
   for (std::size_t start = 0; start <= methods.size();) {
     const auto comma = methods.find(',', start);

@@ -156,7 +156,7 @@ TEST_F(PlanCommand, SequencesSource) {
 TEST_F(PlanCommand, UsageErrorsExitWith2) {
   const std::string good = peak_regions();
   test::write_text(dir_.file("nolen.ini"), "[regions]\n" + good);
-  expect_failure(plan(dir_.file("nolen.ini"), dir_.file("o")), 2, "missing required option 'model.input-length'");
+  expect_failure(plan(dir_.file("nolen.ini"), dir_.file("o")), 2, "missing option 'model.file' (or 'model.input-length')");
   expect_failure(plan(config("k.ini", good + "per-exposur = 3\n"), dir_.file("o")), 2, "unknown key 'regions.per-exposur'");
   expect_failure(plan(config("n.ini", good + "n-policy = zero\n"), dir_.file("o")), 2, "unknown N policy 'zero'");
   expect_failure(plan(config("e.ini", good + "peaks = " + dir_.file("x.bed") + "\n"), dir_.file("o")), 2,

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 IGNORED_DATASETS = {"units/rank", "units/seconds", "regions/rank", "regions/seconds_ism", "regions/seconds_mr"}
-IGNORED_ATTRIBUTES = {"started", "finished", "attempts", "config", "config_path"}
+IGNORED_ATTRIBUTES = {"started", "finished", "attempts", "ranks", "main_loop_seconds", "config", "config_path"}
 
 
 def datasets(f):

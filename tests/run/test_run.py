@@ -161,6 +161,27 @@ class Ranks(RunTest):
         self.assertEqual(summary.stdout, tables[0])
         self.assertIn("12 of 12 units done; the run is complete", summary.stderr)
 
+    def test_plan_of_a_run_config_lists_the_units_the_run_computes(self):
+        ini = config(self.directory, "plan.h5")
+        out = os.path.join(self.directory, "plan")
+        result = subprocess.run([DEEPMR, "plan", "--config", ini, "--out", out], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(os.path.join(out, "units.tsv")) as f:
+            units = [line.split("\t") for line in f.read().splitlines()[1:]]
+        with h5py.File(Reference.store(), "r") as f:
+            self.assertEqual([int(u[2]) for u in units], list(f["units/region"][:]))
+            names = [x.decode() for x in f["exposures/name"][:]]
+            self.assertEqual([u[1] for u in units], [names[e] for e in f["units/exposure"][:]])
+
+    def test_auto_resume_starts_a_fresh_run_and_resumes_a_finished_one(self):
+        ini = config(self.directory, "auto.h5")
+        first = deepmr_run(2, ini, "--auto-resume")
+        self.assertEqual(first.returncode, 0, first.stderr)
+        again = deepmr_run(2, ini, "--auto-resume")
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("12 of 12 units done, 0 regions to compute", again.stderr)
+        self.assertSameStore(os.path.join(self.directory, "auto.h5"), Reference.store())
+
     def test_store_content_read_back_with_h5py(self):
         store = Reference.store()
         with h5py.File(store, "r") as f:

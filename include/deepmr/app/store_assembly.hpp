@@ -21,7 +21,8 @@ struct AssemblyOutcome {
 // `int_attributes` are added to the root (identical on every rank).
 AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& setup,
                                const std::map<std::string, std::string>& text_attributes,
-                               const std::map<std::string, std::int64_t>& int_attributes);
+                               const std::map<std::string, std::int64_t>& int_attributes,
+                               const std::map<std::string, double>& double_attributes = {});
 
 // The per-exposure table of a store for one method: exposure, output, regions, estimate, se,
 // ci_low, ci_high, pvalue, tau2, tau, i2, status.

@@ -43,6 +43,7 @@ class Communicator {
   std::int64_t allreduce_max(std::int64_t value) const;
   double allreduce_max(double value) const;
   std::int64_t broadcast(std::int64_t value, int root) const;
+  double broadcast_double(double value, int root) const;
   std::string broadcast(const std::string& value, int root) const;
   std::vector<std::int64_t> allgather(std::int64_t value) const;
 
@@ -55,6 +56,9 @@ class Communicator {
   };
   // Blocks until a message from `source` (or MPI_ANY_SOURCE) with `tag` (or MPI_ANY_TAG) arrives.
   Message receive(int source = MPI_ANY_SOURCE, int tag = MPI_ANY_TAG) const;
+  // The same, but polls and sleeps (up to 1 ms) while nothing arrives instead of spinning in MPI:
+  // a coordinator waiting on its workers leaves its core to them.
+  Message receive_politely(int source = MPI_ANY_SOURCE, int tag = MPI_ANY_TAG) const;
 
   // Ranks that share a node, numbered from 0 (MPI_COMM_TYPE_SHARED): binds GPUs per node.
   Communicator split_node_local() const;

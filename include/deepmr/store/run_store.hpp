@@ -70,7 +70,8 @@ class RunStoreWriter {
   // Collective: flushes, writes the final attributes, closes, and (rank 0) renames the file to
   // `path`, replacing an older store.
   void finish(const std::map<std::string, std::int64_t>& final_int_attributes,
-              const std::map<std::string, std::string>& final_text_attributes);
+              const std::map<std::string, std::string>& final_text_attributes,
+              const std::map<std::string, double>& final_double_attributes = {});
 
  private:
   struct Impl;
@@ -81,6 +82,7 @@ class RunStoreWriter {
 struct StoreContents {
   std::map<std::string, std::string> text_attributes;
   std::map<std::string, std::int64_t> int_attributes;
+  std::map<std::string, double> double_attributes;
   std::vector<std::string> methods, exposures;
   std::vector<std::int32_t> unit_exposure;
   std::vector<std::int64_t> unit_region;

@@ -7,7 +7,9 @@
 #include <iostream>
 
 #include "deepmr/app/command.hpp"
+#include "deepmr/app/model_options.hpp"
 #include "deepmr/app/region_options.hpp"
+#include "deepmr/app/run_config.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/plan.hpp"
@@ -65,26 +67,42 @@ class PlanCommand final : public Command {
   }
   std::string usage() const override { return "--config FILE [--out DIR] [--format tsv|json]"; }
 
+  // A run config is a plan config: every run key is accepted; plan reads the seed, the window
+  // length (model.input-length, else the model file's) and the [regions] keys.
   void describe(po::options_description& options, po::positional_options_description&) const override {
     options.add_options()
         ("out", po::value<std::string>()->default_value(".")->value_name("DIR"),
          "directory for regions.bed and units.tsv (created when missing)")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("FORMAT"),
-         "summary table on stdout: tsv or json")
-        ("analysis.seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
-         "seed of the region sampling (same seed, same plan)")
-        ("model.input-length", po::value<std::int64_t>()->required()->value_name("L"),
-         "the model's input length L: every window has L bases");
-    describe_region_options(options);
+         "summary table on stdout: tsv or json");
+    describe_run_options(options);
   }
 
   int run(const ParsedOptions& options, int, char**) override {
     const auto& values = options.values;
     const TableFormat format = parse_table_format(values["format"].as<std::string>(), "format");
-    const auto length = values["model.input-length"].as<std::int64_t>();
+    // The window length: model.input-length, else the model file's own.
+    std::int64_t length = 0;
+    std::vector<std::string> pattern_exposures;
+    const auto keys = ModelKeys::run_config();
+    if (!values[keys.file].empty()) {
+      const auto model = load_model_choice(values, keys);
+      length = model.stack->options.input_length;
+      if (!values["analysis.exposure-pattern"].empty()) {
+        const int outcome = values["analysis.outcome"].empty()
+                                ? -1
+                                : resolve_output_list(model, {values["analysis.outcome"].as<std::string>()}).front();
+        pattern_exposures = outputs_matching(values["analysis.exposure-pattern"].as<std::string>(), model.target_names,
+                                             outcome, "analysis.exposure-pattern");
+      }
+    } else if (!values[keys.input_length].empty()) {
+      length = values[keys.input_length].as<int>();
+    } else {
+      throw UsageError("missing option 'model.file' (or 'model.input-length'): the window length is the model's input length");
+    }
     if (length <= 0)
       throw UsageError("option 'model.input-length' must be a positive number of bases, not " + std::to_string(length));
-    genome::PlanSpec spec = read_region_options(values);
+    genome::PlanSpec spec = read_region_options(values, pattern_exposures);
     spec.seed = values["analysis.seed"].as<std::uint64_t>();
     spec.window_length = static_cast<std::uint64_t>(length);
 

@@ -83,10 +83,12 @@ class RunCommand : public Command {
   std::string summary() const override {
     return "The Deep MR run under mpirun: mutagenesis and MR per region, the store, the meta-analysis";
   }
-  std::string usage() const override { return "--config FILE [--resume] [--format tsv|json]"; }
+  std::string usage() const override { return "--config FILE [--resume | --auto-resume] [--format tsv|json]"; }
   void describe(po::options_description& options, po::positional_options_description&) const override {
     options.add_options()
         ("resume", po::bool_switch(), "continue the run of this config from its journal (after a kill or a stop)")
+        ("auto-resume", po::bool_switch(),
+         "resume when the store's journal holds a run, else start one (for job scripts that requeue)")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "summary table format");
     describe_run_options(options);
   }
@@ -111,6 +113,8 @@ class RunCommand : public Command {
  private:
   int run_collectively(const ParsedOptions& parsed, const Communicator& world) {
     const bool resume = parsed.values["resume"].as<bool>();
+    const bool auto_resume = parsed.values["auto-resume"].as<bool>();
+    if (resume && auto_resume) throw UsageError("give --resume or --auto-resume, not both");
     TableFormat format = TableFormat::tsv;
     RunSetup setup;
     const std::string started = world.broadcast(world.is_root() ? now_text() : std::string(), 0);
@@ -139,7 +143,8 @@ class RunCommand : public Command {
     std::int64_t attempt = 0;
     collectively(world, [&] {
       if (!world.is_root()) return;
-      attempt = prepare_journal(setup, journal_dir, resume, todo);
+      const bool resuming = resume || (auto_resume && fs::exists(journal_dir + "/manifest"));
+      attempt = prepare_journal(setup, journal_dir, resuming, todo);
     });
     attempt = world.broadcast(attempt, 0);
 
@@ -187,7 +192,8 @@ class RunCommand : public Command {
     AssemblyOutcome assembly;
     collectively(world, [&] {
       assembly = assemble_store(world, setup, {{"started", started}, {"finished", now_text()}},
-                                {{"attempts", attempt + 1}});
+                                {{"attempts", attempt + 1}, {"ranks", world.size()}},
+                                {{"main_loop_seconds", world.broadcast_double(loop_seconds, 0)}});
     });
     if (world.is_root()) report_end(setup, outcome, assembly, loop_seconds, format, parsed.config_path);
     if (outcome.stopped_early) {
