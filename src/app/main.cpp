@@ -1,6 +1,7 @@
 // deepmr: the command line. Dispatches to a subcommand; every error ends as one line on stderr
 // and a documented exit status (docs/cli.md).
 
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ void print_command_help(const deepmr::app::Command& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file-size limit, writes must fail with EFBIG (and a message), not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   auto commands = deepmr::app::make_commands();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {

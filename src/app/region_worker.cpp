@@ -88,8 +88,8 @@ store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& sec
   const auto ism_start = Clock::now();
   const std::string window = window_of(region);
   ism::IsmOptions options;
-  options.mc_samples = config.dropout ? config.mc_samples : 0;
-  options.dropout = config.dropout;
+  options.mc_samples = config.mc_samples;
+  options.dropout = true;
   options.seed = config.seed;
   options.region_id = region_id;
   options.batch = config.batch;

@@ -50,9 +50,8 @@ void describe_run_options(po::options_description& options) {
        "excepted, unless regions.exposures lists them")
       ("analysis.seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"),
        "seed of the region sampling, the dropout masks and the bootstraps")
-      ("analysis.mc-samples", po::value<int>()->default_value(50)->value_name("N"), "Monte Carlo dropout samples")
-      ("analysis.dropout", po::value<std::string>()->default_value("on")->value_name("on|off"),
-       "off: deterministic effects f(m) - f(r) (se = 0: MR then weighs instruments equally only where it can)")
+      ("analysis.mc-samples", po::value<int>()->default_value(50)->value_name("N"),
+       "Monte Carlo dropout samples (at least 2: the SEs of the effects are their spread)")
       ("analysis.engine", po::value<std::string>()->default_value("auto")->value_name("E"),
        "mutagenesis engine: full, incremental or auto")
       ("analysis.batch", po::value<int>()->default_value(64)->value_name("B"),
@@ -97,10 +96,10 @@ RunConfig read_run_config(const po::variables_map& values) {
   if (!values["analysis.exposure-pattern"].empty()) c.exposure_pattern = values["analysis.exposure-pattern"].as<std::string>();
   c.seed = values["analysis.seed"].as<std::uint64_t>();
   c.mc_samples = values["analysis.mc-samples"].as<int>();
-  if (c.mc_samples < 0) throw UsageError("option 'analysis.mc-samples' must be at least 0 (0: dropout off)");
-  const auto dropout = values["analysis.dropout"].as<std::string>();
-  if (dropout != "on" && dropout != "off") throw UsageError("option 'analysis.dropout': use on or off, not '" + dropout + "'");
-  c.dropout = dropout == "on" && c.mc_samples > 0;
+  if (c.mc_samples < 2)
+    throw UsageError("option 'analysis.mc-samples' must be at least 2, not " + std::to_string(c.mc_samples) +
+                     ": the standard errors of the effects are the spread of paired samples (deterministic "
+                     "effects: deepmr ism --dropout off)");
   c.engine = values["analysis.engine"].as<std::string>();
   if (c.engine != "full" && c.engine != "incremental" && c.engine != "auto")
     throw UsageError("option 'analysis.engine': use full, incremental or auto, not '" + c.engine + "'");

@@ -28,6 +28,9 @@ RunSetup prepare_run(const ParsedOptions& options) {
   setup.model = load_model_choice(values, ModelKeys::run_config());
   const auto& stack = *setup.model.stack;
 
+  if (stack.dropout_layers().empty())
+    throw ModelError(stack.source + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "
+                     "standard errors MR needs (export the model with its dropout layers)");
   setup.outcome_output = resolve_output_list(setup.model, {setup.config.outcome}).front();
   std::vector<std::string> pattern_exposures;
   if (!setup.config.exposure_pattern.empty())
@@ -120,7 +123,7 @@ store::StoreLayout RunSetup::store_layout() const {
       {"tau2", stats::tau2_method_name(config.meta.tau2_method)},
       {"region_source", genome::to_string(plan.source())}};
   layout.int_attributes = {{"seed", static_cast<std::int64_t>(config.seed)},
-                           {"mc_samples", config.dropout ? config.mc_samples : 0},
+                           {"mc_samples", config.mc_samples},
                            {"input_length", stack.options.input_length},
                            {"reverse_complement", stack.options.reverse_complement_average ? 1 : 0},
                            {"regions_total", static_cast<std::int64_t>(plan.region_count())},

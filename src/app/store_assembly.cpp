@@ -96,7 +96,11 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
 
 Table summary_table(const store::StoreContents& store, std::size_t method) {
   Table table({"exposure", "method", "regions", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2",
-               "status"});
+               "failed", "status"});
+  // Units whose region failed (the model gave NaN or Inf), per exposure.
+  std::vector<long long> failed(store.exposures.size(), 0);
+  for (std::size_t u = 0; u < store.unit_status.size(); ++u)
+    if (static_cast<store::FitStatus>(store.unit_status[u]) == store::FitStatus::failed) ++failed[store.unit_exposure[u]];
   const auto& columns = store::meta_columns();
   auto column = [&](const std::string& name) {
     for (std::size_t c = 0; c < columns.size(); ++c)
@@ -110,6 +114,7 @@ Table summary_table(const store::StoreContents& store, std::size_t method) {
     table.set("regions", store.meta[method][column("k")][e]);
     for (const char* name : {"estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2"})
       table.set(name, store.meta[method][column(name)][e]);
+    table.set("failed", failed[e]);
     const auto status = store.meta_status[method][e];
     table.set("status", status == 1 ? std::string("ok")
                         : status == 2 ? "not estimable: " + store.meta_reason[method][e]

@@ -24,7 +24,6 @@ struct RunConfig {
   std::string exposure_pattern;                                 // regex over output names (sweep, sequences)
   std::uint64_t seed = 1;
   int mc_samples = 50;
-  bool dropout = true;
   std::string engine = "auto";
   int batch = 64;
   std::vector<stats::MrMethod> methods;

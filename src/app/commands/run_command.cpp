@@ -2,6 +2,7 @@
 // other ranks compute; the journal makes every finished region durable; the store is assembled
 // from it at the end (or at a requested stop), with the meta-analysis per exposure.
 
+#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include "deepmr/app/store_assembly.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/dist/communicator.hpp"
+#include "deepmr/dist/device_binding.hpp"
 #include "deepmr/dist/work_loop.hpp"
 #include "deepmr/model/gemm.hpp"
 #include "deepmr/store/journal.hpp"
@@ -131,6 +133,15 @@ class RunCommand : public Command {
         throw InputError("rank " + std::to_string(world.rank()) + " planned different regions than rank 0: do all "
                          "ranks see the same input files?");
     });
+    // GPUs: each worker binds its own from its node-local rank; the coordinator binds none.
+    if (setup.model.device.kind == model::Device::Kind::cuda) {
+      const std::string asked = parsed.values["run.device"].as<std::string>();
+      if (asked == "auto" || asked == "cuda") {
+        const auto devices = dist::bind_devices(world, setup.config.gpus_per_worker,
+                                                static_cast<int>(torch::cuda::device_count()));
+        if (!devices.empty()) setup.model.device.index = devices.front();
+      }
+    }
     if (parsed.values["run.threads"].empty()) {
       const int threads = default_threads(world);
       setup.model.threads = threads;
