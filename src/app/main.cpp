@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "deepmr/app/exit_status.hpp"
 #include "deepmr/app/version.hpp"
 #include "deepmr/common/error.hpp"
+#include "deepmr/dist/communicator.hpp"
 
 namespace {
 
@@ -40,6 +42,38 @@ void print_command_help(const deepmr::app::Command& command) {
   std::cout << "Usage: deepmr " << command.name() << " " << command.usage() << "\n\n"
             << command.summary() << "\n\n"
             << options;
+}
+
+// MPI commands: every rank reads the options; an error on any rank is reported once, by rank 0,
+// and every rank exits with its status.
+template <typename Parse>
+int run_under_mpi(deepmr::app::Command& command, Parse&& parse, int argc, char** argv) {
+  std::optional<deepmr::dist::MpiSession> mpi;
+  try {
+    mpi.emplace(&argc, &argv);
+  } catch (...) {
+    return deepmr::app::report_failure(command.name(), std::current_exception());
+  }
+  const auto world = deepmr::dist::Communicator::world();
+  std::optional<deepmr::app::ParsedOptions> parsed;
+  std::optional<deepmr::dist::RankFailure> local;
+  try {
+    parsed = parse();
+  } catch (const deepmr::Error& e) {
+    local = deepmr::dist::RankFailure{world.rank(), e.code(), e.what()};
+  } catch (const std::exception& e) {
+    local = deepmr::dist::RankFailure{world.rank(), deepmr::ExitCode::internal, std::string("internal error: ") + e.what()};
+  }
+  if (auto failure = deepmr::dist::agree_on_failure(world, local)) {
+    if (world.is_root())
+      std::cerr << "deepmr " << command.name() << ": error: " << deepmr::app::one_line(failure->message) << std::endl;
+    return static_cast<int>(failure->code);
+  }
+  try {
+    return command.run(*parsed, argc, argv);
+  } catch (...) {
+    return deepmr::app::report_failure(command.name(), std::current_exception());
+  }
 }
 
 }  // namespace
@@ -84,13 +118,16 @@ int main(int argc, char** argv) {
       print_command_help(*command);
       return 0;
     }
-  try {
-    namespace po = boost::program_options;
+  namespace po = boost::program_options;
+  auto parse = [&] {
     po::options_description options("Options");
     po::positional_options_description positional;
     command->describe(options, positional);
-    auto parsed = deepmr::app::parse_options(command->name(), options, positional, rest);
-    return command->run(parsed, argc, argv);
+    return deepmr::app::parse_options(command->name(), options, positional, rest);
+  };
+  if (command->uses_mpi()) return run_under_mpi(*command, parse, argc, argv);
+  try {
+    return command->run(parse(), argc, argv);
   } catch (...) {
     return deepmr::app::report_failure(command->name(), std::current_exception());
   }

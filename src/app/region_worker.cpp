@@ -98,31 +98,35 @@ store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& sec
 
   const auto mr_start = Clock::now();
   const std::size_t n_outputs = effects.outputs.size(), n_mutants = effects.mutants.size();
-  for (std::size_t i = 0; i < effects.beta.size(); ++i)
-    if (!std::isfinite(effects.beta[i]) || !std::isfinite(effects.se[i])) {
+  // A non-finite effect fails the units that need it: the outcome's fails them all, an exposure's
+  // fails that exposure's units. The reason names the first offending mutant.
+  std::vector<std::string> broken(n_outputs);
+  for (std::size_t i = 0; i < effects.beta.size(); ++i) {
+    const std::size_t o = i % n_outputs;
+    if (broken[o].empty() && (!std::isfinite(effects.beta[i]) || !std::isfinite(effects.se[i]))) {
       const auto& mutant = effects.mutants[i / n_outputs];
-      result.failed = true;
-      result.reason = "the model gave a non-finite output (NaN or Inf) for mutant " + std::to_string(mutant.position) +
-                      " " + mutant.ref + ">" + mutant.alt + " on output " +
-                      setup_.output_name(effects.outputs[i % n_outputs]);
-      break;
+      broken[o] = "the model gave a non-finite output (NaN or Inf) on " + setup_.output_name(effects.outputs[o]) +
+                  " for mutant " + std::to_string(mutant.position) + " " + mutant.ref + ">" + mutant.alt;
     }
+  }
 
   const std::uint64_t first = plan.first_unit(region_id), last = plan.first_unit(region_id + 1);
   for (std::uint64_t u = first; u < last; ++u) {
     store::UnitResult unit;
     unit.unit = u;
     unit.exposure = plan.unit_exposure(u);
-    if (result.failed) {
+    const std::size_t x = 1 + unit.exposure;
+    unit.reason = !broken[0].empty() ? broken[0] : broken[x];
+    unit.failed = !unit.reason.empty();
+    if (unit.failed) {
       for (std::size_t m = 0; m < config.methods.size(); ++m)
-        unit.fits.push_back({store::FitStatus::failed, result.reason,
+        unit.fits.push_back({store::FitStatus::failed, unit.reason,
                              std::vector<double>(store::fit_columns().size(), std::numeric_limits<double>::quiet_NaN())});
       result.units.push_back(std::move(unit));
       continue;
     }
     // Instruments: the mutants. Exposure: column 1 + e of the effects; outcome: column 0.
     stats::Instruments instruments;
-    const std::size_t x = 1 + unit.exposure;
     for (std::size_t m = 0; m < n_mutants; ++m) {
       instruments.bx.push_back(effects.beta[m * n_outputs + x]);
       instruments.bxse.push_back(effects.se[m * n_outputs + x]);
@@ -134,6 +138,9 @@ store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& sec
     for (const auto& fit : stats::fit_all(config.methods, instruments, mr)) unit.fits.push_back(fit_row(fit));
     result.units.push_back(std::move(unit));
   }
+  result.failed = !result.units.empty();
+  for (const auto& unit : result.units) result.failed = result.failed && unit.failed;
+  if (result.failed) result.reason = result.units.front().reason;
   if (config.store_effects && !result.failed) {
     // Outcome, then each unit's exposure.
     result.sequence = window;

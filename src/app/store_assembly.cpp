@@ -67,7 +67,7 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
             if (unit.unit >= seen.size() || seen[unit.unit]) continue;
             seen[unit.unit] = 1;
             ++outcome.units_done;
-            if (result.failed) ++outcome.units_failed;
+            if (unit.failed) ++outcome.units_failed;
             for (std::size_t m = 0; m < methods && m < unit.fits.size(); ++m) {
               const auto& fit = unit.fits[m];
               const double estimate = fit.values[0], se = fit.values[1];

@@ -24,6 +24,8 @@ std::string serialize(const RegionResult& r) {
   for (const auto& unit : r.units) {
     w.put(unit.unit);
     w.put(unit.exposure);
+    w.put(static_cast<std::uint8_t>(unit.failed));
+    w.put_string(unit.reason);
     w.put(static_cast<std::uint32_t>(unit.fits.size()));
     for (const auto& fit : unit.fits) {
       w.put(static_cast<std::int8_t>(fit.status));
@@ -54,6 +56,8 @@ RegionResult deserialize(const std::string& bytes) {
   for (auto& unit : r.units) {
     unit.unit = in.get<std::uint64_t>();
     unit.exposure = in.get<std::uint32_t>();
+    unit.failed = in.get<std::uint8_t>() != 0;
+    unit.reason = in.get_string();
     unit.fits.resize(in.get<std::uint32_t>());
     for (auto& fit : unit.fits) {
       fit.status = static_cast<FitStatus>(in.get<std::int8_t>());

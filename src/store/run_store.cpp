@@ -85,14 +85,14 @@ struct RunStoreWriter::Impl {
         const UnitResult& unit = result.units[i];
         unit_seconds[u] = result.seconds_ism + result.seconds_mr;
         unit_rank[u] = result.rank;
-        unit_status[u] = region_status[r];
-        unit_reason[u] = clip(result.reason);
+        unit_status[u] = static_cast<std::int8_t>(unit.failed ? FitStatus::failed : FitStatus::ok);
+        unit_reason[u] = clip(unit.reason);
         for (std::size_t m = 0; m < methods; ++m) {
           const FitRow* fit = i < result.units.size() && m < unit.fits.size() ? &unit.fits[m] : nullptr;
           for (std::size_t c = 0; c < columns; ++c)
             fit_values[m][c].push_back(fit && c < fit->values.size() ? fit->values[c] : kNaN);
           fit_status[m].push_back(static_cast<std::int8_t>(fit ? fit->status : FitStatus::failed));
-          fit_reason[m].push_back(clip(fit ? fit->reason : result.reason));
+          fit_reason[m].push_back(clip(fit ? fit->reason : unit.reason));
         }
       }
       if (mutants > 0) {

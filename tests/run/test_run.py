@@ -20,7 +20,7 @@ import zlib
 import h5py
 import numpy as np
 
-BUILD, SOURCE = sys.argv[1], sys.argv[2]
+BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DEEPMR = os.path.join(BUILD, "bin", "deepmr")
 COMPARE = os.path.join(SOURCE, "tests", "run", "compare_stores.py")
 MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]

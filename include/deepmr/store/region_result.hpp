@@ -29,6 +29,8 @@ struct FitRow {
 struct UnitResult {
   std::uint64_t unit = 0;
   std::uint32_t exposure = 0;
+  bool failed = false;  // its effects are not finite (the model gave NaN or Inf): no fits
+  std::string reason;
   std::vector<FitRow> fits;  // one per MR method, in the run's method order
 };
 
@@ -37,7 +39,7 @@ struct RegionResult {
   std::int32_t rank = -1;     // the rank that computed it (informational)
   std::uint32_t attempt = 0;  // the run attempt (0: first, 1: first resume, ...)
   double seconds_ism = 0, seconds_mr = 0;
-  bool failed = false;  // the region could not be computed (e.g. the model gave NaN): units failed
+  bool failed = false;  // every unit of the region failed (e.g. the outcome is NaN)
   std::string reason;
   std::vector<UnitResult> units;
   // Optional per-mutant effects: outputs = outcome first, then the units' exposures in unit order.

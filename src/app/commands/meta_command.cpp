@@ -40,6 +40,7 @@ std::vector<Group> read_groups(const stats::SummaryTable& table, const std::stri
     groups[it->second].estimates.push_back(y);
     groups[it->second].variances.push_back(have_se ? s * s : s);
   }
+  if (groups.empty()) throw InputError(table.path() + ": no estimates (the file has a header but no rows)");
   return groups;
 }
 

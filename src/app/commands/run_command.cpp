@@ -95,8 +95,9 @@ class RunCommand : public Command {
     describe_run_options(options);
   }
 
-  int run(const ParsedOptions& parsed, int argc, char** argv) override {
-    dist::MpiSession mpi(&argc, &argv);
+  bool uses_mpi() const override { return true; }
+
+  int run(const ParsedOptions& parsed, int, char**) override {
     const Communicator world = Communicator::world();
     install_stop_handlers();
     try {
@@ -245,10 +246,14 @@ class RunCommand : public Command {
       if (journal_exists || fs::exists(setup.config.store, ec))
         throw StoreError(setup.config.store + " or its journal already exists: resume that run with --resume, or "
                          "set another run.store (deepmr never overwrites results)");
-      fs::create_directories(journal_dir, ec);
+      // The store's directory must exist: a mistyped path is not silently created.
+      const fs::path parent = fs::absolute(setup.config.store).parent_path();
+      if (!fs::is_directory(parent, ec))
+        throw StoreError("run.store: the directory " + parent.string() + " does not exist (create it first)");
+      fs::create_directory(journal_dir, ec);
       if (ec || !fs::is_directory(journal_dir))
         throw StoreError(journal_dir + ": cannot create the journal directory (" + ec.message() +
-                         "); check that the store's directory exists and is writable");
+                         "); check that the store's directory is writable");
       if (::access(journal_dir.c_str(), W_OK) != 0)
         throw StoreError(journal_dir + ": the journal directory is not writable");
       manifest.write(manifest_path);
