@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+"""Tests of analysis/report.py (the paper's Figures 2 and 3, the scaling plots, report.html).
+
+Usage: test_report.py BUILD_DIR SOURCE_DIR [unittest arguments, e.g. -k FromDeepmr]
+
+  FromDeepmr   (CTest label mpi) stores written by the real binary under mpirun from
+               configs/test_tiny.ini: with per-mutant effects, without, with one region per
+               exposure, and partial stores derived from them.
+  Offline      (label unit) a synthetic store written here with h5py, the scaling plots, bad input,
+               the KDE and planted-effect helpers.
+
+Expectations are computed here from the store with h5py and numpy, not with the report's code.
+"""
+import base64
+import glob
+import html.parser
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image  # noqa: E402
+import numpy as np  # noqa: E402
+
+BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+DEEPMR = os.path.join(BUILD, "bin", "deepmr")
+REPORT = os.path.join(SOURCE, "analysis", "report.py")
+MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+sys.path.insert(0, os.path.join(SOURCE, "analysis"))
+
+# Pixel sizes the report promises (analysis/README.md).
+KDE_SIZE, SCATTER_SIZE, SCALING_SIZE = (440, 640), (560, 640), (400, 1000)
+
+
+def meta_size(exposures):
+    return (480, max(700, 160 + 34 * exposures))
+
+
+def expected_size(name, exposures):
+    if name.startswith("fig2") and "_kde_" in name:
+        return KDE_SIZE
+    if name.startswith("fig2") and "_scatter_" in name:
+        return SCATTER_SIZE
+    if name.startswith("fig3"):
+        return meta_size(exposures)
+    if name.startswith("scaling_"):
+        return SCALING_SIZE
+    raise AssertionError("unexpected figure " + name)
+
+
+def run_report(*arguments):
+    return subprocess.run([sys.executable, REPORT] + [str(a) for a in arguments], capture_output=True, text=True,
+                          timeout=300)
+
+
+def tiny_config(directory, name, extra=""):
+    with open(os.path.join(SOURCE, "configs", "test_tiny.ini")) as f:
+        text = f.read()
+    for relative in ("tests/data/models/conv1d_small.pt", "data/genome/hg38_chr22_32000000_32300000.fa",
+                     "tests/data/run/tfa.bed", "tests/data/run/tfb.bed", "tests/data/run/tfc.bed"):
+        text = text.replace(relative, os.path.join(SOURCE, relative))
+    text = text.replace("store = tiny.h5", "store = %s\nthreads = 1\n%s" % (os.path.join(directory, name), extra))
+    path = os.path.join(directory, name + ".ini")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def deepmr_store(directory, name, extra="", arguments=()):
+    result = subprocess.run(MPIRUN + ["-n", "3", DEEPMR, "run", "--config", tiny_config(directory, name, extra)]
+                            + list(arguments), env=ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return os.path.join(directory, name)
+
+
+def write_scaling_csv(path, mode="strong", rows=((2, 1, 1.0), (3, 2, 0.55), (4, 3, 0.4))):
+    base_t, base_w = rows[0][2], rows[0][1]
+    with open(path, "w") as f:
+        f.write("mode,ranks,workers,units,repeats,seconds,units_per_second,efficiency,seconds_all\n")
+        for ranks, workers, seconds in rows:
+            eff = (base_t * base_w) / (seconds * workers) if mode == "strong" else base_t / seconds
+            f.write("%s,%d,%d,12,3,%r,%r,%r,%r %r %r\n" % (mode, ranks, workers, seconds, 12 / seconds, eff,
+                                                         seconds * 0.95, seconds, seconds * 1.1))
+    return path
+
+
+class Page(html.parser.HTMLParser):
+    """Tables (id -> rows of (text, attrs)), figures (data-file -> img src), notes, all resource URLs."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tables, self.figures, self.resources, self.notes = {}, {}, [], []
+        self._table = self._row = self._cell = self._figure = self._note = None
+        self._depth = 0
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("src", "href"):
+            if key in a and not a[key].startswith("data:") and not a[key].startswith("#"):
+                self.resources.append((tag, a[key]))
+        if tag == "table":
+            self._table = self.tables.setdefault(a.get("id", ""), [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = ["", a]
+        elif tag == "figure":
+            self._figure = a.get("data-file")
+        elif tag == "img" and self._figure:
+            self.figures[self._figure] = a
+        elif tag == "div" and "note" in a.get("class", ""):
+            self._note, self._depth = [a, ""], 1
+        elif tag == "div" and self._note is not None:
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append((self._cell[0].strip(), self._cell[1]))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self._table.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "figure":
+            self._figure = None
+        elif tag == "div" and self._note is not None:
+            self._depth -= 1
+            if self._depth == 0:
+                self.notes.append((self._note[0], self._note[1].strip()))
+                self._note = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data
+        if self._note is not None:
+            self._note[1] += data
+
+    def table(self, name):
+        """{first cell text: {header: (text, attrs)}} of one table."""
+        rows = self.tables[name]
+        header = [text for text, _ in rows[0]]
+        return {row[0][0]: dict(zip(header, row)) for row in rows[1:]}
+
+
+def store_estimates(path, method):
+    """{exposure name: [(estimate, unit)]} of done units with an ok, finite fit."""
+    with h5py.File(path, "r") as f:
+        names = [n.decode() for n in f["exposures/name"][:]]
+        est = f["fits/%s/estimate" % method][:]
+        ok = (f["units/status"][:] == 1) & (f["fits/%s/status" % method][:] == 1) & np.isfinite(est)
+        exposure = f["units/exposure"][:]
+    out = {n: [] for n in names}
+    for u in np.flatnonzero(ok):
+        out[names[exposure[u]]].append((float(est[u]), int(u)))
+    return out
+
+
+def bw_nrd0(x):
+    x = np.asarray(x, dtype=float)
+    q1, q3 = np.percentile(x, [25, 75])
+    return 0.9 * min(np.std(x, ddof=1), (q3 - q1) / 1.34) * len(x) ** -0.2
+
+
+class ReportChecks(unittest.TestCase):
+    def assertPngs(self, out, exposures):
+        """Every PNG decodes to its expected size and is not blank; the manifest lists exactly them."""
+        pngs = sorted(os.path.basename(p) for p in glob.glob(os.path.join(out, "*.png")))
+        with open(os.path.join(out, "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(sorted(manifest["figures"]), pngs)
+        self.assertEqual(manifest["internal_errors"], [])
+        for name in pngs:
+            image = matplotlib.image.imread(os.path.join(out, name))
+            self.assertEqual(image.shape[:2], expected_size(name, exposures), name)
+            rgb = image[..., :3]
+            self.assertGreater(float(rgb.var()), 2e-3, name + " is blank")
+            non_white = np.mean(np.any(rgb < 0.9, axis=-1))
+            self.assertGreater(non_white, 0.03, name + " is (nearly) empty")
+            coloured = np.mean(np.ptp(rgb, axis=-1) > 0.15)  # not only black text on white
+            self.assertGreater(coloured, 0.002, name + " has no coloured marks")
+        return pngs
+
+    def assertHtml(self, out, pngs):
+        """report.html is self-contained and embeds every PNG byte for byte."""
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            text = f.read()
+        page = Page(text)
+        self.assertNotIn("<script", text)
+        self.assertNotIn("<link", text)
+        external = [r for r in page.resources if r[0] != "a"]
+        self.assertEqual(external, [], "report.html loads external resources")
+        self.assertNotIn("Traceback", text)
+        self.assertEqual(sorted(page.figures), pngs)
+        for name in pngs:
+            self.assertIn(name, text)
+            src = page.figures[name]["src"]
+            self.assertTrue(src.startswith("data:image/png;base64,"), name)
+            with open(os.path.join(out, name), "rb") as f:
+                self.assertEqual(base64.b64decode(src.split(",", 1)[1]), f.read(), name + " embedded differs")
+        return page, text
+
+    def assertMetaTable(self, page, store, method, planted=None):
+        table = page.table("meta-table")
+        with h5py.File(store, "r") as f:
+            names = [n.decode() for n in f["exposures/name"][:]]
+            self.assertEqual(sorted(table), sorted(names))
+            for column in ("k", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2", "h2", "q",
+                           "q_df", "q_pvalue", "pi_low", "pi_high"):
+                values = f["meta/%s/%s" % (method, column)][:]
+                for e, name in enumerate(names):
+                    text, attrs = table[name][column]
+                    exact = float(attrs["data-value"])
+                    if math.isnan(values[e]):
+                        self.assertTrue(math.isnan(exact), (name, column))
+                        self.assertEqual(text, "n/a")
+                        continue
+                    self.assertEqual(exact, float(values[e]), (name, column))
+                    self.assertAlmostEqual(float(text), float(values[e]), delta=1e-5 * max(1.0, abs(values[e])),
+                                           msg=(name, column))
+        if planted:
+            for name, value in planted.items():
+                self.assertEqual(float(table[name]["planted"][1]["data-value"]), value)
+
+
+class FromDeepmr(ReportChecks):
+    directory = None
+
+    @classmethod
+    def setUpClass(cls):
+        assert os.path.exists(DEEPMR), "needs the deepmr binary: " + DEEPMR
+        cls.directory = tempfile.mkdtemp(prefix="deepmr-analysis-")
+        cls.store = deepmr_store(cls.directory, "effects.h5", "store-effects = true")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.directory, ignore_errors=True)
+
+    def setUp(self):
+        self.out = tempfile.mkdtemp(prefix="report-", dir=self.directory)
+
+    def test_full_report_from_a_store_with_effects(self):
+        planted = {"TFA": -0.5, "TFB": 0.25}
+        tsv = os.path.join(self.directory, "planted.tsv")
+        with open(tsv, "w") as f:
+            f.write("exposure\tplanted_effect\n" + "".join("%s\t%r\n" % kv for kv in planted.items()))
+        csv = write_scaling_csv(os.path.join(self.directory, "scaling.csv"))
+        result = run_report(self.store, "--out", self.out, "--planted", tsv, "--scaling", csv)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+
+        estimates = store_estimates(self.store, "egger")
+        names = list(estimates)
+        chosen = sorted(names, key=lambda n: (-len(estimates[n]), names.index(n)))[:2]
+        expected = ["fig2a_kde_all.png", "fig2b_kde_%s.png" % chosen[0], "fig2c_kde_%s.png" % chosen[1],
+                    "fig2d_scatter_%s.png" % chosen[0], "fig2e_scatter_%s.png" % chosen[1], "fig3_meta_egger.png",
+                    "scaling_strong.png"]
+        pngs = self.assertPngs(self.out, len(names))
+        self.assertEqual(pngs, sorted(expected))
+        page, text = self.assertHtml(self.out, pngs)
+        self.assertEqual([n for n in page.notes if "skipped" in n[0].get("class", "")], [])
+        self.assertMetaTable(page, self.store, "egger", planted)
+
+        # Figure 2d is drawn for the median-estimate region (lower median), named in its caption.
+        for name in chosen:
+            pairs = sorted(estimates[name])
+            unit = pairs[(len(pairs) - 1) // 2][1]
+            self.assertRegex(text, r"%s&#x27;s median-estimate region [^(]*\(unit %d," % (name, unit))
+
+        # The results paragraph's numbers, computed here.
+        with open(os.path.join(self.out, "summary.json")) as f:
+            summary = json.load(f)
+        every = np.array([e for n in names for e, _ in estimates[n]])
+        q1, median, q3 = np.percentile(every, [25, 50, 75])
+        o = summary["overall"]
+        self.assertEqual(o["n"], len(every))
+        self.assertEqual(o["negative"], int(np.sum(every < 0)))
+        for key, value in (("q1", q1), ("median", median), ("q3", q3)):
+            self.assertAlmostEqual(o[key], value, places=12)
+        h = bw_nrd0(every)
+        self.assertAlmostEqual(o["bandwidth"], h, places=12)
+        grid = np.linspace(every.min() - 3 * h, every.max() + 3 * h, 20001)
+        density = np.exp(-0.5 * ((grid[:, None] - every[None, :]) / h) ** 2).sum(axis=1)
+        self.assertAlmostEqual(o["mode"], grid[np.argmax(density)], delta=2 * (grid[1] - grid[0]))
+        for row in summary["exposures"]:
+            x = [e for e, _ in estimates[row["exposure"]]]
+            self.assertAlmostEqual(row["median"], float(np.median(x)), places=12)
+            self.assertEqual(row["negative"], sum(v < 0 for v in x))
+        summary_table = page.table("summary-table")
+        self.assertAlmostEqual(float(summary_table["all exposures"]["median"][1]["data-value"]), median, places=12)
+        self.assertIn("%d are negative" % int(np.sum(every < 0)) if np.sum(every < 0) != 1 else "1 is negative", text)
+
+        # Provenance: model hash, versions, config verbatim, completeness.
+        with h5py.File(self.store, "r") as f:
+            sha, config, versions = (f.attrs[k].decode() for k in ("model_sha256", "config", "versions"))
+        provenance = page.table("provenance")
+        self.assertEqual(provenance["model_sha256"]["value"][0], sha)
+        self.assertEqual(provenance["complete"]["value"][0], "1")
+        self.assertIn(html_escape(config), text)
+        self.assertIn(html_escape(versions), text)
+        self.assertIn("Complete run: 12 of 12 units done", text)
+        self.assertIn("planted.tsv", text)
+        speedups = [float(r[6][1]["data-value"]) for r in page.tables["scaling-scaling_strong"][1:]]
+        np.testing.assert_allclose(speedups, [1.0, 1.0 / 0.55, 1.0 / 0.4])
+
+    def test_method_option_and_rerun_into_the_same_directory(self):
+        self.assertEqual(run_report(self.store, "--out", self.out).returncode, 0)
+        result = run_report(self.store, "--out", self.out, "--method", "ivw", "--exposures", "TFC")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pngs = self.assertPngs(self.out, 3)  # the first report's figures are gone
+        self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_TFC.png", "fig2c_scatter_TFC.png", "fig3_meta_ivw.png"])
+        page, _ = self.assertHtml(self.out, pngs)
+        self.assertMetaTable(page, self.store, "ivw")
+
+    def test_store_without_effects_skips_figure_2d_with_a_note(self):
+        store = deepmr_store(self.directory, "plain.h5")
+        result = run_report(store, "--out", self.out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("skipped", result.stderr)
+        pngs = self.assertPngs(self.out, 3)
+        self.assertFalse([p for p in pngs if "scatter" in p])
+        self.assertIn("fig3_meta_egger.png", pngs)
+        page, _ = self.assertHtml(self.out, pngs)
+        notes = {n[0].get("data-figure"): n[1] for n in page.notes if n[0].get("data-figure")}
+        scatter_notes = [k for k in notes if "_scatter_" in k]
+        self.assertEqual(len(scatter_notes), 2, notes)
+        for k in scatter_notes:
+            self.assertIn("no per-mutant effects", notes[k])
+            self.assertIn("store-effects", notes[k])
+        self.assertMetaTable(page, store, "egger")
+
+    def test_one_region_per_exposure(self):
+        store = deepmr_store(self.directory, "one.h5", "store-effects = true", ["--regions.per-exposure", "1"])
+        result = run_report(store, "--out", self.out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pngs = self.assertPngs(self.out, 3)
+        self.assertIn("fig2a_kde_all.png", pngs)  # three regions across exposures
+        self.assertFalse([p for p in pngs if p.startswith("fig2b_kde") or p.startswith("fig2c_kde")])
+        page, _ = self.assertHtml(self.out, pngs)
+        kde_notes = [n[1] for n in page.notes if "_kde_" in (n[0].get("data-figure") or "")]
+        self.assertEqual(len(kde_notes), 2)
+        for note in kde_notes:
+            self.assertIn("1 estimable region", note)
+        self.assertMetaTable(page, store, "egger")
+
+    def test_partial_store(self):
+        store = os.path.join(self.directory, "partial.h5")
+        shutil.copy(self.store, store)
+        with h5py.File(store, "r+") as f:  # what a stopped run leaves: TFB's units and one TFA unit pending
+            names = [n.decode() for n in f["exposures/name"][:]]
+            exposure = f["units/exposure"][:]
+            pending = np.flatnonzero(exposure == names.index("TFB")).tolist()
+            pending.append(int(np.flatnonzero(exposure == names.index("TFA"))[0]))
+            status = f["units/status"][:]
+            status[pending] = 0
+            f["units/status"][:] = status
+            for method in f["fits"]:
+                for column in f["fits"][method]:
+                    data = f["fits"][method][column]
+                    values = data[:]
+                    if data.dtype.kind == "f":
+                        values[pending] = np.nan
+                    elif column == "status":
+                        values[pending] = 0
+                    data[:] = values
+            f.attrs["complete"] = 0
+            f.attrs["units_done"] = len(status) - len(pending)
+        result = run_report(store, "--out", self.out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pngs = self.assertPngs(self.out, 3)
+        page, text = self.assertHtml(self.out, pngs)
+        self.assertIn("Partial store", text)
+        self.assertIn("%d of 12 units done" % (12 - len(pending)), text)
+        self.assertEqual(len(page.tables["units-table"]) - 1, len(pending))
+        with open(os.path.join(self.out, "summary.json")) as f:
+            self.assertEqual(json.load(f)["overall"]["n"], 12 - len(pending))
+        self.assertNotIn("fig2c_kde_TFB.png", pngs)  # TFB has no estimate: not among the chosen
+
+    def test_nothing_done(self):
+        store = os.path.join(self.directory, "empty.h5")
+        shutil.copy(self.store, store)
+        with h5py.File(store, "r+") as f:
+            f["units/status"][:] = np.zeros(len(f["units/status"]), dtype=np.int8)
+            f.attrs["complete"] = 0
+        result = run_report(store, "--out", self.out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        page, text = self.assertHtml(self.out, self.assertPngs(self.out, 3))
+        self.assertIn("0 of 12 units done", text)
+        self.assertIn("fig2a_kde_all.png", [n[0].get("data-figure") for n in page.notes])
+
+
+def html_escape(s):
+    import html
+    return html.escape(s, quote=True)
+
+
+def synthetic_store(path, planted_attribute=None, effects=True, seed=3):
+    """A small store in deepmr's schema (docs/store.md), written here: exposures A (6 regions), B (5),
+    C (1), estimates around 0.5, 1.2, -0.3; per-mutant effects on a line through the origin."""
+    rng = np.random.default_rng(seed)
+    names, counts, centres = ["A", "B", "C"], [6, 5, 1], [0.5, 1.2, -0.3]
+    exposure = np.repeat(np.arange(3), counts).astype(np.int32)
+    units = len(exposure)
+    estimate = np.array([centres[e] + rng.normal(0, 0.3) for e in exposure])
+    m = 30
+    with h5py.File(path, "w") as f:
+        attrs = {"format": "deepmr-store", "format_version": 1, "deepmr_version": "0.1.0", "versions": "synthetic",
+                 "config": "[analysis]\nseed = 1\n", "model": "m.pt", "model_sha256": "ab" * 32, "outcome": "Y",
+                 "methods": "egger,ivw", "tau2": "DL", "complete": 1, "units_total": units, "units_done": units,
+                 "regions_total": units}
+        for k, v in attrs.items():
+            f.attrs[k] = np.bytes_(v) if isinstance(v, str) else v
+        if planted_attribute is not None:
+            f.attrs["planted_effects"] = np.bytes_(planted_attribute)
+        f["exposures/name"] = np.array([n.encode() for n in names], dtype="S1")
+        f["units/exposure"] = exposure
+        f["units/region"] = np.arange(units, dtype=np.int64)
+        f["units/status"] = np.ones(units, dtype=np.int8)
+        f["units/reason"] = np.array([b""] * units, dtype="S8")
+        f["regions/chrom"] = np.array([b"chr1"] * units)
+        f["regions/start"] = np.arange(units, dtype=np.int64) * 1000
+        f["regions/end"] = np.arange(units, dtype=np.int64) * 1000 + 60
+        f["regions/row"] = -np.ones(units, dtype=np.int64)
+        bx = np.abs(rng.normal(0, 0.02, (units, m))).astype(np.float32)
+        by = (estimate[:, None] * bx + rng.normal(0, 0.002, (units, m))).astype(np.float32)
+        for method in ("egger", "ivw"):
+            g = f.create_group("fits/" + method)
+            g["estimate"] = estimate + (0.01 if method == "ivw" else 0)
+            g["se"] = np.full(units, 0.1)
+            g["pvalue"] = np.full(units, 0.01)
+            g["intercept"] = np.full(units, 0.001) if method == "egger" else np.full(units, np.nan)
+            g["status"] = np.ones(units, dtype=np.int8)
+            g["reason"] = np.array([b""] * units, dtype="S8")
+            mg = f.create_group("meta/" + method)
+            k = np.array(counts, dtype=float)
+            mg["k"] = k
+            mg["estimate"] = np.array([estimate[exposure == e].mean() for e in range(3)])
+            mg["se"] = np.array([0.1, 0.12, np.nan])
+            for col, values in (("ci_low", mg["estimate"][:] - 0.2), ("ci_high", mg["estimate"][:] + 0.2),
+                                ("tau", np.array([0.2, 0.3, np.nan])), ("tau2", np.array([0.04, 0.09, np.nan])),
+                                ("pvalue", np.array([1e-3, 1e-4, np.nan]))):
+                mg[col] = values
+            for col in ("i2", "h2", "q", "q_df", "q_pvalue", "pi_low", "pi_high"):
+                mg[col] = rng.normal(0, 1, 3)
+            mg["status"] = np.array([1, 1, 2], dtype=np.int8)
+            mg["reason"] = np.array([b"", b"", b"1 region"], dtype="S8")
+        if effects:
+            f["effects/exposure_beta"] = bx
+            f["effects/exposure_se"] = np.full((units, m), 0.002, dtype=np.float32)
+            f["effects/outcome_beta"] = by
+            f["effects/outcome_se"] = np.full((units, m), 0.001, dtype=np.float32)
+            f["effects/position"] = (np.arange(m) // 3).astype(np.int32)
+    return path
+
+
+class Offline(ReportChecks):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="deepmr-analysis-offline-")
+        self.out = os.path.join(self.directory, "out")
+
+    def tearDown(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def test_synthetic_store_with_planted_attribute_and_scaling(self):
+        store = synthetic_store(os.path.join(self.directory, "s.h5"), planted_attribute="A=0.5,B=1.2")
+        strong = write_scaling_csv(os.path.join(self.directory, "strong.csv"))
+        weak = write_scaling_csv(os.path.join(self.directory, "weak.csv"), "weak", ((2, 1, 1.0), (3, 2, 1.1)))
+        result = run_report(store, "--out", self.out, "--scaling", strong, "--scaling", weak)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pngs = self.assertPngs(self.out, 3)
+        self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_A.png", "fig2c_kde_B.png", "fig2d_scatter_A.png",
+                                "fig2e_scatter_B.png", "fig3_meta_egger.png", "scaling_strong.png", "scaling_weak.png"])
+        page, text = self.assertHtml(self.out, pngs)
+        self.assertMetaTable(page, store, "egger", {"A": 0.5, "B": 1.2})
+        self.assertIn("planted_effects attribute", text)
+        self.assertIn("Not estimable (n.e.): C (1 region)", text)
+        speedups = [float(r[6][1]["data-value"]) for r in page.tables["scaling-scaling_strong"][1:]]
+        np.testing.assert_allclose(speedups, [1.0, 1.0 / 0.55, 1.0 / 0.4])
+        weak_speedups = [float(r[6][1]["data-value"]) for r in page.tables["scaling-scaling_weak"][1:]]
+        np.testing.assert_allclose(weak_speedups, [1.0, 1.0 / 1.1])
+
+    def test_exposure_with_one_region_and_all_exposures(self):
+        store = synthetic_store(os.path.join(self.directory, "s.h5"), effects=False)
+        result = run_report(store, "--out", self.out, "--exposures", "all")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pngs = self.assertPngs(self.out, 3)
+        self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_A.png", "fig2c_kde_B.png", "fig3_meta_egger.png"])
+        page, text = self.assertHtml(self.out, pngs)
+        notes = {n[0].get("data-figure"): n[1] for n in page.notes if n[0].get("data-figure")}
+        self.assertEqual(sorted(notes), ["fig2d_kde_C.png", "fig2e_scatter_A.png", "fig2f_scatter_B.png",
+                                         "fig2g_scatter_C.png"])
+        self.assertIn("C has 1 estimable region for egger: a density needs at least 2", notes["fig2d_kde_C.png"])
+        self.assertIn("no per-mutant effects", notes["fig2g_scatter_C.png"])
+
+    def test_planted_tsv_wins_over_the_attribute(self):
+        store = synthetic_store(os.path.join(self.directory, "s.h5"), planted_attribute="A=9")
+        tsv = os.path.join(self.directory, "p.tsv")
+        with open(tsv, "w") as f:
+            f.write("exposure\tplanted_effect\nA\t0.75\nZZ\t1\n")
+        result = run_report(store, "--out", self.out, "--planted", tsv)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        page, text = self.assertHtml(self.out, self.assertPngs(self.out, 3))
+        self.assertEqual(float(page.table("meta-table")["A"]["planted"][1]["data-value"]), 0.75)
+        self.assertIn("ignored: ZZ", text)
+        self.assertIn("attribute was not used", text)
+
+    def test_bad_inputs_exit_nonzero_with_one_line(self):
+        store = synthetic_store(os.path.join(self.directory, "s.h5"))
+        not_deepmr = os.path.join(self.directory, "other.h5")
+        with h5py.File(not_deepmr, "w") as f:
+            f["x"] = [1, 2, 3]
+        text_file = os.path.join(self.directory, "t.txt")
+        with open(text_file, "w") as f:
+            f.write("hello\n")
+        cases = [
+            ((os.path.join(self.directory, "missing.h5"), "--out", self.out), 3, "no such file"),
+            ((text_file, "--out", self.out), 3, "not an HDF5 file"),
+            ((not_deepmr, "--out", self.out), 3, "not a deepmr store"),
+            ((self.directory, "--out", self.out), 3, "is a directory"),
+            ((store, "--out", self.out, "--scaling", text_file), 3, "not a scaling CSV"),
+            ((store, "--out", self.out, "--scaling", os.path.join(self.directory, "no.csv")), 3, "no such file"),
+            ((store, "--out", self.out, "--planted", text_file), 3, "exposure and planted_effect"),
+            ((store, "--out", os.path.join(text_file, "sub")), 3, "cannot write"),
+            ((store, "--out", self.out, "--method", "mode-weighted"), 2, "no fits for it"),
+            ((store, "--out", self.out, "--exposures", "A,Q"), 2, "Q not in the store"),
+            ((store,), 2, "--out"),
+            ((store, "--out", self.out, "--bandwidth", "wide"), 2, "--bandwidth"),
+        ]
+        for arguments, code, message in cases:
+            result = run_report(*arguments)
+            self.assertEqual(result.returncode, code, (arguments, result.stderr))
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, (arguments, result.stderr))
+            self.assertTrue(lines[0].startswith("report.py: error: "), lines[0])
+            self.assertIn(message, lines[0])
+            self.assertEqual(result.stdout, "")
+        self.assertFalse(os.path.exists(os.path.join(self.out, "report.html")))
+
+    def test_scaling_figure_alone(self):
+        import figures
+        import scaling_plots
+        from storeio import Skip
+        modes = scaling_plots.read_csv(write_scaling_csv(os.path.join(self.directory, "s.csv")))
+        fig, caption, derived = scaling_plots.scaling_figure(modes["strong"], "strong", "s.csv")
+        os.makedirs(self.out)
+        path = os.path.join(self.out, "scaling_strong.png")
+        figures.save(fig, path)
+        image = matplotlib.image.imread(path)
+        self.assertEqual(image.shape[:2], SCALING_SIZE)
+        self.assertGreater(float(image[..., :3].var()), 2e-3)
+        self.assertEqual([d["ideal"] for d in derived], [1.0, 2.0, 3.0])
+        self.assertIn("Strong scaling", caption)
+        with self.assertRaises(Skip):
+            scaling_plots.scaling_figure(modes["strong"][:1], "strong", "s.csv")
+
+    def test_kde_helpers(self):
+        import kde
+        from storeio import Skip
+        rng = np.random.default_rng(1)
+        x = np.concatenate([rng.normal(0, 1, 300), rng.normal(6, 0.5, 100), [400.0]])
+        h = kde.bandwidth(x, "silverman")
+        self.assertAlmostEqual(h, bw_nrd0(x), places=12)
+        self.assertAlmostEqual(kde.bandwidth(x, "scott"), np.std(x, ddof=1) * len(x) ** -0.2, places=12)
+        grid = np.linspace(-10, 420, 200001)
+        density = kde.evaluate(x, grid, h)
+        self.assertAlmostEqual(float(np.sum(density) * (grid[1] - grid[0])), 1.0, places=4)
+        direct = np.exp(-0.5 * ((grid[::1000, None] - x[None, :]) / h) ** 2).sum(axis=1) / (len(x) * h * math.sqrt(2 * math.pi))
+        np.testing.assert_allclose(density[::1000], direct, rtol=1e-12, atol=1e-300)
+        mode = kde.mode(x, h)
+        fine = np.linspace(-3, 3, 60001)
+        self.assertAlmostEqual(mode, fine[np.argmax(kde.evaluate(x, fine, h))], delta=1e-3)
+        lo, hi = kde.view_range(x, h)
+        self.assertLess(hi, 400)  # the far outlier does not squeeze the view
+        with self.assertRaises(Skip):
+            kde.bandwidth([1.0], "silverman")
+        with self.assertRaises(Skip):
+            kde.bandwidth([2.0, 2.0, 2.0], "scott")
+
+    def test_planted_tsv_columns(self):
+        import storeio
+        path = os.path.join(self.directory, "p.tsv")
+        with open(path, "w") as f:  # the simulator's layout (demo/data/planted.tsv)
+            f.write("# comment\ntf\tjaspar\trole\tgamma\nFOXA1\tMA0148.5\tactivator, x\t0.25\nREST\tMA0138.3\trepressor\t-0.25\n")
+        self.assertEqual(storeio.read_planted_tsv(path), {"FOXA1": 0.25, "REST": -0.25})
+        with open(path, "w") as f:
+            f.write("exposure\tplanted_effect\nFOXA1\tbig\n")
+        with self.assertRaisesRegex(storeio.UnusableInput, "line 2"):
+            storeio.read_planted_tsv(path)
+
+    def test_planted_attribute_parser(self):
+        import storeio
+        self.assertEqual(storeio.parse_planted_attribute("FOXA1=0.5, EZH2=-1e-1,"), {"FOXA1": 0.5, "EZH2": -0.1})
+        with self.assertRaises(ValueError):
+            storeio.parse_planted_attribute("FOXA1")
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:])
