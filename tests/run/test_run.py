@@ -4,109 +4,25 @@ resume, kills of a worker or of the whole job at several points, refused resumes
 
 Usage: test_run.py BUILD_DIR SOURCE_DIR [unittest arguments, e.g. -k Kill]
 Runs the real binary with the tiny shipped config (configs/test_tiny.ini) and reads stores back
-with h5py and the journal with an independent reader written here.
+with h5py and the journal with an independent reader (run_support.py).
 """
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import zlib
 
 import h5py
 import numpy as np
 
-BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-DEEPMR = os.path.join(BUILD, "bin", "deepmr")
-COMPARE = os.path.join(SOURCE, "tests", "run", "compare_stores.py")
-MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_support  # noqa: E402
+from run_support import config, deepmr_run, journal_records, rank_processes, start_run, wait_for_records  # noqa: E402
 
-
-def config(directory, store="run.h5", mc_samples=None, extra=""):
-    """The tiny config with absolute paths, writing into `directory`."""
-    with open(os.path.join(SOURCE, "configs", "test_tiny.ini")) as f:
-        text = f.read()
-    for relative in ("tests/data/models/conv1d_small.pt", "data/genome/hg38_chr22_32000000_32300000.fa",
-                     "tests/data/run/tfa.bed", "tests/data/run/tfb.bed", "tests/data/run/tfc.bed"):
-        text = text.replace(relative, os.path.join(SOURCE, relative))
-    text = text.replace("store = tiny.h5", "store = " + os.path.join(directory, store) + "\nthreads = 1")
-    if mc_samples is not None:
-        text = text.replace("mc-samples = 4", "mc-samples = %d" % mc_samples)
-    path = os.path.join(directory, store + ".ini")
-    with open(path, "w") as f:
-        f.write(text + extra)
-    return path
-
-
-def deepmr_run(ranks, ini, *arguments, timeout=300):
-    command = MPIRUN + ["-n", str(ranks), DEEPMR, "run", "--config", ini] + list(arguments)
-    return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=timeout)
-
-
-def start_run(ranks, ini, *arguments):
-    command = MPIRUN + ["-n", str(ranks), DEEPMR, "run", "--config", ini] + list(arguments)
-    return subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-
-
-def journal_records(store):
-    """(region ids of valid records, torn parts): an independent reader of the journal format."""
-    directory = store + ".journal"
-    regions, torn = [], 0
-    if not os.path.isdir(directory):
-        return regions, torn
-    for name in sorted(os.listdir(directory)):
-        if not (name.startswith("part-") and name.endswith(".jrn")):
-            continue
-        with open(os.path.join(directory, name), "rb") as f:
-            data = f.read()
-        at = 0
-        while at < len(data):
-            if at + 16 > len(data):
-                torn += 1
-                break
-            magic, size, crc = struct.unpack_from("<IQI", data, at)
-            payload = data[at + 16: at + 16 + size]
-            if magic != 0x4A524D44 or len(payload) != size or zlib.crc32(payload) != crc:
-                torn += 1
-                break
-            regions.append(struct.unpack_from("<Q", payload, 4)[0])  # after the u32 layout version
-            at += 16 + size
-    return regions, torn
-
-
-def rank_processes(mpirun_pid):
-    """{MPI rank: pid} of the deepmr processes mpirun started."""
-    out = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) != mpirun_pid:
-                continue
-            with open("/proc/%s/environ" % pid, "rb") as f:
-                env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
-            if b"OMPI_COMM_WORLD_RANK" in env:
-                out[int(env[b"OMPI_COMM_WORLD_RANK"])] = int(pid)
-        except (OSError, IndexError, ValueError):
-            continue
-    return out
-
-
-def wait_for_records(store, count, process, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline and process.poll() is None:
-        if len(journal_records(store)[0]) >= count:
-            return True
-        time.sleep(0.02)
-    return False
+run_support.configure(sys.argv[1], sys.argv[2])
+DEEPMR, COMPARE = run_support.DEEPMR, run_support.COMPARE
 
 
 class Reference:
