@@ -31,7 +31,7 @@ class FullForwardEngine : public Engine {
     const int samples = dropout ? options.mc_samples : 1;
 
     Effects effects;
-    effects.mutants = enumerate_mutants(sequence);
+    effects.mutants = enumerate_mutants(sequence, options.positions);
     effects.outputs = network_.outputs();
     effects.samples = dropout ? samples : 0;
     const int n_mutants = static_cast<int>(effects.mutants.size());

@@ -15,6 +15,21 @@ std::vector<Mutant> enumerate_mutants(const std::string& sequence) {
   return out;
 }
 
+std::vector<Mutant> enumerate_mutants(const std::string& sequence, const std::vector<int>& positions) {
+  if (positions.empty()) return enumerate_mutants(sequence);
+  std::vector<bool> wanted(sequence.size(), false);
+  for (int p : positions) {
+    if (p < 0 || p >= static_cast<int>(sequence.size()))
+      throw UsageError("mutagenesis position " + std::to_string(p) + " is outside the window of " +
+                       std::to_string(sequence.size()) + " bases");
+    wanted[p] = true;
+  }
+  std::vector<Mutant> out;
+  for (const Mutant& m : enumerate_mutants(sequence))
+    if (wanted[m.position]) out.push_back(m);
+  return out;
+}
+
 std::string checked_sequence(const std::string& sequence, bool allow_n, const std::string& what) {
   std::string out(sequence.size(), 'N');
   for (std::size_t i = 0; i < sequence.size(); ++i) {

@@ -115,6 +115,49 @@ PackedMatrix::PackedMatrix(const float* a, int rows, int cols, std::ptrdiff_t ld
   }
 }
 
+PackedColumns::PackedColumns(int rows, int cols, Isa isa)
+    : rows_(rows), cols_(cols), nr_(tile_shape(isa).nr), isa_(isa) {
+  capacity_ = static_cast<std::size_t>((cols_ + nr_ - 1) / nr_) * rows_ * nr_;
+  data_.reset(aligned_floats(capacity_));
+  std::fill(data_.get(), data_.get() + capacity_, 0.0f);
+}
+
+void PackedColumns::reset_rows(int rows) {
+  const int panels = (cols_ + nr_ - 1) / nr_;
+  const std::size_t count = static_cast<std::size_t>(panels) * rows * nr_;
+  if (count > capacity_) {
+    data_.reset(aligned_floats(count));
+    capacity_ = count;
+  }
+  rows_ = rows;
+  if (cols_ % nr_ != 0)
+    for (int k = 0; k < rows_; ++k) std::fill(panel_row(panels - 1, k) + cols_ % nr_, panel_row(panels - 1, k) + nr_, 0.0f);
+}
+
+PackedColumns::PackedColumns(const float* b, int rows, int cols, std::ptrdiff_t ldb, Isa isa)
+    : PackedColumns(rows, cols, isa) {
+  for (int k = 0; k < rows; ++k)
+    for (int j0 = 0; j0 < cols_; j0 += nr_)
+      std::memcpy(data_.get() + (static_cast<std::size_t>(j0 / nr_) * rows_ + k) * nr_, b + k * ldb + j0,
+                  sizeof(float) * std::min(nr_, cols_ - j0));
+}
+
+void PackedColumns::Free::operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+
+const float* PackedColumns::packed_panel(int k0, int n0, int nr) const {
+  if (nr != nr_ || n0 % nr_ != 0) return nullptr;
+  return data_.get() + (static_cast<std::size_t>(n0 / nr_) * rows_ + k0) * nr_;
+}
+
+void PackedColumns::pack(int k0, int kc, int n0, int nr, float* dest) const {
+  for (int k = 0; k < kc; ++k)
+    for (int j = 0; j < nr; ++j) {
+      const int col = n0 + j;
+      dest[static_cast<std::size_t>(k) * nr + j] =
+          col < cols_ ? data_[(static_cast<std::size_t>(col / nr_) * rows_ + k0 + k) * nr_ + col % nr_] : 0.0f;
+    }
+}
+
 void DenseSource::pack(int k0, int kc, int n0, int nr, float* dest) const {
   const int valid = std::clamp(n_ - n0, 0, nr);
   for (int k = 0; k < kc; ++k) {
@@ -136,17 +179,22 @@ void gemm(const PackedMatrix& a, const PanelSource& b, int n, float* c, std::ptr
   const detail::TileKernel kernel = kernel_for(a.isa());
   const int mr = tile.mr, nr = tile.nr;
   const int n_blocks = (n + kBlockN - 1) / kBlockN;
-  const int threads = compute_threads();
+  // Inside a parallel region (the incremental engine runs one group per thread) the product stays
+  // on the calling thread.
+  const int threads = omp_in_parallel() ? 1 : compute_threads();
   // Enough jobs for every thread: split rows too when there are few column blocks.
   int m_split = 1;
   while (n_blocks * m_split < 2 * threads && (m_split * 2) * mr * 2 <= m) m_split *= 2;
   const int rows_per_job = ((a.panels() + m_split - 1) / m_split) * mr;
   const int jobs = n_blocks * m_split;
 
-#pragma omp parallel num_threads(threads)
+  // Small products run on fewer threads: a parallel region waiting for idle threads costs more
+  // than it saves (results never depend on it).
+#pragma omp parallel num_threads(std::min(threads, jobs))
   {
     float* panel_buffer = aligned_floats(static_cast<std::size_t>(kBlockK) * kBlockN);
     alignas(64) float edge[16 * 64];
+    const float* panels[kBlockN];  // B panels of the current block: packed here, or in place
 #pragma omp for schedule(dynamic, 1)
     for (int job = 0; job < jobs; ++job) {
       const int n0 = (job / m_split) * kBlockN;
@@ -157,14 +205,22 @@ void gemm(const PackedMatrix& a, const PanelSource& b, int n, float* c, std::ptr
       for (int k0 = 0; k0 < k_total; k0 += kBlockK) {
         const int kc = std::min(kBlockK, k_total - k0);
         const bool accumulate = k0 > 0;
-        for (int p = 0; p < n_panels; ++p) b.pack(k0, kc, n0 + p * nr, nr, panel_buffer + static_cast<std::size_t>(p) * kc * nr);
+        for (int p = 0; p < n_panels; ++p) {
+          const float* in_place = b.packed_panel(k0, n0 + p * nr, nr);
+          if (in_place) {
+            panels[p] = in_place;
+          } else {
+            panels[p] = panel_buffer + static_cast<std::size_t>(p) * kc * nr;
+            b.pack(k0, kc, n0 + p * nr, nr, panel_buffer + static_cast<std::size_t>(p) * kc * nr);
+          }
+        }
         for (int row = row0; row < row1; row += mr) {
           const float* a_panel = a.panel(row / mr) + static_cast<std::size_t>(k0) * mr;
           const int rows_valid = std::min(mr, m - row);
           for (int p = 0; p < n_panels; ++p) {
             const int col = n0 + p * nr;
             const int cols_valid = std::min(nr, n - col);
-            const float* b_panel = panel_buffer + static_cast<std::size_t>(p) * kc * nr;
+            const float* b_panel = panels[p];
             float* c_tile = c + row * ldc + col;
             if (rows_valid == mr && cols_valid == nr) {
               kernel(kc, a_panel, b_panel, c_tile, ldc, accumulate);

@@ -13,6 +13,7 @@
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/gemm.hpp"
 #include "kernel_network.hpp"
+#include "pointwise.hpp"
 
 namespace deepmr::model {
 namespace {
@@ -59,16 +60,6 @@ class ConvolutionSource : public PanelSource {
 bool pointwise(LayerKind kind) {
   return kind == LayerKind::relu || kind == LayerKind::threshold || kind == LayerKind::elu ||
          kind == LayerKind::sigmoid || kind == LayerKind::batch_norm || kind == LayerKind::dropout;
-}
-
-float activate(LayerKind kind, const Layer& layer, float x) {
-  switch (kind) {
-    case LayerKind::relu: return x > 0.0f ? x : 0.0f;
-    case LayerKind::threshold: return x > static_cast<float>(layer.threshold) ? x : static_cast<float>(layer.value);
-    case LayerKind::elu: return x > 0.0f ? x : static_cast<float>(layer.alpha) * std::expm1(x);
-    case LayerKind::sigmoid: return 1.0f / (1.0f + std::exp(-x));
-    default: return x;
-  }
 }
 
 }  // namespace
@@ -123,6 +114,17 @@ KernelNetwork::KernelNetwork(std::shared_ptr<const LayerStack> stack, std::vecto
 std::string KernelNetwork::description() const { return "cpu, deepmr kernels (" + isa_name(active_isa()) + ")"; }
 
 void KernelNetwork::forward(const float* inputs, int batch, const DropoutMasks* masks, float* out) {
+  run(inputs, batch, masks, out, nullptr);
+}
+
+void KernelNetwork::forward_keeping(const float* inputs, int batch, const DropoutMasks* masks, float* out,
+                                    std::vector<std::vector<float>>& boundaries) {
+  boundaries.resize(steps_.size() + 1);
+  run(inputs, batch, masks, out, &boundaries);
+}
+
+void KernelNetwork::run(const float* inputs, int batch, const DropoutMasks* masks, float* out,
+                        std::vector<std::vector<float>>* boundaries) {
   const auto& first = stack_->layers.front();
   const int threads = compute_threads();
   int channels = first.in.channels, width = first.in.width;
@@ -134,8 +136,10 @@ void KernelNetwork::forward(const float* inputs, int batch, const DropoutMasks* 
       std::memcpy(x_.data() + (static_cast<std::size_t>(c) * batch + b) * width,
                   inputs + (static_cast<std::size_t>(b) * channels + c) * width, sizeof(float) * width);
 
-  for (const Step& step : steps_) {
+  for (std::size_t index = 0; index < steps_.size(); ++index) {
+    const Step& step = steps_[index];
     const Layer& layer = *step.layer;
+    if (boundaries) (*boundaries)[index] = x_;
     const int out_channels = static_cast<int>(step.channels.size());
     switch (layer.kind) {
       case LayerKind::conv: {
@@ -218,14 +222,15 @@ void KernelNetwork::forward(const float* inputs, int batch, const DropoutMasks* 
       }
       default: {
         const std::size_t count = static_cast<std::size_t>(out_channels) * batch * width;
-        const LayerKind kind = layer.kind;
+        constexpr std::size_t kChunk = 16384;
 #pragma omp parallel for num_threads(threads)
-        for (std::size_t j = 0; j < count; ++j) x_[j] = activate(kind, layer, x_[j]);
+        for (std::size_t j = 0; j < count; j += kChunk) detail::activate(layer, x_.data() + j, std::min(kChunk, count - j));
         break;
       }
     }
     channels = out_channels;
   }
+  if (boundaries) boundaries->back() = x_;
 
   // Rows of the final activation: the requested outputs (already selected when the head is sliced).
   const int n_outputs = static_cast<int>(outputs_.size());

@@ -14,6 +14,13 @@ at::Tensor to_tensor(const std::vector<float>& values, std::vector<int64_t> shap
 }
 }  // namespace
 
+void use_exact_cuda_numerics() {
+  at::globalContext().setAllowTF32CuBLAS(false);
+  at::globalContext().setAllowTF32CuDNN(false);
+  at::globalContext().setDeterministicCuDNN(true);
+  at::globalContext().setBenchmarkCuDNN(false);
+}
+
 struct TorchNetwork::Impl {
   at::Device device{at::kCPU};
   struct Step {
@@ -29,8 +36,9 @@ struct TorchNetwork::Impl {
 };
 
 TorchNetwork::TorchNetwork(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs, const Device& device)
-    : Network(std::move(stack), std::move(outputs)), impl_(std::make_unique<Impl>()) {
+    : Network(std::move(stack), std::move(outputs)), device_(device), impl_(std::make_unique<Impl>()) {
   impl_->device = device.kind == Device::Kind::cuda ? at::Device(at::kCUDA, device.index) : at::Device(at::kCPU);
+  if (device.kind == Device::Kind::cuda) use_exact_cuda_numerics();
   const auto& layers = stack_->layers;
   int last_linear = -1;
   for (int i = 0; i < static_cast<int>(layers.size()); ++i)

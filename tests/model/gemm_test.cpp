@@ -72,6 +72,50 @@ TEST_P(Gemm, RespectsLeadingDimensions) {
   }
 }
 
+// Weights packed once on the right (PackedColumns, read in place by gemm): the same chains.
+TEST_P(Gemm, PackedColumnsGiveTheSameChains) {
+  if (!isa_supported(GetParam())) GTEST_SKIP();
+  std::mt19937 rng(5);
+  for (auto [m, n, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 1}, {9, 33, 7}, {130, 925, 480}, {40, 2560, 4}, {17, 70, 600}}) {
+    auto a = random_matrix(m, k, rng), b = random_matrix(k, n, rng);
+    const auto expected = chain_reference(a, b, m, n, k);
+    PackedMatrix packed_a(a.data(), m, k, k, GetParam());
+    PackedColumns packed_b(b.data(), k, n, n, GetParam());
+    for (int threads : {1, 2}) {
+      set_compute_threads(threads);
+      std::vector<float> c(static_cast<std::size_t>(m) * n, -7.0f);
+      gemm(packed_a, packed_b, n, c.data(), n);
+      EXPECT_TRUE(bitwise_equal(c, expected)) << isa_name(GetParam()) << " m=" << m << " n=" << n << " k=" << k;
+    }
+    // Copied panels (a B packed for another ISA's panel width) give the same bits too.
+    const Isa other = GetParam() == Isa::scalar ? Isa::avx2 : Isa::scalar;
+    if (isa_supported(other)) {
+      std::vector<float> c(static_cast<std::size_t>(m) * n);
+      gemm(packed_a, PackedColumns(b.data(), k, n, n, other), n, c.data(), n);
+      EXPECT_TRUE(bitwise_equal(c, expected)) << "copied panels, m=" << m << " n=" << n << " k=" << k;
+    }
+  }
+  set_compute_threads(1);
+}
+
+// Filled element by element (set, panel_row) and reshaped with reset_rows: a product with fewer
+// rows than the allocation reads only those.
+TEST_P(Gemm, PackedColumnsFilledInPlaceAndReshaped) {
+  if (!isa_supported(GetParam())) GTEST_SKIP();
+  std::mt19937 rng(6);
+  const int m = 11, n = 45;
+  PackedColumns packed(0, n, GetParam());
+  for (int k : {50, 20, 64}) {
+    auto a = random_matrix(m, k, rng), b = random_matrix(k, n, rng);
+    packed.reset_rows(k);
+    for (int q = 0; q < k; ++q)
+      for (int j = 0; j < n; ++j) packed.set(q, j, b[q * n + j]);
+    std::vector<float> c(static_cast<std::size_t>(m) * n);
+    gemm(PackedMatrix(a.data(), m, k, k, GetParam()), packed, n, c.data(), n);
+    EXPECT_TRUE(bitwise_equal(c, chain_reference(a, b, m, n, k))) << "k=" << k;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, Gemm, ::testing::Values(Isa::scalar, Isa::avx2, Isa::avx512),
                          [](const auto& param_info) { return isa_name(param_info.param); });
 

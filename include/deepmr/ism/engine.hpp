@@ -6,8 +6,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "deepmr/ism/effects.hpp"
+#include "deepmr/model/incremental_network.hpp"
 #include "deepmr/model/network.hpp"
 
 namespace deepmr::ism {
@@ -17,7 +19,11 @@ struct IsmOptions {
   bool dropout = true;        // off: deterministic f(m) - f(r) in inference mode, se = 0
   std::uint64_t seed = 1;     // run seed: keys the dropout masks
   std::uint64_t region_id = 0;
-  int batch = 64;             // sequences per forward pass; never changes results
+  int batch = 64;             // full: sequences per forward pass; incremental: mutants per group
+                              // (with both strands); never changes results
+  // Test and benchmark hook: when not empty, only the mutants at these window positions (0-based)
+  // are evaluated, and Effects lists only them.
+  std::vector<int> positions;
   // Test hook: called after each sample with its differences (mutant-major, like Effects::beta).
   std::function<void(int sample, const std::vector<double>& differences)> on_sample;
 };
@@ -28,9 +34,26 @@ class Engine {
   virtual std::string name() const = 0;
   // sequence: the window, upper case A/C/G/T (N only when the caller's N policy allows it).
   virtual Effects run(const std::string& sequence, const IsmOptions& options) = 0;
+  // Time and multiply-accumulates per stage (layer) summed over the runs so far, for benchmarks;
+  // empty for engines that do not measure them.
+  virtual std::vector<model::StageCost> costs() const { return {}; }
 };
 
 // The exact baseline: full forward passes of the reference and of every mutant, per sample.
 std::unique_ptr<Engine> make_full_forward_engine(model::Network& network);
+
+// The incremental engine (docs/performance.md): layers before the first dropout once per region,
+// then per sample one reference pass and, per mutant, only the columns its substitution can reach,
+// as differences through the linear layers. Equal to the full engine up to float32 rounding, and
+// bitwise reproducible on the kernels backend. Throws ModelError when the model has no
+// incremental form (supports_incremental).
+std::unique_ptr<Engine> make_incremental_engine(model::Network& network);
+
+// Whether the incremental engine can run this stack; if not, says why in *reason (when given).
+bool supports_incremental(const model::LayerStack& stack, std::string* reason = nullptr);
+
+// The engine called `name` for `network`: "full", "incremental", or "auto" (incremental when the
+// stack allows it, else full). Throws UsageError for other names. `network` must outlive it.
+std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network);
 
 }  // namespace deepmr::ism

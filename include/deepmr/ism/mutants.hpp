@@ -15,6 +15,9 @@ struct Mutant {
 };
 
 std::vector<Mutant> enumerate_mutants(const std::string& sequence);
+// Only the mutants at `positions` (0-based window positions, any order; empty: all of them), in
+// the same fixed order. Throws UsageError for a position outside the window.
+std::vector<Mutant> enumerate_mutants(const std::string& sequence, const std::vector<int>& positions);
 
 // Upper-cases and checks a window: only A, C, G, T (and N when allow_n). Throws InputError naming
 // the first bad character and its 0-based position; `what` names the sequence in the message.

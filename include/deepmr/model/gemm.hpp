@@ -62,6 +62,12 @@ class PanelSource {
   // Writes rows [k0, k0 + kc) of columns [n0, n0 + nr) into dest (kc rows of nr floats, k-major);
   // columns at or past the source's N must be written as zeros.
   virtual void pack(int k0, int kc, int n0, int nr, float* dest) const = 0;
+  // The same panel already in memory, when the source keeps it packed (PackedColumns): gemm then
+  // reads it in place instead of copying. nullptr (the default): gemm calls pack().
+  virtual const float* packed_panel(int k0, int n0, int nr) const {
+    (void)k0, (void)n0, (void)nr;
+    return nullptr;
+  }
 };
 
 // A row-major K x N matrix with leading dimension ldb.
@@ -74,6 +80,41 @@ class DenseSource : public PanelSource {
   const float* b_;
   int k_, n_;
   std::ptrdiff_t ldb_;
+};
+
+// A B operand that is fixed across many products (weights on the right, C = X W), packed once
+// into panels of the ISA's nr columns, each stored k-major (rows x nr), columns past `cols` zero.
+// gemm reads its panels in place (PanelSource::packed_panel): no per-product copy of the weights.
+class PackedColumns : public PanelSource {
+ public:
+  PackedColumns() = default;
+  // rows x cols of zeros, to be filled with set().
+  PackedColumns(int rows, int cols, Isa isa = active_isa());
+  // b: rows x cols, row-major with leading dimension ldb.
+  PackedColumns(const float* b, int rows, int cols, std::ptrdiff_t ldb, Isa isa = active_isa());
+
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  Isa isa() const { return isa_; }
+  void set(int row, int col, float value) { panel_row(col / nr_, row)[col % nr_] = value; }
+  // Columns per panel (the ISA's nr) and row `row` of panel `panel`: nr floats, columns
+  // panel * nr .. panel * nr + nr - 1; for filling without a division per element.
+  int panel_width() const { return nr_; }
+  float* panel_row(int panel, int row) { return data_.get() + (static_cast<std::size_t>(panel) * rows_ + row) * nr_; }
+  // Changes the number of rows, keeping the memory when it is large enough: every element must
+  // then be written again (the padding columns past cols() are zero).
+  void reset_rows(int rows);
+  void pack(int k0, int kc, int n0, int nr, float* dest) const override;
+  const float* packed_panel(int k0, int n0, int nr) const override;
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  int rows_ = 0, cols_ = 0, nr_ = 1;
+  Isa isa_ = Isa::scalar;
+  std::size_t capacity_ = 0;
+  std::unique_ptr<float[], Free> data_;
 };
 
 // C (a.rows() x n, row-major, leading dimension ldc) = A * B, each element one fma chain (above).

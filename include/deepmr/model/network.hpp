@@ -33,8 +33,11 @@ class Network {
   // masks, or nullptr for inference (dropout off). out: batch x outputs().size(), row-major.
   virtual void forward(const float* inputs, int batch, const DropoutMasks* masks, float* out) = 0;
   virtual std::string description() const = 0;
+  virtual Backend backend() const = 0;
+  virtual Device device() const = 0;
   const std::vector<int>& outputs() const { return outputs_; }
   const LayerStack& stack() const { return *stack_; }
+  const std::shared_ptr<const LayerStack>& shared_stack() const { return stack_; }
 
  protected:
   Network(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs)

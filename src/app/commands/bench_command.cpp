@@ -1,12 +1,14 @@
 // deepmr bench: performance measurements that run every variant on the same inputs in one process
 // and print the figures (never assertions). `deepmr bench ism` times the mutagenesis engines on one
-// region (docs/performance.md).
+// region with the same masks and compares their effects (docs/performance.md).
 
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/model_options.hpp"
@@ -22,10 +24,32 @@
 namespace deepmr::app {
 namespace {
 
-double peak_rss_mib() {
+// Peak resident memory since the last reset_peak_rss(): VmHWM, which Linux lets a process reset
+// (clear_refs 5), so that each engine's peak is its own; the process's ru_maxrss where it cannot.
+bool reset_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5" << std::flush;
+  return static_cast<bool>(clear);
+}
+
+double peak_rss_mib(bool resettable) {
+  if (resettable) {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0;  // kilobytes on Linux
+}
+
+// User + system CPU seconds of the process so far: a measure of work that, unlike wall time, does
+// not grow while other jobs on the machine hold the cores.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
 std::string random_window(int length, std::uint64_t seed) {
@@ -33,6 +57,21 @@ std::string random_window(int length, std::uint64_t seed) {
   std::string window(length, 'A');
   for (auto& base : window) base = "ACGT"[rng() % 4];
   return window;
+}
+
+// "FIRST-LAST" (0-based, inclusive) -> the positions.
+std::vector<int> parse_positions(const std::string& text, int length) {
+  const auto dash = text.find('-');
+  auto bad = [&]() { return UsageError("option 'positions': '" + text + "' is not FIRST-LAST (0-based, inclusive)"); };
+  if (dash == std::string::npos || text.find_first_not_of("0123456789-") != std::string::npos) throw bad();
+  const std::string a = text.substr(0, dash), b = text.substr(dash + 1);
+  if (a.empty() || b.empty() || a.size() > 9 || b.size() > 9) throw bad();
+  const int first = std::stoi(a), last = std::stoi(b);
+  if (first > last || last >= length)
+    throw UsageError("option 'positions': " + text + " is not within the window of " + std::to_string(length) + " bases");
+  std::vector<int> positions;
+  for (int p = first; p <= last; ++p) positions.push_back(p);
+  return positions;
 }
 
 class BenchCommand : public Command {
@@ -50,9 +89,16 @@ class BenchCommand : public Command {
          "a built-in architecture with random weights instead of --model (deepsea)")
         ("outputs", po::value<std::string>()->default_value("0,1")->value_name("LIST"), "outputs kept")
         ("mc-samples", po::value<int>()->default_value(2)->value_name("N"), "Monte Carlo dropout samples")
-        ("engines", po::value<std::string>()->default_value("full")->value_name("LIST"), "engines to time: full")
-        ("batch", po::value<int>()->default_value(64)->value_name("B"), "sequences per forward pass")
+        ("engines", po::value<std::string>()->default_value("full,incremental")->value_name("LIST"),
+         "engines to time, on the same window and masks: full, incremental, auto; the first is the baseline of "
+         "the ratio and the differences")
+        ("batch", po::value<int>()->default_value(64)->value_name("B"),
+         "sequences per forward pass (full), mutants per group (incremental)")
+        ("positions", po::value<std::string>()->value_name("FIRST-LAST"),
+         "mutate only these window positions (0-based, inclusive; default: all)")
         ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"), "seed of weights, window and masks")
+        ("stages", po::value<std::string>()->value_name("FILE"),
+         "also write each engine's time per stage (layer) to FILE, in the same format")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "output format");
     positional.add("what", 1);
   }
@@ -73,6 +119,11 @@ class BenchCommand : public Command {
       choice.stack = std::make_shared<model::LayerStack>(model::architecture(v["architecture"].as<std::string>(), seed));
       choice.device = model::parse_device(v["device"].as<std::string>());
       choice.backend = model::default_backend(choice.device);
+      if (!v["backend"].empty()) {
+        const auto& text = v["backend"].as<std::string>();
+        if (text != "kernels" && text != "torch") throw UsageError("option 'backend': use kernels or torch, not '" + text + "'");
+        choice.backend = text == "kernels" ? model::Backend::kernels : model::Backend::torch;
+      }
     } else {
       choice = load_model_choice(v, "");
     }
@@ -85,20 +136,33 @@ class BenchCommand : public Command {
     options.batch = v["batch"].as<int>();
     options.seed = seed;
     if (options.mc_samples < 1) throw UsageError("option 'mc-samples' must be at least 1");
+    if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
+    if (!v["positions"].empty()) options.positions = parse_positions(v["positions"].as<std::string>(), stack.options.input_length);
+    const auto engine_names = model::split_list(v["engines"].as<std::string>());
+    if (engine_names.empty()) throw UsageError("option 'engines': name at least one engine");
+    for (const auto& engine_name : engine_names)
+      if (engine_name != "full" && engine_name != "incremental" && engine_name != "auto")
+        throw UsageError("option 'engines': unknown engine '" + engine_name + "' (available: full, incremental, auto)");
 
-    Table table({"engine", "device", "threads", "model", "length", "mutants", "samples", "seconds",
-                 "mutant_evaluations_per_second", "effective_gmac_per_second", "peak_rss_mib"});
-    for (const auto& engine_name : model::split_list(v["engines"].as<std::string>())) {
+    Table table({"engine", "device", "threads", "model", "length", "mutants", "samples", "batch", "seconds",
+                 "mutant_evaluations_per_second", "ratio", "cpu_seconds", "mutant_evaluations_per_cpu_second",
+                 "cpu_ratio", "max_abs_diff_beta", "max_abs_diff_se", "effective_gmac_per_second",
+                 "gmac_per_mutant_strand", "peak_rss_mib"});
+    Table stages({"engine", "stage", "thread_seconds", "share", "gmac", "gmac_per_thread_second"});
+    ism::Effects baseline;
+    double baseline_rate = 0, baseline_cpu_rate = 0;
+    const double strands = stack.options.reverse_complement_average ? 2 : 1;
+    for (std::size_t e = 0; e < engine_names.size(); ++e) {
+      const bool resettable = reset_peak_rss();
       auto network = model::make_network(choice.stack, outputs, choice.device, choice.backend);
-      std::unique_ptr<ism::Engine> engine;
-      if (engine_name == "full") engine = ism::make_full_forward_engine(*network);
-      else throw UsageError("option 'engines': unknown engine '" + engine_name + "' (available: full)");
+      auto engine = ism::make_engine(engine_names[e], *network);
       const auto start = std::chrono::steady_clock::now();
-      const auto effects = engine->run(window, options);
+      const double cpu_start = cpu_seconds();
+      auto effects = engine->run(window, options);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double cpu = cpu_seconds() - cpu_start;
       const double evaluations = static_cast<double>(effects.mutants.size()) * options.mc_samples;
-      // Work a full forward pass per mutant and strand would cost, per second.
-      const double strands = stack.options.reverse_complement_average ? 2 : 1;
+      const double rate = evaluations / seconds, cpu_rate = evaluations / cpu;
       table.add_row();
       table.set("engine", engine->name());
       table.set("device", network->description());
@@ -107,12 +171,57 @@ class BenchCommand : public Command {
       table.set("length", stack.options.input_length);
       table.set("mutants", effects.mutants.size());
       table.set("samples", options.mc_samples);
+      table.set("batch", options.batch);
       table.set("seconds", seconds);
-      table.set("mutant_evaluations_per_second", evaluations / seconds);
+      table.set("mutant_evaluations_per_second", rate);
+      table.set("cpu_seconds", cpu);
+      table.set("mutant_evaluations_per_cpu_second", cpu_rate);
+      // Work a full forward pass per mutant and strand would cost, per second.
       table.set("effective_gmac_per_second", evaluations * strands * stack.forward_macs() / seconds / 1e9);
-      table.set("peak_rss_mib", peak_rss_mib());
+      const auto costs = engine->costs();
+      double macs = 0;
+      for (const auto& cost : costs) macs += cost.macs;
+      // Work actually done per mutant and strand (reference passes included); a full pass without costs.
+      table.set("gmac_per_mutant_strand", costs.empty() ? stack.forward_macs() / 1e9 : macs / (evaluations * strands) / 1e9);
+      table.set("peak_rss_mib", peak_rss_mib(resettable));
+      if (e == 0) {
+        baseline = std::move(effects);
+        baseline_rate = rate;
+        baseline_cpu_rate = cpu_rate;
+        table.set("ratio", 1.0);
+        table.set("cpu_ratio", 1.0);
+        table.set("max_abs_diff_beta", 0.0);
+        table.set("max_abs_diff_se", 0.0);
+      } else {
+        double beta = 0, se = 0;
+        for (std::size_t i = 0; i < effects.beta.size(); ++i) {
+          beta = std::max(beta, std::abs(effects.beta[i] - baseline.beta[i]));
+          se = std::max(se, std::abs(effects.se[i] - baseline.se[i]));
+        }
+        table.set("ratio", rate / baseline_rate);
+        table.set("cpu_ratio", cpu_rate / baseline_cpu_rate);
+        table.set("max_abs_diff_beta", beta);
+        table.set("max_abs_diff_se", se);
+      }
+      // Stage seconds are thread-seconds (groups run in parallel): shares are of their sum.
+      double stage_seconds = 0;
+      for (const auto& cost : costs) stage_seconds += cost.seconds;
+      for (const auto& cost : costs) {
+        stages.add_row();
+        stages.set("engine", engine->name());
+        stages.set("stage", cost.stage);
+        stages.set("thread_seconds", cost.seconds);
+        stages.set("share", stage_seconds > 0 ? cost.seconds / stage_seconds : 0.0);
+        stages.set("gmac", cost.macs / 1e9);
+        stages.set("gmac_per_thread_second", cost.seconds > 0 ? cost.macs / cost.seconds / 1e9 : 0.0);
+      }
     }
     table.write(std::cout, format);
+    if (!v["stages"].empty()) {
+      std::ofstream out(v["stages"].as<std::string>());
+      stages.write(out, format);
+      if (!out) throw InputError("cannot write " + v["stages"].as<std::string>());
+    }
     return 0;
   }
 };

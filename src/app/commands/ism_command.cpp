@@ -67,8 +67,11 @@ class IsmCommand : public Command {
          "region id keying the masks (a run uses the plan's id)")
         ("dropout", po::value<std::string>()->default_value("on")->value_name("on|off"),
          "off: deterministic f(m) - f(r) in inference mode, se = 0")
-        ("batch", po::value<int>()->default_value(64)->value_name("B"), "sequences per forward pass")
-        ("engine", po::value<std::string>()->default_value("full")->value_name("E"), "mutagenesis engine: full")
+        ("batch", po::value<int>()->default_value(64)->value_name("B"),
+         "sequences per forward pass (full), mutants per group (incremental); never changes results")
+        ("engine", po::value<std::string>()->default_value("auto")->value_name("E"),
+         "mutagenesis engine: full (forward passes of every mutant), incremental (only what a substitution "
+         "changes), auto (incremental when the model allows it)")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "output format");
   }
 
@@ -85,8 +88,9 @@ class IsmCommand : public Command {
     options.dropout = dropout == "on";
     if (options.mc_samples < 0) throw UsageError("option 'mc-samples' must be at least 0 (0: dropout off)");
     if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
-    if (v["engine"].as<std::string>() != "full")
-      throw UsageError("option 'engine': unknown engine '" + v["engine"].as<std::string>() + "' (available: full)");
+    const auto& engine_name = v["engine"].as<std::string>();
+    if (engine_name != "full" && engine_name != "incremental" && engine_name != "auto")
+      throw UsageError("option 'engine': unknown engine '" + engine_name + "' (available: full, incremental, auto)");
     if (v["outputs"].empty()) throw UsageError("missing required option 'outputs'");
 
     const bool from_sequence = !v["sequence"].empty();
@@ -119,7 +123,7 @@ class IsmCommand : public Command {
     const auto outputs = resolve_output_list(choice, model::split_list(v["outputs"].as<std::string>()));
 
     auto network = model::make_network(choice.stack, outputs, choice.device, choice.backend);
-    auto engine = ism::make_full_forward_engine(*network);
+    auto engine = ism::make_engine(engine_name, *network);
     const auto effects = engine->run(window, options);
 
     Table table({"position", "ref", "alt", "output", "beta", "se"});

@@ -1,0 +1,105 @@
+// The GPU check of docs/performance.md (run by scripts/device-check.sh): on the DeepSEA
+// architecture (random weights, L = 1000, two outputs), the CPU incremental engine (deterministic
+// kernels; equal to the full engine to 1e-6, tests/ism) is the reference; the full and the
+// incremental engines then run through LibTorch on the device, on the same window and masks.
+// Prints one TSV row per engine: device, seconds, mutant evaluations per second, and the largest
+// differences of beta and se from the CPU reference.
+//
+// device_check [--device cuda|cuda:K|cpu] [--samples N] [--batch B] [--threads T] [--full-positions P]
+// --full-positions limits the full engine to the first P positions (it is the slow one).
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/model/architectures.hpp"
+#include "deepmr/model/gemm.hpp"
+
+namespace {
+
+using namespace deepmr;
+
+struct Run {
+  ism::Effects effects;
+  double seconds = 0;
+};
+
+Run run(const std::string& engine, std::shared_ptr<const model::LayerStack> stack, const model::Device& device,
+        model::Backend backend, const std::string& window, const ism::IsmOptions& options) {
+  auto network = model::make_network(std::move(stack), {0, 1}, device, backend);
+  auto ism = ism::make_engine(engine, *network);
+  if (device.kind == model::Device::Kind::cuda) ism->run(window, [&] {  // warm-up: CUDA context, cuDNN plans
+    auto o = options;
+    o.mc_samples = 1;
+    o.positions = {0, 500};
+    return o;
+  }());
+  const auto start = std::chrono::steady_clock::now();
+  Run r{ism->run(window, options), 0};
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+// Largest |a - b| of beta and se over the mutants of `a` (a's positions are a prefix of b's).
+std::pair<double, double> difference(const ism::Effects& a, const ism::Effects& b) {
+  double beta = 0, se = 0;
+  for (std::size_t i = 0; i < a.beta.size(); ++i) {
+    beta = std::max(beta, std::abs(a.beta[i] - b.beta[i]));
+    se = std::max(se, std::abs(a.se[i] - b.se[i]));
+  }
+  return {beta, se};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  std::string device_name = "cuda";
+  int samples = 2, batch = 256, threads = 0, full_positions = 1000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string key = argv[i], value = argv[i + 1];
+    if (key == "--device") device_name = value;
+    else if (key == "--samples") samples = std::stoi(value);
+    else if (key == "--batch") batch = std::stoi(value);
+    else if (key == "--threads") threads = std::stoi(value);
+    else if (key == "--full-positions") full_positions = std::stoi(value);
+    else throw UsageError("unknown option " + key);
+  }
+  if (threads > 0) model::set_threads(threads);
+  const auto device = model::parse_device(device_name);
+  auto stack = std::make_shared<const model::LayerStack>(model::deepsea_architecture(1));
+  std::mt19937 rng(1);
+  std::string window(1000, 'A');
+  for (auto& base : window) base = "ACGT"[rng() % 4];
+  ism::IsmOptions options;
+  options.mc_samples = samples;
+  options.seed = 1;
+  options.region_id = 7;
+  options.batch = batch;
+
+  const auto cpu = run("incremental", stack, model::Device{}, model::Backend::kernels, window, options);
+  std::printf("engine\tdevice\tmutants\tsamples\tseconds\tmutant_evaluations_per_second\tmax_abs_diff_beta\tmax_abs_diff_se\n");
+  auto row = [&](const std::string& engine, const std::string& where, const Run& r) {
+    const auto [beta, se] = difference(r.effects, cpu.effects);
+    std::printf("%s\t%s\t%zu\t%d\t%.3f\t%.1f\t%.3g\t%.3g\n", engine.c_str(), where.c_str(), r.effects.mutants.size(),
+                samples, r.seconds, r.effects.mutants.size() * static_cast<double>(samples) / r.seconds, beta, se);
+    std::fflush(stdout);
+  };
+  row("incremental", "cpu kernels (" + model::isa_name(model::active_isa()) + ", " +
+                         std::to_string(model::compute_threads()) + " threads; the reference)", cpu);
+  const auto incremental = run("incremental", stack, device, model::Backend::torch, window, options);
+  row("incremental", device.name() + " LibTorch", incremental);
+  for (int p = 0; p < std::min(full_positions, 1000); ++p) options.positions.push_back(p);
+  const auto full = run("full", stack, device, model::Backend::torch, window, options);
+  row("full", device.name() + " LibTorch", full);
+  std::printf("# speed-up of the incremental engine on %s: %.1fx\n", device.name().c_str(),
+              (incremental.effects.mutants.size() / incremental.seconds) / (full.effects.mutants.size() / full.seconds));
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "device_check: %s\n", e.what());
+  return 1;
+}

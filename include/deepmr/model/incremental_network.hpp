@@ -1,0 +1,84 @@
+#pragma once
+// Incremental forward passes: many variants of a few reference inputs, each differing from its
+// reference in one input column, computed exactly but only where the change can reach.
+//
+// Per variant, every activation is carried only over the window of columns the change can reach
+// (the hull, snapped to pooling blocks); linear layers see it as a difference from the reference:
+//   convolution:  new = reference + sum over taps of W_t (x_new - x_ref), on the changed columns
+//   first Linear: new = reference + sum over changed columns w of W_w (x_new - x_ref)[w]
+// and activations, pooling and dropout apply to the new values as in a full pass. Layers before the
+// first dropout are the same in every Monte Carlo sample, so they run once per region; each sample
+// then needs one reference pass and the variants' windows from the first dropout on.
+//
+// Exact up to float32 rounding: the reference pass is the full pass itself, the variant's result
+// differs from a full pass of it only in the order of rounding (docs/performance.md). The kernels
+// implementation is bitwise reproducible: each element is a fixed chain of operations that does
+// not depend on the groups, the thread count or the ISA. The torch implementation (the GPU path)
+// runs the same plan through LibTorch operators.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepmr/model/dropout_masks.hpp"
+#include "deepmr/model/layer_stack.hpp"
+#include "deepmr/model/network.hpp"
+
+namespace deepmr::model {
+
+// Variants evaluated together: variant i is reference `reference[i]` with input column `column[i]`
+// replaced by values[i * channels .. (i + 1) * channels).
+struct VariantGroup {
+  std::vector<int> reference;
+  std::vector<int> column;
+  std::vector<float> values;
+  int size() const { return static_cast<int>(column.size()); }
+};
+
+// Time and multiply-accumulates spent in one part of the computation (a layer, the reference
+// passes, per-sample weight packing), summed over calls and over threads (thread-seconds): the
+// per-layer split of `deepmr bench ism`.
+struct StageCost {
+  std::string stage;
+  double seconds = 0;
+  double macs = 0;
+};
+
+class IncrementalNetwork {
+ public:
+  virtual ~IncrementalNetwork() = default;
+  // Starts a region: `count` reference inputs (count x channels x length, e.g. the two strands) and
+  // the groups of variants to evaluate; computes the layers before the first dropout for all of
+  // them. Every variant's column must reach the output (change_reaches_output).
+  virtual void set_region(const float* references, int count, std::vector<VariantGroup> groups) = 0;
+  // Starts a Monte Carlo sample: the reference passes under `masks` (nullptr: dropout off). The
+  // masks are copied.
+  virtual void set_sample(const DropoutMasks* masks) = 0;
+  // The references' outputs in the current sample: count x outputs().size().
+  virtual void reference_outputs(float* out) = 0;
+  // The outputs of every variant in the current sample, group after group: variants x
+  // outputs().size(). The kernels implementation spreads the groups over the compute threads.
+  virtual void evaluate(float* out) = 0;
+  virtual std::vector<StageCost> costs() const = 0;
+  virtual std::string description() const = 0;
+  const std::vector<int>& outputs() const { return outputs_; }
+
+ protected:
+  IncrementalNetwork(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs)
+      : stack_(std::move(stack)), outputs_(std::move(outputs)) {}
+  std::shared_ptr<const LayerStack> stack_;
+  std::vector<int> outputs_;
+};
+
+// Why the stack cannot run incrementally, or "" when it can.
+std::string incremental_unsupported_reason(const LayerStack& stack);
+
+// Whether changing input column `column` can change any output. A column that cannot (DeepSEA's
+// positions 995..999) leaves every output exactly equal to the reference's.
+bool change_reaches_output(const LayerStack& stack, int column);
+
+// The incremental counterpart of `network` (same stack, outputs, device and backend). The kernels
+// implementation runs its reference passes through `network`, which must outlive it.
+std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network);
+
+}  // namespace deepmr::model

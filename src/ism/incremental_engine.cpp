@@ -1,0 +1,146 @@
+// The incremental engine: every substitution of a window as a variant of the reference differing
+// in one input column, evaluated by model::IncrementalNetwork (incremental_network.hpp), which
+// computes only the columns each substitution can reach. The engine decides what is evaluated
+// together and how results combine:
+//   - one variant per (mutant, strand): on the reverse-complement strand the substitution sits at
+//     the mirrored position L - 1 - p and writes the complementary base;
+//   - variants sorted by the position they change on their strand, so that a group's windows
+//     overlap (both strands share the geometry: the network is the same);
+//   - a variant whose column cannot reach the output is not evaluated: its output is the
+//     reference's, exactly, and a mutant unreachable on both strands has effects exactly 0;
+//   - outputs are strand-averaged and differenced in the same float and double operations as the
+//     full engine, and accumulated in sample order.
+
+#include <algorithm>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/genome/one_hot.hpp"
+#include "deepmr/genome/reverse_complement.hpp"
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/model/incremental_network.hpp"
+
+namespace deepmr::ism {
+namespace {
+
+class IncrementalEngine : public Engine {
+ public:
+  explicit IncrementalEngine(model::Network& network)
+      : network_(network),
+        incremental_(model::make_incremental_network(network)),
+        alphabet_(genome::Alphabet::parse(network.stack().options.alphabet)) {}
+  std::string name() const override { return "incremental"; }
+  std::vector<model::StageCost> costs() const override { return incremental_->costs(); }
+
+  Effects run(const std::string& sequence, const IsmOptions& options) override {
+    const auto& stack = network_.stack();
+    const int length = stack.options.input_length;
+    if (static_cast<int>(sequence.size()) != length)
+      throw InputError("the window has " + std::to_string(sequence.size()) + " bases but the model takes " +
+                       std::to_string(length));
+    if (options.batch < 1) throw UsageError("batch size must be at least 1");
+    const bool dropout = options.dropout && options.mc_samples > 0;
+    const int samples = dropout ? options.mc_samples : 1;
+
+    Effects effects;
+    effects.mutants = enumerate_mutants(sequence, options.positions);
+    effects.outputs = network_.outputs();
+    effects.samples = dropout ? samples : 0;
+    const int n_mutants = static_cast<int>(effects.mutants.size());
+    const int n_outputs = static_cast<int>(effects.outputs.size());
+    const int strands = stack.options.reverse_complement_average ? 2 : 1;
+    const int channels = stack.input_channels();
+
+    // The references: forward strand, then the reverse complement (N as 0.25, like the full engine).
+    std::vector<float> references(static_cast<std::size_t>(strands) * channels * length);
+    genome::encode_one_hot(sequence, alphabet_, genome::NPolicy::quarter, references.data());
+    if (strands == 2)
+      genome::encode_one_hot(genome::reverse_complement(sequence), alphabet_, genome::NPolicy::quarter,
+                             references.data() + static_cast<std::size_t>(channels) * length);
+
+    // Slot m * strands + s: mutant m on strand s; evaluated only when its column reaches the output.
+    struct Slot {
+      int column, strand, mutant;
+    };
+    std::vector<Slot> slots;
+    for (int m = 0; m < n_mutants; ++m)
+      for (int s = 0; s < strands; ++s) {
+        const int column = s == 0 ? effects.mutants[m].position : length - 1 - effects.mutants[m].position;
+        if (model::change_reaches_output(stack, column)) slots.push_back({column, s, m});
+      }
+    std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+      return a.column != b.column ? a.column < b.column : a.strand < b.strand;
+    });
+
+    // Groups of `batch` mutants' worth of variants, in that order.
+    const std::size_t group_size = static_cast<std::size_t>(options.batch) * strands;
+    std::vector<model::VariantGroup> groups;
+    for (std::size_t first = 0; first < slots.size(); first += group_size) {
+      model::VariantGroup group;
+      for (std::size_t i = first; i < std::min(slots.size(), first + group_size); ++i) {
+        const Slot& slot = slots[i];
+        const char alt = effects.mutants[slot.mutant].alt;
+        const int channel = slot.strand == 0 ? alphabet_.channel(alt) : alphabet_.complement(alphabet_.channel(alt));
+        group.reference.push_back(slot.strand);
+        group.column.push_back(slot.column);
+        for (int c = 0; c < channels; ++c) group.values.push_back(c == channel ? 1.0f : 0.0f);
+      }
+      groups.push_back(std::move(group));
+    }
+    incremental_->set_region(references.data(), strands, std::move(groups));
+
+    // Per sample: the reference's outputs, every variant's, then the paired differences.
+    EffectAccumulator accumulator(static_cast<std::size_t>(n_mutants) * n_outputs);
+    std::vector<double> differences(accumulator.cells());
+    std::vector<float> reference_out(static_cast<std::size_t>(strands) * n_outputs);
+    std::vector<float> variant_out(static_cast<std::size_t>(n_mutants) * strands * n_outputs);
+    std::vector<float> slot_out(slots.size() * n_outputs);
+    const bool same_every_sample = !dropout || stack.dropout_layers().empty();
+    for (int n = 0; n < samples; ++n) {
+      if (n == 0 || !same_every_sample) {
+        model::DropoutMasks masks;
+        if (dropout)
+          masks = model::draw_dropout_masks(stack, options.seed, options.region_id, static_cast<std::uint32_t>(n));
+        incremental_->set_sample(dropout ? &masks : nullptr);
+        incremental_->reference_outputs(reference_out.data());
+        incremental_->evaluate(slot_out.data());
+        // Slots not evaluated keep the reference's outputs.
+        for (int m = 0; m < n_mutants; ++m)
+          for (int s = 0; s < strands; ++s)
+            std::copy_n(reference_out.data() + static_cast<std::size_t>(s) * n_outputs, n_outputs,
+                        variant_out.data() + (static_cast<std::size_t>(m) * strands + s) * n_outputs);
+        for (std::size_t i = 0; i < slots.size(); ++i)
+          std::copy_n(slot_out.data() + i * n_outputs, n_outputs,
+                      variant_out.data() + (static_cast<std::size_t>(slots[i].mutant) * strands + slots[i].strand) * n_outputs);
+        // The full engine's operations: strand average in float, difference in double.
+        for (int m = 0; m < n_mutants; ++m)
+          for (int o = 0; o < n_outputs; ++o) {
+            const float* mutant = variant_out.data() + static_cast<std::size_t>(m) * strands * n_outputs + o;
+            float value = mutant[0], reference = reference_out[o];
+            if (strands == 2) {
+              value = (mutant[0] + mutant[n_outputs]) / 2.0f;
+              reference = (reference_out[o] + reference_out[n_outputs + o]) / 2.0f;
+            }
+            differences[static_cast<std::size_t>(m) * n_outputs + o] =
+                static_cast<double>(value) - static_cast<double>(reference);
+          }
+      }
+      accumulator.add(differences.data(), n + 1);
+      if (options.on_sample) options.on_sample(n, differences);
+    }
+    accumulator.finish(effects.beta, effects.se);
+    return effects;
+  }
+
+ private:
+  model::Network& network_;
+  std::unique_ptr<model::IncrementalNetwork> incremental_;
+  genome::Alphabet alphabet_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_incremental_engine(model::Network& network) {
+  return std::make_unique<IncrementalEngine>(network);
+}
+
+}  // namespace deepmr::ism

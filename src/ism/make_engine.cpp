@@ -1,0 +1,29 @@
+// Choosing a mutagenesis engine by name (deepmr ism --engine, run configs, the distributed run).
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/model/incremental_network.hpp"
+
+namespace deepmr::ism {
+
+bool supports_incremental(const model::LayerStack& stack, std::string* reason) {
+  std::string why = model::incremental_unsupported_reason(stack);
+  if (reason) *reason = why;
+  return why.empty();
+}
+
+std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network) {
+  if (name == "full") return make_full_forward_engine(network);
+  std::string reason;
+  const bool incremental = supports_incremental(network.stack(), &reason);
+  if (name == "auto") return incremental ? make_incremental_engine(network) : make_full_forward_engine(network);
+  if (name == "incremental") {
+    if (!incremental)
+      throw ModelError(network.stack().source + ": the incremental engine cannot run this model: " + reason +
+                       " (use --engine full)");
+    return make_incremental_engine(network);
+  }
+  throw UsageError("unknown mutagenesis engine '" + name + "' (use full, incremental or auto)");
+}
+
+}  // namespace deepmr::ism

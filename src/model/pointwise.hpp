@@ -1,0 +1,41 @@
+#pragma once
+// Elementwise activations of the CPU kernels, shared by the full and the incremental paths so that
+// both apply exactly the same operations to a value. Internal to the model layer.
+
+#include <cmath>
+#include <cstddef>
+
+#include "deepmr/model/layer_stack.hpp"
+
+namespace deepmr::model::detail {
+
+inline bool is_activation(LayerKind kind) {
+  return kind == LayerKind::relu || kind == LayerKind::threshold || kind == LayerKind::elu ||
+         kind == LayerKind::sigmoid;
+}
+
+// x[i] = f(x[i]) for i < count. One loop per kind, so that the compiler vectorizes the simple ones
+// (a comparison and a select are exact in any width).
+inline void activate(const Layer& layer, float* x, std::size_t count) {
+  switch (layer.kind) {
+    case LayerKind::relu:
+      for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      return;
+    case LayerKind::threshold: {
+      const float threshold = static_cast<float>(layer.threshold), value = static_cast<float>(layer.value);
+      for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > threshold ? x[i] : value;
+      return;
+    }
+    case LayerKind::elu: {
+      const float alpha = static_cast<float>(layer.alpha);
+      for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > 0.0f ? x[i] : alpha * std::expm1(x[i]);
+      return;
+    }
+    case LayerKind::sigmoid:
+      for (std::size_t i = 0; i < count; ++i) x[i] = 1.0f / (1.0f + std::exp(-x[i]));
+      return;
+    default: return;
+  }
+}
+
+}  // namespace deepmr::model::detail
