@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <thread>
 
+#include "deepmr/app/stop_signals.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
 #include "deepmr/stats/normal_stream.hpp"
@@ -35,7 +37,8 @@ store::FitRow fit_row(const stats::MrResult& r) {
 
 }  // namespace
 
-RegionWorker::RegionWorker(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt)
+RegionWorker::RegionWorker(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt,
+                           const std::vector<model::Device>& devices)
     : setup_(setup), journal_(journal), rank_(rank), attempt_(attempt) {
   const auto& spec = setup.plan_spec;
   if (spec.source == genome::RegionSource::sequences) {
@@ -56,8 +59,77 @@ RegionWorker::RegionWorker(const RunSetup& setup, store::JournalWriter& journal,
   }
   std::vector<int> outputs{setup.outcome_output};
   outputs.insert(outputs.end(), setup.exposure_outputs.begin(), setup.exposure_outputs.end());
-  network_ = model::make_network(setup.model.stack, outputs, setup.model.device, setup.model.backend);
-  engine_ = ism::make_full_forward_engine(*network_);
+  for (const auto& device : devices) {
+    networks_.push_back(model::make_network(setup.model.stack, outputs, device, setup.model.backend));
+    engines_.push_back(ism::make_engine(setup.config.engine, *networks_.back()));
+  }
+  if (devices.empty()) throw InternalError("a region worker needs a device");
+  if (devices.size() > 1) {
+    std::vector<int> indices;
+    for (const auto& device : devices) indices.push_back(device.index);
+    gather_ = devices.front().kind == model::Device::Kind::cuda ? dist::make_nccl_gather(indices) : dist::make_host_gather();
+  }
+}
+
+namespace {
+
+// Block states as a flat array (the DeviceGather payload): per block, its index, its count, the
+// means, then the sums of squared deviations.
+std::vector<double> flatten(const std::vector<ism::BlockState>& blocks) {
+  std::vector<double> out;
+  for (const auto& b : blocks) {
+    out.push_back(b.block);
+    out.push_back(b.count);
+    out.insert(out.end(), b.mean.begin(), b.mean.end());
+    out.insert(out.end(), b.m2.begin(), b.m2.end());
+  }
+  return out;
+}
+
+std::vector<ism::BlockState> unflatten(const std::vector<double>& flat, std::size_t cells) {
+  std::vector<ism::BlockState> blocks;
+  for (std::size_t at = 0; at + 2 + 2 * cells <= flat.size(); at += 2 + 2 * cells) {
+    ism::BlockState b;
+    b.block = static_cast<int>(flat[at]);
+    b.count = static_cast<int>(flat[at + 1]);
+    b.mean.assign(flat.begin() + at + 2, flat.begin() + at + 2 + cells);
+    b.m2.assign(flat.begin() + at + 2 + cells, flat.begin() + at + 2 + 2 * cells);
+    blocks.push_back(std::move(b));
+  }
+  return blocks;
+}
+
+}  // namespace
+
+// One device: the engine computes every sample. Several: each computes its groups of sample
+// blocks concurrently; the shares meet through the DeviceGather and merge in block order, so the
+// bits do not depend on the number of devices.
+ism::Effects RegionWorker::effects_of(const std::string& window, const ism::IsmOptions& options) {
+  if (engines_.size() == 1) return engines_.front()->run(window, options);
+  const int groups = static_cast<int>(engines_.size());
+  std::vector<ism::Effects> parts(groups);
+  std::vector<std::exception_ptr> errors(groups);
+  std::vector<std::thread> threads;
+  for (int g = 0; g < groups; ++g)
+    threads.emplace_back([&, g] {
+      try {
+        ism::IsmOptions part = options;
+        part.sample_group = g;
+        part.sample_groups = groups;
+        parts[g] = engines_[g]->run(window, part);
+      } catch (...) {
+        errors[g] = std::current_exception();
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+  const std::size_t cells = parts.front().mutants.size() * parts.front().outputs.size();
+  std::vector<std::vector<double>> shares;
+  for (const auto& part : parts) shares.push_back(flatten(part.blocks));
+  shares = gather_->gather(shares);
+  for (int g = 0; g < groups; ++g) parts[g].blocks = unflatten(shares[g], cells);
+  return ism::merge_sample_groups(std::move(parts));
 }
 
 RegionWorker::~RegionWorker() = default;
@@ -93,7 +165,8 @@ store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& sec
   options.seed = config.seed;
   options.region_id = region_id;
   options.batch = config.batch;
-  const ism::Effects effects = engine_->run(window, options);
+  options.should_stop = [] { return stop_requested(); };  // a stop signal need not wait for the region
+  const ism::Effects effects = effects_of(window, options);
   seconds_ism = since(ism_start);
 
   const auto mr_start = Clock::now();

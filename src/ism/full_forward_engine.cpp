@@ -51,7 +51,8 @@ class FullForwardEngine : public Engine {
     std::vector<float> inputs, outputs, outputs_rc;
     std::vector<float> reference_out(n_outputs);
 
-    for (int n = 0; n < samples; ++n) {
+    for (int n : dropout ? samples_to_compute(options) : std::vector<int>{0}) {
+      check_stop(options);
       model::DropoutMasks masks;
       if (dropout) masks = model::draw_dropout_masks(stack, options.seed, options.region_id, static_cast<std::uint32_t>(n));
       const model::DropoutMasks* mask_ptr = dropout ? &masks : nullptr;
@@ -73,10 +74,10 @@ class FullForwardEngine : public Engine {
                 static_cast<double>(out[o]) - static_cast<double>(reference_out[o]);
         }
       }
-      accumulator.add(differences.data(), n + 1);
+      accumulator.add(differences.data(), n);
       if (options.on_sample) options.on_sample(n, differences);
     }
-    accumulator.finish(effects.beta, effects.se);
+    finish_effects(accumulator, options, effects);
     return effects;
   }
 

@@ -95,8 +95,11 @@ class IncrementalEngine : public Engine {
     std::vector<float> variant_out(static_cast<std::size_t>(n_mutants) * strands * n_outputs);
     std::vector<float> slot_out(slots.size() * n_outputs);
     const bool same_every_sample = !dropout || stack.dropout_layers().empty();
-    for (int n = 0; n < samples; ++n) {
-      if (n == 0 || !same_every_sample) {
+    bool computed = false;
+    for (int n : dropout ? samples_to_compute(options) : std::vector<int>{0}) {
+      check_stop(options);
+      if (!computed || !same_every_sample) {
+        computed = true;
         model::DropoutMasks masks;
         if (dropout)
           masks = model::draw_dropout_masks(stack, options.seed, options.region_id, static_cast<std::uint32_t>(n));
@@ -124,10 +127,10 @@ class IncrementalEngine : public Engine {
                 static_cast<double>(value) - static_cast<double>(reference);
           }
       }
-      accumulator.add(differences.data(), n + 1);
+      accumulator.add(differences.data(), n);
       if (options.on_sample) options.on_sample(n, differences);
     }
-    accumulator.finish(effects.beta, effects.se);
+    finish_effects(accumulator, options, effects);
     return effects;
   }
 

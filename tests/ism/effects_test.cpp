@@ -41,8 +41,8 @@ TEST(Mutants, SequencesAreCheckedAndUpperCased) {
 TEST(EffectAccumulator, TwoSamplesGiveHalfTheirDifference) {
   EffectAccumulator acc(3);
   const double d1[] = {0.3, -1e-9, 5.0}, d2[] = {0.1, 3e-9, 5.0};
-  acc.add(d1, 1);
-  acc.add(d2, 2);
+  acc.add(d1, 0);
+  acc.add(d2, 1);
   std::vector<double> beta, se;
   acc.finish(beta, se);
   for (int i = 0; i < 3; ++i) {
@@ -55,7 +55,7 @@ TEST(EffectAccumulator, TwoSamplesGiveHalfTheirDifference) {
 TEST(EffectAccumulator, OneSampleHasZeroSe) {
   EffectAccumulator acc(1);
   const double d[] = {0.7};
-  acc.add(d, 1);
+  acc.add(d, 0);
   std::vector<double> beta, se;
   acc.finish(beta, se);
   EXPECT_EQ(beta[0], 0.7);
@@ -71,7 +71,7 @@ TEST(EffectAccumulator, MatchesTwoPassMoments) {
   EffectAccumulator acc(1);
   for (int i = 0; i < n; ++i) {
     d[i] = 0.25 + noise(rng);
-    acc.add(&d[i], i + 1);
+    acc.add(&d[i], i);
   }
   double mean = 0;
   for (double v : d) mean += v / n;
@@ -82,6 +82,43 @@ TEST(EffectAccumulator, MatchesTwoPassMoments) {
   EXPECT_NEAR(beta[0], mean, 1e-15);
   EXPECT_NEAR(se[0], std::sqrt(var), 1e-9 * std::sqrt(var));  // limited by the ulp of d (~5e-17)
   EXPECT_THROW(acc.add(d.data(), 7), InternalError);  // samples must come in order
+}
+
+// A run split across devices computes blocks of samples apart; merged in block order they give
+// the bits of one accumulator that saw every sample.
+TEST(EffectAccumulator, SplitBlocksMergeToTheSameBits) {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0.1, 0.05);
+  const int n = 37, cells = 5;
+  std::vector<std::vector<double>> d(n, std::vector<double>(cells));
+  for (auto& row : d)
+    for (auto& v : row) v = noise(rng);
+  EffectAccumulator whole(cells);
+  for (int i = 0; i < n; ++i) whole.add(d[i].data(), i);
+  std::vector<double> beta, se;
+  whole.finish(beta, se);
+  for (int groups : {2, 3, 5}) {
+    std::vector<Effects> parts(groups);
+    for (int g = 0; g < groups; ++g) {
+      EffectAccumulator part(cells);
+      for (int i = 0; i < n; ++i)
+        if ((i / kSampleBlock) % groups == g) part.add(d[i].data(), i);
+      parts[g].mutants.resize(1);
+      parts[g].outputs = {0, 1, 2, 3, 4};
+      parts[g].blocks = part.blocks();
+    }
+    auto merged = merge_sample_groups(std::move(parts));
+    EXPECT_EQ(merged.beta, beta) << groups;
+    EXPECT_EQ(merged.se, se) << groups;
+  }
+  // And the merge is the population moments.
+  for (int c = 0; c < cells; ++c) {
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; ++i) mean += d[i][c] / n;
+    for (int i = 0; i < n; ++i) var += (d[i][c] - mean) * (d[i][c] - mean) / n;
+    EXPECT_NEAR(beta[c], mean, 1e-15);
+    EXPECT_NEAR(se[c], std::sqrt(var), 1e-14);
+  }
 }
 
 }  // namespace

@@ -350,3 +350,49 @@ TEST(IncrementalEngine, WindowOfTheWrongLengthIsAnInputError) {
 
 }  // namespace
 }  // namespace deepmr::ism
+
+namespace deepmr::ism {
+namespace {
+
+// A worker with several devices splits the samples into groups of blocks, one engine per device;
+// merged, the groups give the bits of one engine computing every sample, for both engines.
+TEST(SampleGroups, SplitRunsMergeToTheBitsOfOneEngine) {
+  auto stack = fixture("kipoi_conv2d");
+  const std::string sequence = fixture_sequence("kipoi_conv2d");
+  IsmOptions options;
+  options.mc_samples = 21;  // three blocks, the last one short
+  options.seed = 5;
+  options.region_id = 2;
+  for (const std::string engine : {"full", "incremental"}) {
+    const Effects whole = run_engine(engine, stack, {1, 6}, sequence, options);
+    for (int groups : {2, 3}) {
+      std::vector<Effects> parts;
+      for (int g = 0; g < groups; ++g) {
+        IsmOptions part = options;
+        part.sample_group = g;
+        part.sample_groups = groups;
+        parts.push_back(run_engine(engine, stack, {1, 6}, sequence, part));
+        EXPECT_TRUE(parts.back().beta.empty());
+      }
+      const Effects merged = merge_sample_groups(std::move(parts));
+      EXPECT_EQ(merged.beta, whole.beta) << engine << " " << groups;
+      EXPECT_EQ(merged.se, whole.se) << engine << " " << groups;
+    }
+  }
+}
+
+TEST(SampleGroups, AStopRequestInterruptsARegionBetweenSamples) {
+  auto stack = fixture("conv1d_small");
+  IsmOptions options;
+  options.mc_samples = 10;
+  int calls = 0;
+  options.should_stop = [&] { return ++calls > 3; };
+  for (const std::string engine : {"full", "incremental"}) {
+    calls = 0;
+    EXPECT_THROW(run_engine(engine, stack, {0}, fixture_sequence("conv1d_small"), options), StoppedEarly) << engine;
+    EXPECT_EQ(calls, 4) << engine;
+  }
+}
+
+}  // namespace
+}  // namespace deepmr::ism

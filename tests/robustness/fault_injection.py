@@ -31,7 +31,9 @@ def trial(number, rng, reference, kills_per_trial):
     try:
         for attempt in range(kills_per_trial + 1):
             ranks = rng.choice([2, 3])
-            resume = ["--resume"] if attempt > 0 else []
+            # A kill may land before the run wrote its journal: later attempts resume when there is
+            # something to resume (as the job scripts do).
+            resume = ["--auto-resume"] if attempt > 0 else []
             last = attempt == kills_per_trial
             if last:
                 result = deepmr_run(ranks, ini, *resume)

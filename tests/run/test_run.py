@@ -77,6 +77,18 @@ class Ranks(RunTest):
         self.assertEqual(summary.stdout, tables[0])
         self.assertIn("12 of 12 units done; the run is complete", summary.stderr)
 
+    def test_samples_split_across_device_groups_give_the_same_store(self):
+        # run.gpus-per-worker > 1 on the CPU build: sample groups on host threads, gathered through
+        # the same interface as NCCL between GPUs, merged in block order.
+        stores = []
+        for groups in (1, 2, 3):
+            ini = config(self.directory, "g%d.h5" % groups, mc_samples=20, extra="[run]\ngpus-per-worker = %d\n" % groups)
+            result = deepmr_run(2, ini)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            stores.append(os.path.join(self.directory, "g%d.h5" % groups))
+        self.assertSameStore(stores[0], stores[1])
+        self.assertSameStore(stores[0], stores[2])
+
     def test_plan_of_a_run_config_lists_the_units_the_run_computes(self):
         ini = config(self.directory, "plan.h5")
         out = os.path.join(self.directory, "plan")

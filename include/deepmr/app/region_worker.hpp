@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "deepmr/app/run_setup.hpp"
+#include "deepmr/dist/device_gather.hpp"
 #include "deepmr/dist/work_loop.hpp"
 #include "deepmr/genome/fasta_reader.hpp"
 #include "deepmr/ism/engine.hpp"
@@ -16,7 +17,10 @@ namespace deepmr::app {
 
 class RegionWorker {
  public:
-  RegionWorker(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt);
+  // devices: where this worker computes; several (run.gpus-per-worker) split every region's samples
+  // among them (on the CPU, among host threads).
+  RegionWorker(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt,
+               const std::vector<model::Device>& devices);
   ~RegionWorker();
 
   dist::RegionReport compute(std::uint64_t region);
@@ -26,6 +30,7 @@ class RegionWorker {
 
  private:
   std::string window_of(const genome::Region& region);
+  ism::Effects effects_of(const std::string& window, const ism::IsmOptions& options);
 
   const RunSetup& setup_;
   store::JournalWriter& journal_;
@@ -33,8 +38,9 @@ class RegionWorker {
   std::uint32_t attempt_;
   std::unique_ptr<genome::FastaReader> fasta_;
   std::unique_ptr<store::SequenceFile> sequences_;
-  std::unique_ptr<model::Network> network_;
-  std::unique_ptr<ism::Engine> engine_;
+  std::vector<std::unique_ptr<model::Network>> networks_;  // one per device
+  std::vector<std::unique_ptr<ism::Engine>> engines_;
+  std::unique_ptr<dist::DeviceGather> gather_;
 };
 
 }  // namespace deepmr::app

@@ -4,8 +4,11 @@
 // For mutant m, output t and paired samples n = 1..N with d_n = f_t(m; theta_n) - f_t(r; theta_n):
 //   beta = mean_n d_n,   se = sqrt(mean_n d_n^2 - beta^2)   (the Deep MR paper's formula: the
 // spread of the paired difference, population moments, no division by N).
-// Accumulated in double with Welford's update, in sample order, so memory does not grow with N and
-// no cancellation spoils small SEs.
+//
+// Accumulated in double, streaming over samples (memory does not grow with N), in fixed blocks of
+// kSampleBlock consecutive samples: Welford's update within a block, then the blocks merged in
+// block order (Chan et al.'s pairwise formula). The blocks are the unit of a split across devices:
+// whichever device computes a block, the merge order is the same, so the bits are too.
 
 #include <cstdint>
 #include <vector>
@@ -14,11 +17,23 @@
 
 namespace deepmr::ism {
 
+inline constexpr int kSampleBlock = 8;
+
+// Mean and sum of squared deviations of every cell over one block's samples.
+struct BlockState {
+  int block = 0;
+  int count = 0;
+  std::vector<double> mean, m2;
+};
+
 struct Effects {
   std::vector<Mutant> mutants;
   std::vector<int> outputs;       // model output indices, in the order of the columns below
   std::vector<double> beta, se;   // mutant-major: [mutant * outputs.size() + output]
   int samples = 0;                // N (0: dropout off, deterministic effects)
+  // A part of a split run (IsmOptions::sample_groups > 1): the blocks this part computed; beta and
+  // se are then empty until merge_sample_groups.
+  std::vector<BlockState> blocks;
 
   double beta_at(int mutant, int output) const { return beta[static_cast<std::size_t>(mutant) * outputs.size() + output]; }
   double se_at(int mutant, int output) const { return se[static_cast<std::size_t>(mutant) * outputs.size() + output]; }
@@ -26,17 +41,26 @@ struct Effects {
 
 class EffectAccumulator {
  public:
-  explicit EffectAccumulator(std::size_t cells = 0) : mean_(cells, 0.0), m2_(cells, 0.0) {}
-  // Adds sample `count` (1-based: the number of samples including this one) of every cell.
-  void add(const double* differences, int count);
-  std::size_t cells() const { return mean_.size(); }
-  // beta = mean, se = sqrt(M2 / N)
+  explicit EffectAccumulator(std::size_t cells = 0) : cells_(cells) {}
+  // Adds sample `sample` (0-based) of every cell; samples come in increasing order.
+  void add(const double* differences, int sample);
+  std::size_t cells() const { return cells_; }
+  // The blocks seen so far, in order (the last one possibly incomplete).
+  const std::vector<BlockState>& blocks() const { return blocks_; }
+  // beta and se of all samples added (blocks merged in order).
   void finish(std::vector<double>& beta, std::vector<double>& se) const;
-  int samples() const { return samples_; }
 
  private:
-  std::vector<double> mean_, m2_;
-  int samples_ = 0;
+  std::size_t cells_;
+  std::vector<BlockState> blocks_;
+  int last_sample_ = -1;
 };
+
+// Merges block states in increasing block order into beta and se.
+void merge_blocks(std::vector<BlockState> blocks, std::size_t cells, std::vector<double>& beta, std::vector<double>& se);
+
+// Combines the parts of a split run (each computed by its own engine, e.g. on its own GPU) into
+// the effects of the whole run: bitwise what one engine computing every sample gives.
+Effects merge_sample_groups(std::vector<Effects> parts);
 
 }  // namespace deepmr::ism

@@ -24,9 +24,23 @@ struct IsmOptions {
   // Test and benchmark hook: when not empty, only the mutants at these window positions (0-based)
   // are evaluated, and Effects lists only them.
   std::vector<int> positions;
+  // A split run (several GPUs of a worker): this engine computes only the sample blocks b (of
+  // kSampleBlock samples) with b % sample_groups == sample_group, and returns them in
+  // Effects::blocks for merge_sample_groups.
+  int sample_group = 0, sample_groups = 1;
+  // Checked between samples: when it returns true the engine throws StoppedEarly (a stop request
+  // need not wait for the end of a long region).
+  std::function<bool()> should_stop;
   // Test hook: called after each sample with its differences (mutant-major, like Effects::beta).
   std::function<void(int sample, const std::vector<double>& differences)> on_sample;
 };
+
+// The samples this engine computes under `options` (all of 0..N-1, or its groups' blocks), in order.
+std::vector<int> samples_to_compute(const IsmOptions& options);
+// Throws StoppedEarly when options.should_stop says so.
+void check_stop(const IsmOptions& options);
+// Turns the accumulator into the Effects' beta and se, or, in a split run, into its blocks.
+void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects);
 
 class Engine {
  public:

@@ -124,8 +124,6 @@ class RunCommand : public Command {
     collectively(world, [&] {
       format = parse_table_format(parsed.values["format"].as<std::string>());
       setup = prepare_run(parsed);
-      if (setup.config.gpus_per_worker > 1)
-        throw UsageError("option 'run.gpus-per-worker' > 1 is not available in this build yet");
     });
     // Every rank planned by itself: check they agree before trusting region ids in messages.
     collectively(world, [&] {
@@ -134,20 +132,23 @@ class RunCommand : public Command {
         throw InputError("rank " + std::to_string(world.rank()) + " planned different regions than rank 0: do all "
                          "ranks see the same input files?");
     });
-    // GPUs: each worker binds its own from its node-local rank; the coordinator binds none.
-    if (setup.model.device.kind == model::Device::Kind::cuda) {
+    // Devices: a worker binds its GPUs from its node-local rank (the coordinator binds none), or,
+    // on the CPU, runs gpus-per-worker sample groups on host threads sharing its cores.
+    const int groups = setup.config.gpus_per_worker;
+    std::vector<model::Device> devices(groups, setup.model.device);
+    collectively(world, [&] {
+      if (setup.model.device.kind != model::Device::Kind::cuda) return;
       const std::string asked = parsed.values["run.device"].as<std::string>();
-      if (asked == "auto" || asked == "cuda") {
-        const auto devices = dist::bind_devices(world, setup.config.gpus_per_worker,
-                                                static_cast<int>(torch::cuda::device_count()));
-        if (!devices.empty()) setup.model.device.index = devices.front();
+      const bool explicit_index = asked != "auto" && asked != "cuda";  // cuda:K: K, K+1, ...
+      const auto bound = dist::bind_devices(world, groups, static_cast<int>(torch::cuda::device_count()));
+      for (int g = 0; g < groups; ++g) {
+        if (explicit_index) devices[g].index = setup.model.device.index + g;
+        else if (!bound.empty()) devices[g].index = bound[g];
       }
-    }
-    if (parsed.values["run.threads"].empty()) {
-      const int threads = default_threads(world);
-      setup.model.threads = threads;
-      model::set_threads(threads);
-    }
+    });
+    if (parsed.values["run.threads"].empty()) setup.model.threads = default_threads(world);
+    if (setup.model.device.kind == model::Device::Kind::cpu) setup.model.threads = std::max(1, setup.model.threads / groups);
+    model::set_threads(setup.model.threads);
 
     // Rank 0 decides what is left to do: everything (a fresh run) or what the journal lacks.
     const std::string journal_dir = store::journal_directory(setup.config.store);
@@ -172,7 +173,7 @@ class RunCommand : public Command {
     collectively(world, [&] {
       if (!computes) return;
       journal = std::make_unique<store::JournalWriter>(journal_dir, static_cast<std::uint32_t>(attempt), world.rank());
-      worker = std::make_unique<RegionWorker>(setup, *journal, world.rank(), static_cast<std::uint32_t>(attempt));
+      worker = std::make_unique<RegionWorker>(setup, *journal, world.rank(), static_cast<std::uint32_t>(attempt), devices);
     });
     if (world.is_root())
       std::cerr << "deepmr run: " << scheduler.units_done() << " of " << scheduler.units_total() << " units done, "
