@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     command->describe(options, positional);
     return deepmr::app::parse_options(command->name(), options, positional, rest);
   };
-  if (command->uses_mpi()) return run_under_mpi(*command, parse, argc, argv);
+  if (command->uses_mpi(rest)) return run_under_mpi(*command, parse, argc, argv);
   try {
     return command->run(parse(), argc, argv);
   } catch (...) {

@@ -89,6 +89,18 @@ class Ranks(RunTest):
         self.assertSameStore(stores[0], stores[1])
         self.assertSameStore(stores[0], stores[2])
 
+    def test_dispatch_benchmark_hands_out_every_unit(self):
+        for ranks in (2, 3):
+            result = subprocess.run(run_support.MPIRUN + ["-n", str(ranks), DEEPMR, "bench", "dispatch", "--regions", "5000",
+                                                          "--units-per-region", "3", "--repeats", "1", "--format", "json"],
+                                    env=run_support.ENV, capture_output=True, text=True, timeout=120)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            import json
+            row = json.loads(result.stdout)[0]
+            self.assertEqual(row["units"], 15000)
+            self.assertEqual(row["workers"], ranks - 1)
+            self.assertGreater(row["units_per_second"], 0)
+
     def test_plan_of_a_run_config_lists_the_units_the_run_computes(self):
         ini = config(self.directory, "plan.h5")
         out = os.path.join(self.directory, "plan")

@@ -20,9 +20,10 @@ class Command {
   virtual void describe(po::options_description& options, po::positional_options_description& positional) const = 0;
   // Returns the process exit status; errors are thrown as deepmr::Error.
   virtual int run(const ParsedOptions& options, int argc, char** argv) = 0;
-  // Commands that run under MPI: main initialises MPI before reading their options, so that all
-  // ranks agree on an option error and only rank 0 reports it.
-  virtual bool uses_mpi() const { return false; }
+  // Commands (or subcommands, given the arguments after the command name) that run under MPI: main
+  // initialises MPI before reading their options, so that all ranks agree on an option error and
+  // only rank 0 reports it.
+  virtual bool uses_mpi(const std::vector<std::string>& /*args*/) const { return false; }
 };
 
 std::vector<std::unique_ptr<Command>> make_commands();

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "deepmr/app/bench_dispatch.hpp"
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/model_options.hpp"
 #include "deepmr/app/table.hpp"
@@ -78,13 +79,16 @@ class BenchCommand : public Command {
  public:
   std::string name() const override { return "bench"; }
   std::string summary() const override {
-    return "Benchmarks: 'ism' times the mutagenesis engines on one region (mutant evaluations per second)";
+    return "Benchmarks: 'ism' times the mutagenesis engines on one region; 'dispatch' (under mpirun) the "
+           "coordinator's throughput";
   }
-  std::string usage() const override { return "ism (--model FILE | --architecture deepsea) [options]"; }
+  std::string usage() const override {
+    return "ism (--model FILE | --architecture deepsea) [options]  |  dispatch [--regions R] [options]";
+  }
   void describe(po::options_description& options, po::positional_options_description& positional) const override {
     describe_model_options(options, "");
     options.add_options()
-        ("what", po::value<std::string>()->value_name("ism"), "what to benchmark")
+        ("what", po::value<std::string>()->value_name("ism|dispatch"), "what to benchmark")
         ("architecture", po::value<std::string>()->value_name("NAME"),
          "a built-in architecture with random weights instead of --model (deepsea)")
         ("outputs", po::value<std::string>()->default_value("0,1")->value_name("LIST"), "outputs kept")
@@ -100,13 +104,17 @@ class BenchCommand : public Command {
         ("stages", po::value<std::string>()->value_name("FILE"),
          "also write each engine's time per stage (layer) to FILE, in the same format")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "output format");
+    describe_dispatch_benchmark(options);
     positional.add("what", 1);
   }
 
+  bool uses_mpi(const std::vector<std::string>& args) const override { return !args.empty() && args[0] == "dispatch"; }
+
   int run(const ParsedOptions& parsed, int, char**) override {
     const auto& v = parsed.values;
+    if (!v["what"].empty() && v["what"].as<std::string>() == "dispatch") return run_dispatch_benchmark(v);
     if (v["what"].empty() || v["what"].as<std::string>() != "ism")
-      throw UsageError("say what to benchmark: deepmr bench ism ...");
+      throw UsageError("say what to benchmark: deepmr bench ism ... or mpirun ... deepmr bench dispatch ...");
     const auto format = parse_table_format(v["format"].as<std::string>());
     const std::uint64_t seed = v["seed"].as<std::uint64_t>();
 

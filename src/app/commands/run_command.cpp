@@ -95,7 +95,7 @@ class RunCommand : public Command {
     describe_run_options(options);
   }
 
-  bool uses_mpi() const override { return true; }
+  bool uses_mpi(const std::vector<std::string>&) const override { return true; }
 
   int run(const ParsedOptions& parsed, int, char**) override {
     const Communicator world = Communicator::world();
