@@ -131,11 +131,6 @@ TEST(ModelFile, BadAlphabetOverrideIsRefused) {
   EXPECT_NE(model_error(fixture("conv1d_small"), overrides).find("alphabet 'ACGU'"), std::string::npos);
 }
 
-TEST(ModelFile, Sha256OfTheFile) {
-  test::TempDir dir;
-  test::write_text(dir.file("abc"), "abc");
-  EXPECT_EQ(file_sha256(dir.file("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
 
 }  // namespace
 }  // namespace deepmr::model

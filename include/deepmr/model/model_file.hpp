@@ -25,7 +25,4 @@ struct ModelOverrides {
 
 LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides = {});
 
-// SHA-256 of the model file, hex: provenance of every result.
-std::string file_sha256(const std::string& path);
-
 }  // namespace deepmr::model
