@@ -81,6 +81,9 @@ struct BadCase {
   std::string message;
 };
 
+// Test names and failure messages show the case's name rather than its bytes.
+void PrintTo(const BadCase& c, std::ostream* out) { *out << c.name; }
+
 class IsmBadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(IsmBadInput, OneLineAndTheDocumentedExitCode) {

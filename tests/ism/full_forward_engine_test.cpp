@@ -56,6 +56,9 @@ struct FixtureCase {
   int input_length;
 };
 
+// Test names and failure messages show the case's name rather than its bytes.
+void PrintTo(const FixtureCase& c, std::ostream* out) { *out << c.name; }
+
 class AgainstPyTorch : public ::testing::TestWithParam<std::tuple<FixtureCase, Backend>> {};
 
 TEST_P(AgainstPyTorch, DropoutOffGivesFmMinusFrAndZeroSe) {

@@ -111,6 +111,9 @@ struct FixtureCase {
   int input_length;
 };
 
+// Test names and failure messages show the case's name rather than its bytes.
+void PrintTo(const FixtureCase& c, std::ostream* out) { *out << c.name; }
+
 class OnFixtures : public ::testing::TestWithParam<FixtureCase> {};
 
 TEST_P(OnFixtures, EqualsTheFullEngine) {

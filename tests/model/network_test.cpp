@@ -22,6 +22,9 @@ struct Case {
   int input_length;  // for the traced fixture
 };
 
+// Test names and failure messages show the case's name rather than its bytes.
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
 class NetworkAgainstPyTorch : public ::testing::TestWithParam<Case> {};
 
 TEST_P(NetworkAgainstPyTorch, OutputsMatch) {
