@@ -117,11 +117,11 @@ class RunCommand : public Command {
   int run_collectively(const ParsedOptions& parsed, const Communicator& world) {
     const bool resume = parsed.values["resume"].as<bool>();
     const bool auto_resume = parsed.values["auto-resume"].as<bool>();
-    if (resume && auto_resume) throw UsageError("give --resume or --auto-resume, not both");
     TableFormat format = TableFormat::tsv;
     RunSetup setup;
     const std::string started = world.broadcast(world.is_root() ? now_text() : std::string(), 0);
     collectively(world, [&] {
+      if (resume && auto_resume) throw UsageError("give --resume or --auto-resume, not both");
       format = parse_table_format(parsed.values["format"].as<std::string>());
       setup = prepare_run(parsed);
     });
@@ -132,22 +132,12 @@ class RunCommand : public Command {
         throw InputError("rank " + std::to_string(world.rank()) + " planned different regions than rank 0: do all "
                          "ranks see the same input files?");
     });
-    // Devices: a worker binds its GPUs from its node-local rank (the coordinator binds none), or,
-    // on the CPU, runs gpus-per-worker sample groups on host threads sharing its cores.
-    const int groups = setup.config.gpus_per_worker;
-    std::vector<model::Device> devices(groups, setup.model.device);
-    collectively(world, [&] {
-      if (setup.model.device.kind != model::Device::Kind::cuda) return;
-      const std::string asked = parsed.values["run.device"].as<std::string>();
-      const bool explicit_index = asked != "auto" && asked != "cuda";  // cuda:K: K, K+1, ...
-      const auto bound = dist::bind_devices(world, groups, static_cast<int>(torch::cuda::device_count()));
-      for (int g = 0; g < groups; ++g) {
-        if (explicit_index) devices[g].index = setup.model.device.index + g;
-        else if (!bound.empty()) devices[g].index = bound[g];
-      }
-    });
+    std::vector<model::Device> devices;
+    collectively(world, [&] { devices = worker_devices(world, setup, parsed.values["run.device"].as<std::string>()); });
     if (parsed.values["run.threads"].empty()) setup.model.threads = default_threads(world);
-    if (setup.model.device.kind == model::Device::Kind::cpu) setup.model.threads = std::max(1, setup.model.threads / groups);
+    // On the CPU, a worker's sample groups share its threads.
+    if (setup.model.device.kind == model::Device::Kind::cpu)
+      setup.model.threads = std::max(1, setup.model.threads / static_cast<int>(devices.size()));
     model::set_threads(setup.model.threads);
 
     // Rank 0 decides what is left to do: everything (a fresh run) or what the journal lacks.
@@ -208,7 +198,7 @@ class RunCommand : public Command {
                                 {{"attempts", attempt + 1}, {"ranks", world.size()}},
                                 {{"main_loop_seconds", world.broadcast_double(loop_seconds, 0)}});
     });
-    if (world.is_root()) report_end(setup, outcome, assembly, loop_seconds, format, parsed.config_path);
+    if (world.is_root()) report_end(setup, outcome, assembly, loop_seconds, format);
     if (outcome.stopped_early) {
       const std::string how = "deepmr run --config " + (parsed.config_path.empty() ? std::string("FILE") : parsed.config_path) + " --resume";
       throw AgreedFailure{dist::RankFailure{0, ExitCode::resumable,
@@ -216,6 +206,23 @@ class RunCommand : public Command {
                                                 " units done and kept; resume with: " + how}};
     }
     return 0;
+  }
+
+  // Collective. The devices a worker computes on: run.gpus-per-worker GPUs bound from its
+  // node-local rank (the coordinator binds none; cuda:K pins K, K+1, ...), or as many CPU sample
+  // groups sharing its cores.
+  static std::vector<model::Device> worker_devices(const Communicator& world, const RunSetup& setup,
+                                                   const std::string& asked) {
+    const int groups = setup.config.gpus_per_worker;
+    std::vector<model::Device> devices(groups, setup.model.device);
+    if (setup.model.device.kind != model::Device::Kind::cuda) return devices;
+    const bool pinned = asked != "auto" && asked != "cuda";
+    const auto bound = dist::bind_devices(world, groups, static_cast<int>(torch::cuda::device_count()));
+    for (int g = 0; g < groups; ++g) {
+      if (pinned) devices[g].index = setup.model.device.index + g;
+      else if (!bound.empty()) devices[g].index = bound[g];
+    }
+    return devices;
   }
 
   // Rank 0: creates or checks the journal; returns the attempt number and fills `todo`.
@@ -265,7 +272,7 @@ class RunCommand : public Command {
   }
 
   static void report_end(const RunSetup& setup, const dist::WorkLoopOutcome& outcome, const AssemblyOutcome& assembly,
-                         double loop_seconds, TableFormat format, const std::string&) {
+                         double loop_seconds, TableFormat format) {
     // Time per rank: where it went.
     std::cerr << "deepmr run: main loop " << duration_text(loop_seconds) << "; per rank: ";
     for (const auto& t : outcome.timings)
