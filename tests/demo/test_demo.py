@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Ground truth end to end: the oracle model and the demo model through `mpirun deepmr run`, the store
+and `deepmr summarize` (docs/validation.md).
+
+Oracle: demo/oracle/oracle.pt computes ACC = 0.25 + 0.75 TF1 - 1.25 TF2 + 2.5 TF3 exactly under every
+dropout mask, and TF_k reads only its own block of input bases (demo/make_oracle.py). So, exactly:
+  - a mutant outside block k has bx = bxse = 0 for exposure k; inside it, by = gamma_k bx and
+    byse = |gamma_k| bxse;
+  - MR-Egger leaves out the bx = 0 instruments, so every unit's Egger fit uses the block's mutants with
+    bx != 0 (n_used counts them), its slope is gamma_k and its intercept 0 (to 1e-6; in fact ~1e-16);
+  - IVW keeps the bx = 0 instruments (they add to Q, not to the slope) and the weighted median sees only
+    ratios equal to gamma_k: both are gamma_k too;
+  - the meta-analysis of each exposure is gamma_k with tau^2 = 0, and `deepmr summarize` prints it.
+Demo: configs/demo.ini itself (20 regions per TF, 50 dropout samples, a few seconds) on the shipped demo
+model: the sign of every TF whose planted effect is clearly non-zero (|gamma| >= 0.1) is recovered and
+the null TF's interval covers 0 (the table of docs/validation.md).
+
+Usage: test_demo.py BUILD_DIR SOURCE_DIR [unittest arguments, e.g. -k Oracle]
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+BUILD, SOURCE = sys.argv[1], sys.argv[2]
+del sys.argv[1:3]
+DEEPMR = os.path.join(BUILD, "bin", "deepmr")
+MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+TOLERANCE = 1e-6
+sys.path.insert(0, os.path.join(SOURCE, "demo"))
+import compare  # noqa: E402  (demo/compare.py: planted effect beside the estimate)
+
+
+def run_config(directory, name, store):
+    """configs/NAME with the store in `directory`; paths stay relative to SOURCE (the run's cwd)."""
+    with open(os.path.join(SOURCE, "configs", name)) as f:
+        text = f.read()
+    lines = [line for line in text.splitlines() if not line.strip().startswith("store =")]
+    text = "\n".join(lines).replace("[run]", "[run]\nstore = %s\nthreads = 1" % store)
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write(text + "\n")
+    return path
+
+
+def deepmr_run(ranks, ini, *arguments, timeout=600):
+    command = MPIRUN + ["-n", str(ranks), DEEPMR, "run", "--config", ini] + list(arguments)
+    return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=timeout, cwd=SOURCE)
+
+
+def read_gammas():
+    gammas = {}
+    with open(os.path.join(SOURCE, "demo", "oracle", "gammas.tsv")) as f:
+        next(f)
+        for line in f:
+            if not line.startswith("#"):
+                name, gamma, lo, hi = line.split("\t")
+                gammas[name] = (float(gamma), int(lo), int(hi))
+    return gammas
+
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def oracle_violations(store, gammas):
+    """Every way the store departs from the closed-form answer (an empty list when it matches)."""
+    bad = []
+    with h5py.File(store, "r") as f:
+        if int(f.attrs["complete"]) != 1:
+            bad.append("store not complete")
+        names = [text(x) for x in f["exposures/name"][:]]
+        unit_exposure, unit_region = f["units/exposure"][:], f["units/region"][:]
+        position = f["effects/position"][:]
+        bx_all, bxse_all = f["effects/exposure_beta"][:].astype(float), f["effects/exposure_se"][:].astype(float)
+        by_all, byse_all = f["effects/outcome_beta"][:].astype(float), f["effects/outcome_se"][:].astype(float)
+        fits = {m: {c: f["fits/%s/%s" % (m, c)][:] for c in ("estimate", "intercept", "n_used", "status")}
+                for m in ("egger", "ivw", "median-weighted")}
+        meta = {m: {c: f["meta/%s/%s" % (m, c)][:] for c in ("k", "estimate", "tau2", "status")}
+                for m in ("egger", "ivw", "median-weighted")}
+        if sorted(names) != sorted(gammas):
+            bad.append("exposures %s, expected %s" % (names, sorted(gammas)))
+        for u in range(len(unit_exposure)):
+            name = names[unit_exposure[u]]
+            gamma, lo, hi = gammas[name]
+            inside = (position >= lo) & (position < hi)
+            bx, bxse = bx_all[u], bxse_all[u]
+            by, byse = by_all[unit_region[u]], byse_all[unit_region[u]]
+            where = "unit %d (%s, region %d)" % (u, name, unit_region[u])
+            if np.any(bx[~inside] != 0) or np.any(bxse[~inside] != 0):
+                bad.append("%s: a mutant outside the block moves the exposure" % where)
+            if not np.allclose(by[inside], gamma * bx[inside], rtol=1e-6, atol=1e-9) or \
+                    not np.allclose(byse[inside], abs(gamma) * bxse[inside], rtol=1e-6, atol=1e-9):
+                bad.append("%s: by != gamma bx inside the block" % where)
+            used = int(np.sum(inside & (bx != 0)))
+            informative = int(np.sum((bx != 0) | (bxse != 0) | (by != 0) | (byse != 0)))
+            egger = {c: fits["egger"][c][u] for c in fits["egger"]}
+            if egger["status"] != 1:
+                bad.append("%s: egger status %d" % (where, egger["status"]))
+                continue
+            if abs(egger["estimate"] - gamma) > TOLERANCE:
+                bad.append("%s: egger slope %r, gamma %r" % (where, egger["estimate"], gamma))
+            if abs(egger["intercept"]) > TOLERANCE:
+                bad.append("%s: egger intercept %r" % (where, egger["intercept"]))
+            if egger["n_used"] != used or used < 3:
+                bad.append("%s: egger used %r instruments, the block has %d with bx != 0" % (where, egger["n_used"], used))
+            for method in ("ivw", "median-weighted"):
+                fit = fits[method]
+                if fit["status"][u] != 1 or abs(fit["estimate"][u] - gamma) > TOLERANCE:
+                    bad.append("%s: %s %r (status %d), gamma %r" % (where, method, fit["estimate"][u], fit["status"][u], gamma))
+            if fits["ivw"]["n_used"][u] != informative:
+                bad.append("%s: ivw used %r instruments, %d are informative" % (where, fits["ivw"]["n_used"][u], informative))
+        for e, name in enumerate(names):
+            gamma = gammas[name][0]
+            regions = int(np.sum(unit_exposure == e))
+            for method, m in meta.items():
+                if m["status"][e] != 1 or m["k"][e] != regions or abs(m["estimate"][e] - gamma) > TOLERANCE \
+                        or m["tau2"][e] != 0:
+                    bad.append("meta %s %s: k %r, estimate %r, tau2 %r (gamma %r)" % (
+                        method, name, m["k"][e], m["estimate"][e], m["tau2"][e], gamma))
+    return bad
+
+
+class Oracle(unittest.TestCase):
+    """The oracle through mpirun at 3 ranks: each region's Egger slope and each meta-analysis is gamma_k."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp(prefix="deepmr-oracle-")
+        cls.store = os.path.join(cls.directory, "oracle.h5")
+        cls.result = deepmr_run(3, run_config(cls.directory, "oracle.ini", cls.store))
+        cls.gammas = read_gammas()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.directory, ignore_errors=True)
+
+    def test_run_succeeds(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+
+    def test_store_matches_the_closed_form_answer(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        self.assertEqual(oracle_violations(self.store, self.gammas), [])
+
+    def test_the_check_fails_when_the_answer_is_off_by_more_than_the_tolerance(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        for name in self.gammas:
+            off = dict(self.gammas)
+            off[name] = (off[name][0] + 2 * TOLERANCE,) + off[name][1:]
+            self.assertTrue(any("egger slope" in v for v in oracle_violations(self.store, off)), name)
+        shifted = {name: (g, lo + 1, hi + 1) for name, (g, lo, hi) in self.gammas.items()}
+        self.assertNotEqual(oracle_violations(self.store, shifted), [])
+
+    def test_summarize_prints_gamma_with_tau2_zero(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        summary = subprocess.run([DEEPMR, "summarize", self.store], capture_output=True, text=True)
+        self.assertEqual(summary.returncode, 0, summary.stderr)
+        self.assertEqual(summary.stdout, self.result.stdout)  # the run printed the same table
+        rows = [dict(zip(summary.stdout.splitlines()[0].split("\t"), line.split("\t")))
+                for line in summary.stdout.splitlines()[1:]]
+        self.assertEqual(sorted(r["exposure"] for r in rows), sorted(self.gammas))
+        for row in rows:
+            self.assertEqual(row["method"], "egger")
+            self.assertLessEqual(abs(float(row["estimate"]) - self.gammas[row["exposure"]][0]), TOLERANCE)
+            self.assertEqual(float(row["tau2"]), 0.0)
+            self.assertEqual(row["status"], "ok")
+        units = subprocess.run([DEEPMR, "summarize", self.store, "--units", "--format", "json"],
+                               capture_output=True, text=True)
+        self.assertEqual(units.returncode, 0, units.stderr)
+        egger = [u for u in json.loads(units.stdout) if u["method"] == "egger"]
+        self.assertEqual(len(egger), 12)
+        for unit in egger:
+            self.assertLessEqual(abs(unit["estimate"] - self.gammas[unit["exposure"]][0]), TOLERANCE)
+            self.assertLessEqual(abs(unit["intercept"]), TOLERANCE)
+
+
+class DemoSigns(unittest.TestCase):
+    """The demo run: the sign of every clearly non-zero effect, and the null TF's interval covers 0."""
+
+    def test_signs_of_planted_effects_are_recovered(self):
+        directory = tempfile.mkdtemp(prefix="deepmr-demo-")
+        try:
+            store = os.path.join(directory, "demo.h5")
+            result = deepmr_run(3, run_config(directory, "demo.ini", store))
+            self.assertEqual(result.returncode, 0, result.stderr)
+            planted = compare.read_planted(os.path.join(SOURCE, "demo", "data", "planted.tsv"))
+            rows, complete = compare.compare(store, planted)
+            self.assertEqual(complete, 1)
+            self.assertEqual(sorted(r["tf"] for r in rows), sorted(planted))
+            checked = nulls = 0
+            for row in rows:
+                gamma = planted[row["tf"]]["gamma"]
+                if abs(gamma) >= compare.CLEARLY_NONZERO:
+                    checked += 1
+                    self.assertIsNotNone(row["estimate"], row["tf"])
+                    self.assertEqual(np.sign(row["estimate"]), np.sign(gamma), row)
+                elif gamma == 0:
+                    nulls += 1
+                    self.assertLessEqual(row["ci_low"], 0.0, row)
+                    self.assertGreaterEqual(row["ci_high"], 0.0, row)
+            self.assertGreaterEqual(checked, 6)
+            self.assertGreaterEqual(nulls, 1)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
