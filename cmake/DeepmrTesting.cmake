@@ -30,7 +30,9 @@ function(deepmr_add_test name)
       ENVIRONMENT "${DEEPMR_TEST_ENVIRONMENT}" FIXTURES_REQUIRED "${ARG_FIXTURES}")
     return()
   endif()
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+  # Listing a test binary runs LibTorch's static initialisation: seconds on a loaded machine, more
+  # under the sanitizers' full stack unwinding (scripts/sanitize); the default 5 s is too tight.
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 120
     PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${DEEPMR_TEST_ENVIRONMENT}")
 endfunction()
 

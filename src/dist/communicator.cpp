@@ -1,5 +1,7 @@
 #include "deepmr/dist/communicator.hpp"
 
+#include "deepmr/common/leak_check.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -21,7 +23,10 @@ void check(int rc, const char* what) {
 MpiSession::MpiSession(int* argc, char*** argv) {
   int provided = 0;
   // Funneled: only the main thread talks to MPI; compute threads never do.
-  check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  {
+    LeakCheckPause pause;  // Open MPI's process-lifetime state (common/leak_check.hpp)
+    check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  }
   // Errors come back as codes and become exceptions instead of aborting the job without a message.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 }
@@ -29,7 +34,10 @@ MpiSession::MpiSession(int* argc, char*** argv) {
 MpiSession::~MpiSession() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
+  if (!finalized) {
+    LeakCheckPause pause;
+    MPI_Finalize();
+  }
 }
 
 bool MpiSession::initialized() {

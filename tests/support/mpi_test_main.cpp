@@ -4,6 +4,8 @@
 // A test that hangs (a rank stuck in a collective) is ended by CTest's TIMEOUT.
 
 #include <gtest/gtest.h>
+
+#include "deepmr/common/leak_check.hpp"
 #include <mpi.h>
 
 #include <iostream>
@@ -27,7 +29,10 @@ class RankFailurePrinter : public testing::EmptyTestEventListener {
 
 int main(int argc, char** argv) {
   int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  {
+    deepmr::LeakCheckPause pause;  // Open MPI's process-lifetime state (common/leak_check.hpp)
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  }
   testing::InitGoogleTest(&argc, argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -40,6 +45,9 @@ int main(int argc, char** argv) {
   int failed = 0;
   MPI_Allreduce(&local, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   if (rank == 0 && failed && !local) std::cerr << "[rank 0] passed, but another rank failed" << std::endl;
-  MPI_Finalize();
+  {
+    deepmr::LeakCheckPause pause;
+    MPI_Finalize();
+  }
   return failed;
 }
