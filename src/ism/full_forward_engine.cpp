@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
 #include "deepmr/genome/reverse_complement.hpp"
 #include "deepmr/ism/engine.hpp"
@@ -23,17 +22,8 @@ class FullForwardEngine : public Engine {
   Effects run(const std::string& sequence, const IsmOptions& options) override {
     const auto& stack = network_.stack();
     const int length = stack.options.input_length;
-    if (static_cast<int>(sequence.size()) != length)
-      throw InputError("the window has " + std::to_string(sequence.size()) + " bases but the model takes " +
-                       std::to_string(length));
-    if (options.batch < 1) throw UsageError("batch size must be at least 1");
-    const bool dropout = options.dropout && options.mc_samples > 0;
-    const int samples = dropout ? options.mc_samples : 1;
-
-    Effects effects;
-    effects.mutants = enumerate_mutants(sequence, options.positions);
-    effects.outputs = network_.outputs();
-    effects.samples = dropout ? samples : 0;
+    const bool dropout = uses_dropout(options);
+    Effects effects = start_effects(network_, sequence, options);
     const int n_mutants = static_cast<int>(effects.mutants.size());
     const int n_outputs = static_cast<int>(effects.outputs.size());
     const std::size_t one = static_cast<std::size_t>(4) * length;
@@ -41,17 +31,20 @@ class FullForwardEngine : public Engine {
     // Reference one-hot of both strands; a mutant's input is a copy with one column changed.
     // N reaches the engine only when the caller's N policy keeps it: 0.25 in every channel.
     const bool both_strands = stack.options.reverse_complement_average;
-    std::vector<float> reference(one), reference_rc(one);
+    std::vector<float> reference(one), reference_rc;
     genome::encode_one_hot(sequence, alphabet_, genome::NPolicy::quarter, reference.data());
-    genome::encode_one_hot(genome::reverse_complement(sequence), alphabet_, genome::NPolicy::quarter,
-                           reference_rc.data());
+    if (both_strands) {
+      reference_rc.resize(one);
+      genome::encode_one_hot(genome::reverse_complement(sequence), alphabet_, genome::NPolicy::quarter,
+                             reference_rc.data());
+    }
 
     EffectAccumulator accumulator(static_cast<std::size_t>(n_mutants) * n_outputs);
     std::vector<double> differences(accumulator.cells());
     std::vector<float> inputs, outputs, outputs_rc;
     std::vector<float> reference_out(n_outputs);
 
-    for (int n : dropout ? samples_to_compute(options) : std::vector<int>{0}) {
+    for (int n : samples_to_compute(options)) {
       check_stop(options);
       model::DropoutMasks masks;
       if (dropout) masks = model::draw_dropout_masks(stack, options.seed, options.region_id, static_cast<std::uint32_t>(n));

@@ -13,7 +13,6 @@
 
 #include <algorithm>
 
-#include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
 #include "deepmr/genome/reverse_complement.hpp"
 #include "deepmr/ism/engine.hpp"
@@ -34,17 +33,8 @@ class IncrementalEngine : public Engine {
   Effects run(const std::string& sequence, const IsmOptions& options) override {
     const auto& stack = network_.stack();
     const int length = stack.options.input_length;
-    if (static_cast<int>(sequence.size()) != length)
-      throw InputError("the window has " + std::to_string(sequence.size()) + " bases but the model takes " +
-                       std::to_string(length));
-    if (options.batch < 1) throw UsageError("batch size must be at least 1");
-    const bool dropout = options.dropout && options.mc_samples > 0;
-    const int samples = dropout ? options.mc_samples : 1;
-
-    Effects effects;
-    effects.mutants = enumerate_mutants(sequence, options.positions);
-    effects.outputs = network_.outputs();
-    effects.samples = dropout ? samples : 0;
+    const bool dropout = uses_dropout(options);
+    Effects effects = start_effects(network_, sequence, options);
     const int n_mutants = static_cast<int>(effects.mutants.size());
     const int n_outputs = static_cast<int>(effects.outputs.size());
     const int strands = stack.options.reverse_complement_average ? 2 : 1;
@@ -96,7 +86,7 @@ class IncrementalEngine : public Engine {
     std::vector<float> slot_out(slots.size() * n_outputs);
     const bool same_every_sample = !dropout || stack.dropout_layers().empty();
     bool computed = false;
-    for (int n : dropout ? samples_to_compute(options) : std::vector<int>{0}) {
+    for (int n : samples_to_compute(options)) {
       check_stop(options);
       if (!computed || !same_every_sample) {
         computed = true;

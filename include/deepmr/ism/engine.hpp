@@ -35,7 +35,14 @@ struct IsmOptions {
   std::function<void(int sample, const std::vector<double>& differences)> on_sample;
 };
 
-// The samples this engine computes under `options` (all of 0..N-1, or its groups' blocks), in order.
+// The steps every engine shares (engine_steps.cpp).
+// Whether `options` ask for MC dropout (dropout on and N > 0); otherwise one deterministic pass.
+bool uses_dropout(const IsmOptions& options);
+// Checks the window's length against the model and the batch size, and returns the Effects with
+// its mutants, outputs and sample count filled in (beta and se are the engine's to compute).
+Effects start_effects(const model::Network& network, const std::string& sequence, const IsmOptions& options);
+// The samples this engine computes under `options` (all of 0..N-1, or its groups' blocks), in order;
+// {0} when dropout is off.
 std::vector<int> samples_to_compute(const IsmOptions& options);
 // Throws StoppedEarly when options.should_stop says so.
 void check_stop(const IsmOptions& options);

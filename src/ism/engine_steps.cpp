@@ -1,0 +1,49 @@
+// The steps every engine shares around its own evaluation: checking the window and options,
+// listing the mutants, choosing the samples (all of them, or a split run's blocks), checking for a
+// stop, and handing the results back.
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/ism/mutants.hpp"
+
+namespace deepmr::ism {
+
+bool uses_dropout(const IsmOptions& options) { return options.dropout && options.mc_samples > 0; }
+
+Effects start_effects(const model::Network& network, const std::string& sequence, const IsmOptions& options) {
+  const int length = network.stack().options.input_length;
+  if (static_cast<int>(sequence.size()) != length)
+    throw InputError("the window has " + std::to_string(sequence.size()) + " bases but the model takes " +
+                     std::to_string(length));
+  if (options.batch < 1) throw UsageError("batch size must be at least 1");
+  Effects effects;
+  effects.mutants = enumerate_mutants(sequence, options.positions);
+  effects.outputs = network.outputs();
+  effects.samples = uses_dropout(options) ? options.mc_samples : 0;
+  return effects;
+}
+
+std::vector<int> samples_to_compute(const IsmOptions& options) {
+  if (!uses_dropout(options)) return {0};
+  if (options.sample_groups < 1 || options.sample_group < 0 || options.sample_group >= options.sample_groups)
+    throw InternalError("sample group " + std::to_string(options.sample_group) + " of " +
+                        std::to_string(options.sample_groups));
+  std::vector<int> samples;
+  for (int n = 0; n < options.mc_samples; ++n)
+    if ((n / kSampleBlock) % options.sample_groups == options.sample_group) samples.push_back(n);
+  return samples;
+}
+
+void check_stop(const IsmOptions& options) {
+  if (options.should_stop && options.should_stop()) throw StoppedEarly("stop requested during a region");
+}
+
+void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects) {
+  if (options.sample_groups > 1) {
+    effects.blocks = accumulator.blocks();
+    return;
+  }
+  accumulator.finish(effects.beta, effects.se);
+}
+
+}  // namespace deepmr::ism
