@@ -11,15 +11,12 @@ namespace {
 
 using test::quote;
 using test::run;
-
-std::string model(const std::string& name) { return test::models_dir() + "/" + name + ".pt"; }
-std::string reference(const std::string& name) {
-  return test::read_rows(test::models_dir() + "/" + name + ".outputs.tsv").at(0).at(0);
-}
+using test::fixture_model;
+using test::fixture_window;
 std::string ism() { return test::deepmr_binary() + " ism --threads 1"; }
 
 TEST(IsmCommand, DropoutOffRowsEqualPyTorchEffects) {
-  auto r = run(ism() + " --model " + quote(model("kipoi_conv2d")) + " --sequence " + reference("kipoi_conv2d") +
+  auto r = run(ism() + " --model " + quote(fixture_model("kipoi_conv2d")) + " --sequence " + fixture_window("kipoi_conv2d") +
                " --outputs 1,kipoi_conv2d\\|out6 --dropout off");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
@@ -51,12 +48,12 @@ TEST(IsmCommand, DropoutOffRowsEqualPyTorchEffects) {
 
 TEST(IsmCommand, FastaRegionGivesTheSameRowsAsTheSequence) {
   test::TempDir dir;
-  const std::string seq = reference("conv1d_small");
+  const std::string seq = fixture_window("conv1d_small");
   // The window sits at 1-based 11..70 of a two-line, soft-masked record.
   std::string lower = "acgtacgtac" + seq + "GGGGG";
   for (std::size_t i = 10; i < 40; ++i) lower[i] = static_cast<char>(std::tolower(lower[i]));
   test::write_text(dir.file("g.fa"), ">other\nAC\n>chrT\n" + lower.substr(0, 40) + "\n" + lower.substr(40) + "\n");
-  const std::string common = ism() + " --model " + quote(model("conv1d_small")) + " --outputs 0,3 --mc-samples 2";
+  const std::string common = ism() + " --model " + quote(fixture_model("conv1d_small")) + " --outputs 0,3 --mc-samples 2";
   auto a = run(common + " --sequence " + seq);
   auto b = run(common + " --fasta " + quote(dir.file("g.fa")) + " --region chrT:11-70");
   ASSERT_EQ(a.status, 0) << a.err;
@@ -65,7 +62,7 @@ TEST(IsmCommand, FastaRegionGivesTheSameRowsAsTheSequence) {
 }
 
 TEST(IsmCommand, JsonHasTheSameFields) {
-  auto r = run(ism() + " --model " + quote(model("conv1d_small")) + " --sequence " + reference("conv1d_small") +
+  auto r = run(ism() + " --model " + quote(fixture_model("conv1d_small")) + " --sequence " + fixture_window("conv1d_small") +
                " --outputs 4 --mc-samples 1 --format json");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, 3), "[\n ");
@@ -95,22 +92,22 @@ TEST_P(IsmBadInput, OneLineAndTheDocumentedExitCode) {
   EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
 }
 
-const std::string small = "--model " + model("conv1d_small") + " --outputs 0 ";
+const std::string small = "--model " + fixture_model("conv1d_small") + " --outputs 0 ";
 const std::string seq60 = std::string(60, 'A');
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, IsmBadInput,
     ::testing::Values(
-        BadCase{"unsupported_layer", "--model " + model("unsupported_layer") + " --outputs 0 --sequence ACGTACGTAC", 4,
+        BadCase{"unsupported_layer", "--model " + fixture_model("unsupported_layer") + " --outputs 0 --sequence ACGTACGTAC", 4,
                 "'GELU'"},
-        BadCase{"wrong_input_channels", "--model " + model("six_channels") + " --outputs 0 --sequence ACGTACGTAC", 4,
+        BadCase{"wrong_input_channels", "--model " + fixture_model("six_channels") + " --outputs 0 --sequence ACGTACGTAC", 4,
                 "takes 6 input channels"},
-        BadCase{"not_a_stack", "--model " + model("two_branches") + " --outputs 0 --sequence ACGTACGTAC", 4,
+        BadCase{"not_a_stack", "--model " + fixture_model("two_branches") + " --outputs 0 --sequence ACGTACGTAC", 4,
                 "not an nn.Sequential"},
         BadCase{"missing_model", "--model /nonexistent.pt --outputs 0 --sequence " + seq60, 4, "cannot read the model file"},
-        BadCase{"unknown_output", "--model " + model("conv1d_small") + " --sequence " + seq60 +
+        BadCase{"unknown_output", "--model " + fixture_model("conv1d_small") + " --sequence " + seq60 +
                 " --outputs 'HepG2|FOXA9|None'", 4, "unknown output 'HepG2|FOXA9|None'"},
-        BadCase{"output_out_of_range", "--model " + model("conv1d_small") + " --sequence " + seq60 + " --outputs 5", 4,
+        BadCase{"output_out_of_range", "--model " + fixture_model("conv1d_small") + " --sequence " + seq60 + " --outputs 5", 4,
                 "out of range"},
         BadCase{"wrong_length", small + "--sequence ACGTACGT", 3, "the window has 8 bases but the model takes 60"},
         BadCase{"bad_character", small + "--sequence ACGTXCGT", 3, "character 'X' at position 4"},

@@ -13,31 +13,12 @@ namespace {
 
 using test::quote;
 using test::run;
-
-std::string model(const std::string& name) { return test::models_dir() + "/" + name + ".pt"; }
-std::string reference(const std::string& name) {
-  return test::read_rows(test::models_dir() + "/" + name + ".outputs.tsv").at(0).at(0);
-}
-
-// TSV rows after the header, split into fields.
-std::vector<std::vector<std::string>> rows_of(const std::string& tsv) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(tsv);
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::istringstream split(line);
-    std::string field;
-    while (std::getline(split, field, '\t')) fields.push_back(field);
-    rows.push_back(fields);
-  }
-  return rows;
-}
+using test::fixture_model;
+using test::fixture_window;
 
 TEST(IsmEngineOption, EnginesAgreeAndAutoIsIncremental) {
-  const std::string common = test::deepmr_binary() + " ism --threads 1 --model " + quote(model("kipoi_conv2d")) +
-                             " --sequence " + reference("kipoi_conv2d") + " --outputs 1,6 --mc-samples 3 --seed 5";
+  const std::string common = test::deepmr_binary() + " ism --threads 1 --model " + quote(fixture_model("kipoi_conv2d")) +
+                             " --sequence " + fixture_window("kipoi_conv2d") + " --outputs 1,6 --mc-samples 3 --seed 5";
   auto full = run(common + " --engine full");
   auto incremental = run(common + " --engine incremental");
   auto automatic = run(common);
@@ -45,7 +26,7 @@ TEST(IsmEngineOption, EnginesAgreeAndAutoIsIncremental) {
   ASSERT_EQ(incremental.status, 0) << incremental.err;
   ASSERT_EQ(automatic.status, 0) << automatic.err;
   EXPECT_EQ(automatic.out, incremental.out);
-  const auto a = rows_of(full.out), b = rows_of(incremental.out);
+  const auto a = test::tsv_fields(full.out), b = test::tsv_fields(incremental.out);
   ASSERT_EQ(a.size(), 120u * 3 * 2);
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -56,8 +37,8 @@ TEST(IsmEngineOption, EnginesAgreeAndAutoIsIncremental) {
 }
 
 TEST(IsmEngineOption, UnknownEngineIsAUsageError) {
-  auto r = run(test::deepmr_binary() + " ism --model " + quote(model("conv1d_small")) + " --outputs 0 --sequence " +
-               reference("conv1d_small") + " --engine fastest");
+  auto r = run(test::deepmr_binary() + " ism --model " + quote(fixture_model("conv1d_small")) + " --outputs 0 --sequence " +
+               fixture_window("conv1d_small") + " --engine fastest");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(test::line_count(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("unknown engine 'fastest'"), std::string::npos) << r.err;
@@ -65,7 +46,7 @@ TEST(IsmEngineOption, UnknownEngineIsAUsageError) {
 
 TEST(BenchIsm, ComparesTheEnginesOnTheSameWindowAndMasks) {
   test::TempDir dir;
-  auto r = run(test::deepmr_binary() + " bench ism --threads 1 --model " + quote(model("batchnorm_elu")) +
+  auto r = run(test::deepmr_binary() + " bench ism --threads 1 --model " + quote(fixture_model("batchnorm_elu")) +
                " --outputs 0,2 --mc-samples 2 --stages " + quote(dir.file("stages.tsv")));
   ASSERT_EQ(r.status, 0) << r.err;
   std::istringstream in(r.out);
@@ -74,7 +55,7 @@ TEST(BenchIsm, ComparesTheEnginesOnTheSameWindowAndMasks) {
   for (const char* column : {"engine", "mutant_evaluations_per_second", "ratio", "max_abs_diff_beta", "max_abs_diff_se",
                              "peak_rss_mib", "gmac_per_mutant_strand"})
     EXPECT_NE(header.find(column), std::string::npos) << column;
-  const auto rows = rows_of(r.out);
+  const auto rows = test::tsv_fields(r.out);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0][0], "full");
   EXPECT_EQ(rows[1][0], "incremental");
@@ -90,20 +71,20 @@ TEST(BenchIsm, ComparesTheEnginesOnTheSameWindowAndMasks) {
   EXPECT_LT(field(1, "max_abs_diff_se"), 1e-6);
   EXPECT_GT(field(1, "peak_rss_mib"), 0.0);
   // One row per stage of the incremental engine, layers first.
-  const auto stages = rows_of(test::read_text(dir.file("stages.tsv")));
+  const auto stages = test::tsv_fields(test::read_text(dir.file("stages.tsv")));
   ASSERT_GE(stages.size(), 14u);
   EXPECT_EQ(stages[0][0], "incremental");
   EXPECT_NE(stages[0][1].find("conv"), std::string::npos) << stages[0][1];
 }
 
 TEST(BenchIsm, JsonAndAPositionRange) {
-  auto r = run(test::deepmr_binary() + " bench ism --threads 1 --model " + quote(model("conv1d_small")) +
+  auto r = run(test::deepmr_binary() + " bench ism --threads 1 --model " + quote(fixture_model("conv1d_small")) +
                " --outputs 0 --mc-samples 1 --engines incremental,full --positions 10-19 --format json");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, 3), "[\n ");
   EXPECT_NE(r.out.find("{\"engine\": \"incremental\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"mutants\": 30,"), std::string::npos) << r.out;
-  auto bad = run(test::deepmr_binary() + " bench ism --model " + quote(model("conv1d_small")) + " --outputs 0 --positions 50-70");
+  auto bad = run(test::deepmr_binary() + " bench ism --model " + quote(fixture_model("conv1d_small")) + " --outputs 0 --positions 50-70");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("not within the window of 60 bases"), std::string::npos) << bad.err;
 }

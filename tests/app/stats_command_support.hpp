@@ -15,17 +15,6 @@ namespace deepmr::test {
 
 using TsvRow = std::map<std::string, std::string>;
 
-inline std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> fields;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t tab = line.find('\t', start);
-    fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-    if (tab == std::string::npos) return fields;
-    start = tab + 1;
-  }
-}
-
 // The header line's columns, and one map per row.
 inline std::vector<TsvRow> parse_tsv(const std::string& text, std::vector<std::string>* header = nullptr) {
   std::istringstream in(text);
@@ -46,13 +35,7 @@ inline std::vector<TsvRow> parse_tsv(const std::string& text, std::vector<std::s
 
 // The data lines of a TSV file (after its header), as text fields.
 inline std::vector<std::vector<std::string>> read_tsv_fields(const std::string& path) {
-  std::istringstream in(read_text(path));
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::vector<std::string>> rows;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(split_tabs(line));
-  return rows;
+  return tsv_fields(read_text(path));
 }
 
 inline double field_number(const TsvRow& row, const std::string& column) {

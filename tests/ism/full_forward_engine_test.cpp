@@ -2,13 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/ism/engine.hpp"
 #include "deepmr/model/gemm.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "expected_tables.hpp"
+#include "test_support.hpp"
 
 namespace deepmr::ism {
 namespace {
@@ -26,9 +26,9 @@ Loaded load(const std::string& name, std::vector<int> outputs, Backend backend =
   model::ModelOverrides overrides;
   if (input_length) overrides.input_length = input_length;
   Loaded l;
-  l.stack = std::make_shared<model::LayerStack>(model::load_model_file(test::models_dir() + "/" + name + ".pt", overrides));
+  l.stack = std::make_shared<model::LayerStack>(model::load_model_file(test::fixture_model(name), overrides));
   l.network = model::make_network(l.stack, std::move(outputs), model::Device{}, backend);
-  l.reference = test::read_rows(test::models_dir() + "/" + name + ".outputs.tsv").at(0).at(0);
+  l.reference = test::fixture_window(name);
   return l;
 }
 
@@ -148,10 +148,6 @@ TEST(FullForwardEngine, TwoSamplesGiveHalfTheDifference) {
   }
 }
 
-bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
 TEST(FullForwardEngine, BitwiseIdenticalForAnyBatchSizeThreadCountAndIsa) {
   auto l = load("kipoi_conv2d", {0, 1, 6});
   IsmOptions options;
@@ -166,8 +162,8 @@ TEST(FullForwardEngine, BitwiseIdenticalForAnyBatchSizeThreadCountAndIsa) {
       model::set_threads(threads);
       options.batch = batch;
       auto effects = make_full_forward_engine(*l.network)->run(l.reference, options);
-      EXPECT_TRUE(bitwise_equal(effects.beta, reference.beta)) << "batch " << batch << " threads " << threads;
-      EXPECT_TRUE(bitwise_equal(effects.se, reference.se)) << "batch " << batch << " threads " << threads;
+      EXPECT_TRUE(test::bitwise_equal(effects.beta, reference.beta)) << "batch " << batch << " threads " << threads;
+      EXPECT_TRUE(test::bitwise_equal(effects.se, reference.se)) << "batch " << batch << " threads " << threads;
     }
   }
   // Every instruction set gives the same bits (each output is the same chain of exact fmas).
@@ -177,8 +173,8 @@ TEST(FullForwardEngine, BitwiseIdenticalForAnyBatchSizeThreadCountAndIsa) {
     model::set_active_isa(isa);
     auto network = model::make_network(l.stack, {0, 1, 6}, model::Device{}, Backend::kernels);
     auto effects = make_full_forward_engine(*network)->run(l.reference, options);
-    EXPECT_TRUE(bitwise_equal(effects.beta, reference.beta)) << model::isa_name(isa);
-    EXPECT_TRUE(bitwise_equal(effects.se, reference.se)) << model::isa_name(isa);
+    EXPECT_TRUE(test::bitwise_equal(effects.beta, reference.beta)) << model::isa_name(isa);
+    EXPECT_TRUE(test::bitwise_equal(effects.se, reference.se)) << model::isa_name(isa);
   }
   model::set_active_isa(saved);
   model::set_threads(1);

@@ -14,6 +14,7 @@
 #include "deepmr/model/gemm.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "expected_tables.hpp"
+#include "test_support.hpp"
 
 namespace deepmr::ism {
 namespace {
@@ -27,11 +28,7 @@ constexpr double kTolerance = 1e-6;
 std::shared_ptr<model::LayerStack> fixture(const std::string& name, int input_length = 0) {
   model::ModelOverrides overrides;
   if (input_length) overrides.input_length = input_length;
-  return std::make_shared<model::LayerStack>(model::load_model_file(test::models_dir() + "/" + name + ".pt", overrides));
-}
-
-std::string fixture_sequence(const std::string& name) {
-  return test::read_rows(test::models_dir() + "/" + name + ".outputs.tsv").at(0).at(0);
+  return std::make_shared<model::LayerStack>(model::load_model_file(test::fixture_model(name), overrides));
 }
 
 std::string random_sequence(int length, unsigned seed) {
@@ -61,10 +58,6 @@ Difference max_difference(const Effects& a, const Effects& b) {
     d.se = std::max(d.se, std::abs(a.se[i] - b.se[i]));
   }
   return d;
-}
-
-bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
 // The option sets every comparison runs: dropout off, and paired-mask MC dropout for several
@@ -119,7 +112,7 @@ class OnFixtures : public ::testing::TestWithParam<FixtureCase> {};
 TEST_P(OnFixtures, EqualsTheFullEngine) {
   const auto& c = GetParam();
   const auto stack = fixture(c.name, c.input_length);
-  for (const auto& options : option_sets()) expect_equal_to_full(stack, c.outputs, fixture_sequence(c.name), options);
+  for (const auto& options : option_sets()) expect_equal_to_full(stack, c.outputs, test::fixture_window(c.name), options);
 }
 
 // make_fixtures.py applied deepmr's masks inside PyTorch's own forward (seed 7, region 3, N = 3).
@@ -129,7 +122,7 @@ TEST_P(OnFixtures, MatchesPyTorchsMonteCarloEffects) {
   options.mc_samples = 3;
   options.seed = 7;
   options.region_id = 3;
-  const auto effects = run_engine("incremental", fixture(c.name, c.input_length), c.outputs, fixture_sequence(c.name), options);
+  const auto effects = run_engine("incremental", fixture(c.name, c.input_length), c.outputs, test::fixture_window(c.name), options);
   const auto rows = test::read_rows(test::models_dir() + "/" + c.name + ".mc.tsv");
   ASSERT_EQ(rows.size(), effects.beta.size());
   double worst = 0;
@@ -172,7 +165,7 @@ TEST(IncrementalEngine, EqualsTheFullEngineWithoutDropoutLayers) {
 // N in the window: encoded as 0.25 in every channel, all four bases substituted.
 TEST(IncrementalEngine, EqualsTheFullEngineWithNInTheWindow) {
   auto stack = fixture("kipoi_conv2d");
-  std::string sequence = fixture_sequence("kipoi_conv2d");
+  std::string sequence = test::fixture_window("kipoi_conv2d");
   sequence[10] = sequence[57] = 'N';
   IsmOptions options;
   options.mc_samples = 2;
@@ -226,8 +219,8 @@ TEST(IncrementalEngine, BitwiseIdenticalForAnyGroupSizeThreadCountAndIsa) {
         model::set_threads(threads);
         options.batch = batch;
         auto effects = run_engine("incremental", stack, {0, 1, 2}, sequence, options);
-        EXPECT_TRUE(bitwise_equal(effects.beta, reference.beta)) << stack->source << " batch " << batch << " threads " << threads;
-        EXPECT_TRUE(bitwise_equal(effects.se, reference.se)) << stack->source << " batch " << batch << " threads " << threads;
+        EXPECT_TRUE(test::bitwise_equal(effects.beta, reference.beta)) << stack->source << " batch " << batch << " threads " << threads;
+        EXPECT_TRUE(test::bitwise_equal(effects.se, reference.se)) << stack->source << " batch " << batch << " threads " << threads;
       }
     }
     const auto saved = model::active_isa();
@@ -235,8 +228,8 @@ TEST(IncrementalEngine, BitwiseIdenticalForAnyGroupSizeThreadCountAndIsa) {
       if (!model::isa_supported(isa)) continue;
       model::set_active_isa(isa);
       auto effects = run_engine("incremental", stack, {0, 1, 2}, sequence, options);
-      EXPECT_TRUE(bitwise_equal(effects.beta, reference.beta)) << stack->source << " " << model::isa_name(isa);
-      EXPECT_TRUE(bitwise_equal(effects.se, reference.se)) << stack->source << " " << model::isa_name(isa);
+      EXPECT_TRUE(test::bitwise_equal(effects.beta, reference.beta)) << stack->source << " " << model::isa_name(isa);
+      EXPECT_TRUE(test::bitwise_equal(effects.se, reference.se)) << stack->source << " " << model::isa_name(isa);
     }
     model::set_active_isa(saved);
     model::set_threads(1);
@@ -247,7 +240,7 @@ TEST(IncrementalEngine, BitwiseIdenticalForAnyGroupSizeThreadCountAndIsa) {
 // positions gives the same bits at those positions.
 TEST(IncrementalEngine, APositionSubsetGivesTheSameBits) {
   auto stack = fixture("kipoi_conv2d");
-  const std::string sequence = fixture_sequence("kipoi_conv2d");
+  const std::string sequence = test::fixture_window("kipoi_conv2d");
   IsmOptions options;
   options.mc_samples = 2;
   const auto all = run_engine("incremental", stack, {1, 6}, sequence, options);
@@ -270,7 +263,7 @@ TEST(IncrementalEngine, IdenticalBasesGiveExactlyZeroEffects) {
   IsmOptions options;
   options.mc_samples = 5;
   options.seed = 99;
-  const auto effects = run_engine("incremental", fixture("identical_bases"), {0, 4}, fixture_sequence("identical_bases"), options);
+  const auto effects = run_engine("incremental", fixture("identical_bases"), {0, 4}, test::fixture_window("identical_bases"), options);
   int checked = 0;
   for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
     const auto& mutant = effects.mutants[m];
@@ -306,7 +299,7 @@ TEST(IncrementalEngine, UnreachablePositionsHaveExactlyZeroEffects) {
 
 TEST(IncrementalEngine, OneSampleHasZeroSeAndTwoSamplesHalfTheDifference) {
   auto stack = fixture("kipoi_conv2d");
-  const std::string sequence = fixture_sequence("kipoi_conv2d");
+  const std::string sequence = test::fixture_window("kipoi_conv2d");
   IsmOptions options;
   options.mc_samples = 1;
   for (double se : run_engine("incremental", stack, {1, 6}, sequence, options).se) ASSERT_EQ(se, 0.0);
@@ -348,7 +341,7 @@ TEST(MakeEngine, AutoFallsBackToFullWhenTheStackHasNoIncrementalForm) {
 
 TEST(IncrementalEngine, WindowOfTheWrongLengthIsAnInputError) {
   auto network = model::make_network(fixture("conv1d_small"), {0}, model::Device{}, Backend::kernels);
-  EXPECT_THROW(make_incremental_engine(*network)->run(fixture_sequence("conv1d_small").substr(1), IsmOptions{}), InputError);
+  EXPECT_THROW(make_incremental_engine(*network)->run(test::fixture_window("conv1d_small").substr(1), IsmOptions{}), InputError);
 }
 
 }  // namespace
@@ -361,7 +354,7 @@ namespace {
 // merged, the groups give the bits of one engine computing every sample, for both engines.
 TEST(SampleGroups, SplitRunsMergeToTheBitsOfOneEngine) {
   auto stack = fixture("kipoi_conv2d");
-  const std::string sequence = fixture_sequence("kipoi_conv2d");
+  const std::string sequence = test::fixture_window("kipoi_conv2d");
   IsmOptions options;
   options.mc_samples = 21;  // three blocks, the last one short
   options.seed = 5;
@@ -392,7 +385,7 @@ TEST(SampleGroups, AStopRequestInterruptsARegionBetweenSamples) {
   options.should_stop = [&] { return ++calls > 3; };
   for (const std::string engine : {"full", "incremental"}) {
     calls = 0;
-    EXPECT_THROW(run_engine(engine, stack, {0}, fixture_sequence("conv1d_small"), options), StoppedEarly) << engine;
+    EXPECT_THROW(run_engine(engine, stack, {0}, test::fixture_window("conv1d_small"), options), StoppedEarly) << engine;
     EXPECT_EQ(calls, 4) << engine;
   }
 }

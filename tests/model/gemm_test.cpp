@@ -5,8 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <random>
+
+#include "test_support.hpp"
 
 namespace deepmr::model {
 namespace {
@@ -29,10 +30,6 @@ std::vector<float> chain_reference(const std::vector<float>& a, const std::vecto
   return c;
 }
 
-bool bitwise_equal(const std::vector<float>& x, const std::vector<float>& y) {
-  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
-}
-
 class Gemm : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(Gemm, EveryElementIsTheFmaChainInOrder) {
@@ -48,7 +45,7 @@ TEST_P(Gemm, EveryElementIsTheFmaChainInOrder) {
       set_compute_threads(threads);
       std::vector<float> c(static_cast<std::size_t>(m) * n, -7.0f);
       gemm(packed, DenseSource(b.data(), k, n, n), n, c.data(), n);
-      EXPECT_TRUE(bitwise_equal(c, expected)) << isa_name(GetParam()) << " m=" << m << " n=" << n << " k=" << k
+      EXPECT_TRUE(test::bitwise_equal(c, expected)) << isa_name(GetParam()) << " m=" << m << " n=" << n << " k=" << k
                                               << " threads=" << threads;
     }
   }
@@ -85,14 +82,14 @@ TEST_P(Gemm, PackedColumnsGiveTheSameChains) {
       set_compute_threads(threads);
       std::vector<float> c(static_cast<std::size_t>(m) * n, -7.0f);
       gemm(packed_a, packed_b, n, c.data(), n);
-      EXPECT_TRUE(bitwise_equal(c, expected)) << isa_name(GetParam()) << " m=" << m << " n=" << n << " k=" << k;
+      EXPECT_TRUE(test::bitwise_equal(c, expected)) << isa_name(GetParam()) << " m=" << m << " n=" << n << " k=" << k;
     }
     // Copied panels (a B packed for another ISA's panel width) give the same bits too.
     const Isa other = GetParam() == Isa::scalar ? Isa::avx2 : Isa::scalar;
     if (isa_supported(other)) {
       std::vector<float> c(static_cast<std::size_t>(m) * n);
       gemm(packed_a, PackedColumns(b.data(), k, n, n, other), n, c.data(), n);
-      EXPECT_TRUE(bitwise_equal(c, expected)) << "copied panels, m=" << m << " n=" << n << " k=" << k;
+      EXPECT_TRUE(test::bitwise_equal(c, expected)) << "copied panels, m=" << m << " n=" << n << " k=" << k;
     }
   }
   set_compute_threads(1);
@@ -112,7 +109,7 @@ TEST_P(Gemm, PackedColumnsFilledInPlaceAndReshaped) {
       for (int j = 0; j < n; ++j) packed.set(q, j, b[q * n + j]);
     std::vector<float> c(static_cast<std::size_t>(m) * n);
     gemm(PackedMatrix(a.data(), m, k, k, GetParam()), packed, n, c.data(), n);
-    EXPECT_TRUE(bitwise_equal(c, chain_reference(a, b, m, n, k))) << "k=" << k;
+    EXPECT_TRUE(test::bitwise_equal(c, chain_reference(a, b, m, n, k))) << "k=" << k;
   }
 }
 

@@ -9,7 +9,7 @@
 namespace deepmr::model {
 namespace {
 
-std::string fixture(const std::string& name) { return test::models_dir() + "/" + name + ".pt"; }
+using test::fixture_model;
 
 std::string model_error(const std::string& path, const ModelOverrides& overrides = {}) {
   try {
@@ -21,7 +21,7 @@ std::string model_error(const std::string& path, const ModelOverrides& overrides
 }
 
 TEST(ModelFile, ReadsTheKipoiLayoutWithMetadata) {
-  auto stack = load_model_file(fixture("kipoi_conv2d"));
+  auto stack = load_model_file(fixture_model("kipoi_conv2d"));
   EXPECT_EQ(stack.options.alphabet, "AGCT");
   EXPECT_TRUE(stack.options.reverse_complement_average);
   EXPECT_TRUE(stack.options.conv2d_layout);
@@ -49,10 +49,10 @@ TEST(ModelFile, ReadsTheKipoiLayoutWithMetadata) {
 }
 
 TEST(ModelFile, ReadsNestedSequentialsPaddingDilationAndBatchNorm) {
-  auto small = load_model_file(fixture("conv1d_small"));
+  auto small = load_model_file(fixture_model("conv1d_small"));
   EXPECT_EQ(small.layers[4].path, "net.4.0");  // inside the nested Sequential
   EXPECT_FALSE(small.options.conv2d_layout);
-  auto bn = load_model_file(fixture("batchnorm_elu"));
+  auto bn = load_model_file(fixture_model("batchnorm_elu"));
   EXPECT_EQ(bn.layers[0].pad_left, 3);
   EXPECT_EQ(bn.layers[0].pad_right, 3);
   EXPECT_EQ(bn.layers[0].out.width, 50);
@@ -66,13 +66,13 @@ TEST(ModelFile, ReadsNestedSequentialsPaddingDilationAndBatchNorm) {
 
 TEST(ModelFile, TracedModelsNeedTheirInputLengthAndKeepTheirHyperparameters) {
   // A traced Sequential has no metadata and pooling floors admit several lengths.
-  auto message = model_error(fixture("traced_conv1d"));
+  auto message = model_error(fixture_model("traced_conv1d"));
   EXPECT_NE(message.find("accepts input lengths 58 to 60"), std::string::npos) << message;
   EXPECT_NE(message.find("--input-length"), std::string::npos) << message;
   ModelOverrides overrides;
   overrides.input_length = 60;
-  auto traced = load_model_file(fixture("traced_conv1d"), overrides);
-  auto scripted = load_model_file(fixture("conv1d_small"));
+  auto traced = load_model_file(fixture_model("traced_conv1d"), overrides);
+  auto scripted = load_model_file(fixture_model("conv1d_small"));
   ASSERT_EQ(traced.layers.size(), scripted.layers.size());
   for (std::size_t i = 0; i < traced.layers.size(); ++i) {
     EXPECT_EQ(traced.layers[i].kind, scripted.layers[i].kind) << i;
@@ -84,34 +84,34 @@ TEST(ModelFile, TracedModelsNeedTheirInputLengthAndKeepTheirHyperparameters) {
 }
 
 TEST(ModelFile, LiveInputPositionsExcludeColumnsThatArePooledAway) {
-  auto stack = load_model_file(fixture("kipoi_conv2d"));
+  auto stack = load_model_file(fixture_model("kipoi_conv2d"));
   // 120 -> 113 (conv) -> 28 (pool: column 112 dropped) -> 21 -> 5 (pool: 20 dropped): inputs 115..119 are dead.
   EXPECT_EQ(stack.live_input_positions(), (std::pair<int, int>{0, 114}));
 }
 
 TEST(ModelFile, ForwardMacsOfTheKipoiFixture) {
-  auto stack = load_model_file(fixture("kipoi_conv2d"));
+  auto stack = load_model_file(fixture_model("kipoi_conv2d"));
   const double expected = 113.0 * 6 * 4 * 8 + 21.0 * 8 * 6 * 8 + 3.0 * 10 * 8 * 3 + 12.0 * 30 + 7.0 * 12;
   EXPECT_DOUBLE_EQ(stack.forward_macs(), expected);
 }
 
 TEST(ModelFile, UnsupportedLayerIsNamedWithItsPathAndType) {
-  auto message = model_error(fixture("unsupported_layer"));
+  auto message = model_error(fixture_model("unsupported_layer"));
   EXPECT_NE(message.find("submodule '1'"), std::string::npos) << message;
   EXPECT_NE(message.find("'GELU'"), std::string::npos) << message;
 }
 
 TEST(ModelFile, ModelsThatAreNotLayerStacksAreRefused) {
-  auto message = model_error(fixture("two_branches"));
+  auto message = model_error(fixture_model("two_branches"));
   EXPECT_NE(message.find("not an nn.Sequential"), std::string::npos) << message;
-  message = model_error(fixture("six_channels"));
+  message = model_error(fixture_model("six_channels"));
   EXPECT_NE(message.find("takes 6 input channels; one-hot DNA has 4"), std::string::npos) << message;
 }
 
 TEST(ModelFile, WrongInputLengthNamesTheLayer) {
   ModelOverrides overrides;
   overrides.input_length = 200;
-  auto message = model_error(fixture("kipoi_conv2d"), overrides);
+  auto message = model_error(fixture_model("kipoi_conv2d"), overrides);
   EXPECT_NE(message.find("net.12"), std::string::npos) << message;
   EXPECT_NE(message.find("expects 30 input features"), std::string::npos) << message;
 }
@@ -128,7 +128,7 @@ TEST(ModelFile, MissingAndNonTorchScriptFiles) {
 TEST(ModelFile, BadAlphabetOverrideIsRefused) {
   ModelOverrides overrides;
   overrides.alphabet = "ACGU";
-  EXPECT_NE(model_error(fixture("conv1d_small"), overrides).find("alphabet 'ACGU'"), std::string::npos);
+  EXPECT_NE(model_error(fixture_model("conv1d_small"), overrides).find("alphabet 'ACGU'"), std::string::npos);
 }
 
 

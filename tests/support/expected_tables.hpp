@@ -26,4 +26,11 @@ inline std::vector<std::vector<std::string>> read_rows(const std::string& path) 
 
 inline std::string models_dir() { return std::string(DEEPMR_SOURCE_DIR) + "/tests/data/models"; }
 
+// A fixture model's file, and the window its expected outputs were computed on (first field of
+// NAME.outputs.tsv).
+inline std::string fixture_model(const std::string& name) { return models_dir() + "/" + name + ".pt"; }
+inline std::string fixture_window(const std::string& name) {
+  return read_rows(models_dir() + "/" + name + ".outputs.tsv").at(0).at(0);
+}
+
 }  // namespace deepmr::test

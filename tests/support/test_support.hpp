@@ -4,11 +4,13 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace deepmr::test {
 
@@ -16,6 +18,35 @@ inline std::string source_dir() { return DEEPMR_SOURCE_DIR; }
 inline std::string binary_dir() { return DEEPMR_BINARY_DIR; }
 inline std::string deepmr_binary() { return binary_dir() + "/bin/deepmr"; }
 inline std::string python() { return DEEPMR_PYTHON; }
+
+// Equal bit for bit, not only in value (-0.0 differs from 0.0): the determinism tests' criterion.
+template <typename T>
+bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+// A line split at every tab (an empty field where two tabs meet or the line ends in one).
+inline std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t tab = line.find('\t', start);
+    fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+    if (tab == std::string::npos) return fields;
+    start = tab + 1;
+  }
+}
+
+// The data lines of a TSV text (after its header line), as text fields; empty lines skipped.
+inline std::vector<std::vector<std::string>> tsv_fields(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(in, line))
+    if (!line.empty()) rows.push_back(split_tabs(line));
+  return rows;
+}
 
 // A fresh directory removed with everything in it when the object goes away.
 class TempDir {
