@@ -191,7 +191,7 @@ class DemoSigns(unittest.TestCase):
             result = deepmr_run(3, run_config(directory, "demo.ini", store))
             self.assertEqual(result.returncode, 0, result.stderr)
             planted = compare.read_planted(os.path.join(SOURCE, "demo", "data", "planted.tsv"))
-            rows, complete = compare.compare(store, planted)
+            rows, complete = compare.compare(store, planted, DEEPMR)
             self.assertEqual(complete, 1)
             self.assertEqual(sorted(r["tf"] for r in rows), sorted(planted))
             checked = nulls = 0
