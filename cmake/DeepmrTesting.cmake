@@ -11,12 +11,25 @@ endif()
 set(DEEPMR_TEST_ENVIRONMENT OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     OMP_NUM_THREADS=1 "DEEPMR_PYTHON=${DEEPMR_PYTHON}")
 
+# deepmr_timeout(VAR SECONDS): a test's timeout, scaled for sanitizer builds, whose processes start
+# several times slower (scripts/sanitize: the slow unwinder records every allocation's stack).
+if(DEEPMR_SANITIZE)
+  set(DEEPMR_TIMEOUT_SCALE 3)
+else()
+  set(DEEPMR_TIMEOUT_SCALE 1)
+endif()
+function(deepmr_timeout var seconds)
+  math(EXPR scaled "${seconds} * ${DEEPMR_TIMEOUT_SCALE}")
+  set(${var} ${scaled} PARENT_SCOPE)
+endfunction()
+
 # deepmr_add_test(name SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s] [FIXTURES f ...])
 function(deepmr_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS;FIXTURES" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  deepmr_timeout(ARG_TIMEOUT ${ARG_TIMEOUT})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main deepmr_warnings)
   target_compile_definitions(${name} PRIVATE
@@ -43,6 +56,7 @@ function(deepmr_add_mpi_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  deepmr_timeout(ARG_TIMEOUT ${ARG_TIMEOUT})
   add_executable(${name} ${ARG_SOURCES} "${PROJECT_SOURCE_DIR}/tests/support/mpi_test_main.cpp")
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} deepmr_dist GTest::gtest deepmr_warnings)
   target_compile_definitions(${name} PRIVATE
