@@ -11,7 +11,7 @@
 #include "deepmr/app/exit_status.hpp"
 #include "deepmr/app/version.hpp"
 #include "deepmr/common/error.hpp"
-#include "deepmr/dist/communicator.hpp"
+#include "deepmr/dist/collective_step.hpp"
 
 namespace {
 
@@ -56,18 +56,12 @@ int run_under_mpi(deepmr::app::Command& command, Parse&& parse, int argc, char**
   }
   const auto world = deepmr::dist::Communicator::world();
   std::optional<deepmr::app::ParsedOptions> parsed;
-  std::optional<deepmr::dist::RankFailure> local;
   try {
-    parsed = parse();
-  } catch (const deepmr::Error& e) {
-    local = deepmr::dist::RankFailure{world.rank(), e.code(), e.what()};
-  } catch (const std::exception& e) {
-    local = deepmr::dist::RankFailure{world.rank(), deepmr::ExitCode::internal, std::string("internal error: ") + e.what()};
-  }
-  if (auto failure = deepmr::dist::agree_on_failure(world, local)) {
-    if (world.is_root())
-      std::cerr << "deepmr " << command.name() << ": error: " << deepmr::app::one_line(failure->message) << std::endl;
-    return static_cast<int>(failure->code);
+    deepmr::dist::collectively(world, [&] { parsed = parse(); });
+  } catch (const deepmr::dist::AgreedFailure& agreed) {
+    const auto& f = agreed.failure;
+    if (world.is_root()) deepmr::app::report_failure(command.name(), deepmr::Failure{f.code, f.message});
+    return static_cast<int>(f.code);
   }
   try {
     return command.run(*parsed, argc, argv);

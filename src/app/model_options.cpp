@@ -90,13 +90,4 @@ ModelChoice load_model_choice(const po::variables_map& values, const std::string
   return load_model_choice(values, ModelKeys::command_line());
 }
 
-std::vector<int> resolve_output_list(const ModelChoice& choice, const std::vector<std::string>& requested) {
-  if (requested.empty()) throw UsageError("no outputs given (e.g. --outputs 'HepG2|DNase|None,295')");
-  return model::resolve_outputs(requested, choice.target_names, choice.stack->output_count());
-}
-
-std::string output_label(const ModelChoice& choice, int output) {
-  return choice.target_names.empty() ? std::to_string(output) : choice.target_names[output];
-}
-
 }  // namespace deepmr::app

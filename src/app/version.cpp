@@ -1,6 +1,5 @@
 #include "deepmr/app/version.hpp"
 
-#include <torch/version.h>
 #include <zlib.h>
 
 #include <Eigen/Core>
@@ -9,7 +8,8 @@
 
 #include "deepmr/common/build_info.hpp"
 #include "deepmr/dist/communicator.hpp"
-#include "deepmr/store/hdf5.hpp"
+#include "deepmr/model/network.hpp"
+#include "deepmr/store/hdf5_version.hpp"
 
 #ifdef DEEPMR_HAVE_CUDA
 #include <cuda_runtime_api.h>
@@ -23,9 +23,8 @@ namespace deepmr::app {
 std::string version_report() {
   std::ostringstream out;
   out << "deepmr " << build::version << " (" << build::build_type << ", " << build::compiler << ")\n";
-  out << "  LibTorch " << TORCH_VERSION << "\n";
-  out << "  MPI      " << dist::mpi_library_version() << " (MPI " << MPI_VERSION << "." << MPI_SUBVERSION
-      << ")\n";
+  out << "  LibTorch " << model::libtorch_version() << "\n";
+  out << "  MPI      " << dist::mpi_library_version() << " (MPI " << dist::mpi_standard_version() << ")\n";
   out << "  HDF5     " << store::hdf5_version() << "\n";
   out << "  Boost    " << BOOST_VERSION / 100000 << "." << BOOST_VERSION / 100 % 1000 << "." << BOOST_VERSION % 100
       << "\n";

@@ -4,6 +4,7 @@
 
 #include "deepmr/common/bytes.hpp"
 #include "deepmr/common/error.hpp"
+#include "deepmr/common/failure.hpp"
 
 namespace deepmr::dist {
 namespace {
@@ -72,18 +73,8 @@ RankFailure decode_failure(const std::string& bytes, int rank) {
 }
 
 RankFailure failure_of(const std::exception_ptr& error, int rank) {
-  RankFailure f;
-  f.rank = rank;
-  try {
-    std::rethrow_exception(error);
-  } catch (const Error& e) {
-    f.code = e.code();
-    f.message = e.what();
-  } catch (const std::exception& e) {
-    f.code = ExitCode::internal;
-    f.message = std::string("internal error: ") + e.what();
-  }
-  return f;
+  auto failure = deepmr::failure_of(error);
+  return RankFailure{rank, failure.code, std::move(failure.message)};
 }
 
 // Computes one region into the timing; returns false when a stop request interrupted it.
@@ -135,7 +126,7 @@ void coordinate(const Communicator& comm, Scheduler& scheduler, const WorkLoopHo
   auto last_progress = start;
   int active = comm.size() - 1;
   while (active > 0) {
-    auto message = comm.receive_politely(MPI_ANY_SOURCE, MPI_ANY_TAG);
+    auto message = comm.receive_politely(Communicator::any_source, Communicator::any_tag);
     // A failure here (or reported by a worker) stops the hand-out, but the coordinator keeps
     // answering until every worker has sent its last request: no rank is left waiting.
     bool last = false;

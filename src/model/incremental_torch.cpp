@@ -7,7 +7,7 @@
 // implementation to float32 rounding; unlike it, it does not promise bitwise-identical results
 // across group sizes (LibTorch's products choose their own reduction order).
 
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <chrono>
 

@@ -1,6 +1,8 @@
 #include "deepmr/model/network.hpp"
 
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/gemm.hpp"
@@ -10,6 +12,10 @@
 namespace deepmr::model {
 
 std::string Device::name() const { return kind == Kind::cpu ? "cpu" : "cuda:" + std::to_string(index); }
+
+std::string libtorch_version() { return TORCH_VERSION; }
+
+int cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); }
 
 Device parse_device(const std::string& text) {
   Device device;

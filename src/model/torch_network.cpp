@@ -1,7 +1,7 @@
 // The torch backend: the layer stack on LibTorch operators, on CPU or CUDA. This is the GPU path;
 // on the CPU it serves as a cross-check of the kernels backend.
 
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include "deepmr/common/error.hpp"
 #include "torch_network.hpp"

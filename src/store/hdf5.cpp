@@ -1,4 +1,5 @@
-#include "deepmr/store/hdf5.hpp"
+#include "hdf5.hpp"
+#include "deepmr/store/hdf5_version.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +7,7 @@
 #include <mutex>
 
 namespace deepmr::store {
-namespace {
+namespace detail {
 
 // HDF5 prints its error stack to stderr by default; deepmr reports one line instead.
 void silence_hdf5() {
@@ -38,16 +39,34 @@ void check_rc(herr_t rc, const std::string& what) {
 
 Handle make_plist(hid_t cls) { return Handle(check_id(H5Pcreate(cls), "cannot create property list"), H5Pclose); }
 
+}  // namespace detail
+
+namespace {
+
+using detail::check_id;
+using detail::check_rc;
+using detail::make_plist;
+using detail::silence_hdf5;
+
 Handle transfer_plist(bool parallel, Transfer transfer) {
   Handle plist = make_plist(H5P_DATASET_XFER);
+#ifdef H5_HAVE_PARALLEL
   if (parallel)
     H5Pset_dxpl_mpio(plist.id(), transfer == Transfer::collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT);
+#else
+  (void)parallel;
+  (void)transfer;
+#endif
   return plist;
 }
 
 bool file_is_parallel(hid_t file) {
   Handle fapl(H5Fget_access_plist(file), H5Pclose);
+#ifdef H5_HAVE_PARALLEL
   return fapl.valid() && H5Pget_driver(fapl.id()) == H5FD_MPIO;
+#else
+  return false;
+#endif
 }
 
 }  // namespace
@@ -185,22 +204,6 @@ std::vector<std::string> Dataset::read_strings() const {
     out[i] = std::string(s, strnlen(s, width));
   }
   return out;
-}
-
-File File::create_parallel(const std::string& path, MPI_Comm comm) {
-  silence_hdf5();
-  Handle fapl = make_plist(H5P_FILE_ACCESS);
-  check_rc(H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL), "cannot set the MPI-IO driver");
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
-  return File(Handle(check_id(id, path + ": cannot create the HDF5 file"), H5Fclose), path, true);
-}
-
-File File::open_parallel(const std::string& path, MPI_Comm comm, bool writable) {
-  silence_hdf5();
-  Handle fapl = make_plist(H5P_FILE_ACCESS);
-  check_rc(H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL), "cannot set the MPI-IO driver");
-  hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.id());
-  return File(Handle(check_id(id, path + ": cannot open the HDF5 file"), H5Fclose), path, true);
 }
 
 File File::open_serial(const std::string& path, bool writable) {

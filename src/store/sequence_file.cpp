@@ -1,11 +1,17 @@
 #include "deepmr/store/sequence_file.hpp"
 
+#include "hdf5.hpp"
+
 #include <algorithm>
 #include <filesystem>
 
 #include "deepmr/common/error.hpp"
 
 namespace deepmr::store {
+
+SequenceFile::~SequenceFile() = default;
+SequenceFile::SequenceFile(SequenceFile&&) noexcept = default;
+SequenceFile& SequenceFile::operator=(SequenceFile&&) noexcept = default;
 namespace {
 
 std::string shape_text(const std::vector<hsize_t>& dims) {

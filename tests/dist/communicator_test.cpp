@@ -25,7 +25,7 @@ TEST(Communicator, PointToPointRoundTrip) {
   if (world.is_root()) {
     for (int r = 1; r < world.size(); ++r) world.send("payload-" + std::to_string(r) + std::string(1000 * r, 'z'), r, tag);
     for (int i = 1; i < world.size(); ++i) {
-      auto reply = world.receive(MPI_ANY_SOURCE, tag + 1);
+      auto reply = world.receive(Communicator::any_source, tag + 1);
       std::string expected = "payload-" + std::to_string(reply.source) + std::string(1000 * reply.source, 'z');
       EXPECT_EQ(reply.bytes, std::string(expected.rbegin(), expected.rend()));
     }

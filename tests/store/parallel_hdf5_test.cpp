@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "deepmr/dist/communicator.hpp"
-#include "deepmr/store/hdf5.hpp"
+#include "hdf5.hpp"  // private to the store layer (src/store)
 #include "test_support.hpp"
 
 namespace deepmr::store {
@@ -31,7 +31,7 @@ TEST_F(ParallelHdf5, RanksWriteTheirRowsAndExternalReadersSeeThem) {
   auto world = Communicator::world();
   const hsize_t p = world.size(), r = world.rank();
   {
-    File file = File::create_parallel(path_, world.handle());
+    File file = File::create_parallel(path_, world);
     file.set_attribute("/", "format", std::string("deepmr-test"));
     file.set_attribute("/", "ranks", static_cast<std::int64_t>(p));
     Dataset values = file.create_dataset<double>("/results/values", {p * kRowsPerRank, kColumns});
@@ -93,7 +93,7 @@ TEST_F(ParallelHdf5, RanksWriteTheirRowsAndExternalReadersSeeThem) {
 TEST_F(ParallelHdf5, MissingFileIsAStoreErrorNamingThePath) {
   auto world = Communicator::world();
   try {
-    File::open_parallel(path_ + ".missing", world.handle(), false);
+    File::open_parallel(path_ + ".missing", world, false);
     FAIL() << "opening a missing file must throw";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find(path_ + ".missing"), std::string::npos) << e.what();

@@ -1,15 +1,19 @@
 #pragma once
-// The one place where errors become exit statuses and the one line on stderr (docs/cli.md).
+// How a command ends on an error: "deepmr <command>: error: <message>" (one line) on stderr and the
+// documented exit status (docs/cli.md). The mapping itself is common/failure.hpp's.
 
 #include <exception>
 #include <string>
 
+#include "deepmr/common/failure.hpp"
+
 namespace deepmr::app {
 
-// Prints "deepmr <command>: error: <message>" (one line) and returns the documented exit status.
-int report_failure(const std::string& command, const std::exception_ptr& error);
+using deepmr::one_line;
 
-// Replaces line breaks so that a message always stays on one line.
-std::string one_line(std::string message);
+// Prints the failure of `error` and returns its exit status.
+int report_failure(const std::string& command, const std::exception_ptr& error);
+// Prints an already mapped failure (e.g. one every rank agreed on) and returns its exit status.
+int report_failure(const std::string& command, const Failure& failure);
 
 }  // namespace deepmr::app

@@ -8,8 +8,7 @@
 #include <vector>
 
 #include "deepmr/app/options.hpp"
-#include "deepmr/model/layer_stack.hpp"
-#include "deepmr/model/network.hpp"
+#include "deepmr/model/model_choice.hpp"
 
 namespace deepmr::app {
 
@@ -21,13 +20,9 @@ struct ModelKeys {
   static ModelKeys run_config();    // model.file, model.targets, ..., run.device, run.backend, run.threads
 };
 
-struct ModelChoice {
-  std::shared_ptr<const model::LayerStack> stack;
-  std::vector<std::string> target_names;  // from the targets file, else embedded in the model file
-  model::Device device;
-  model::Backend backend = model::Backend::kernels;
-  int threads = 1;
-};
+using model::ModelChoice;
+using model::output_label;
+using model::resolve_output_list;
 
 void describe_model_options(po::options_description& options, const ModelKeys& keys);
 // The command-line form (prefix must be empty): kept for the commands that take one model.
@@ -37,9 +32,5 @@ void describe_model_options(po::options_description& options, const std::string&
 // or UsageError naming the option.
 ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& keys);
 ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix);
-
-// Resolves output names or indices through the targets; names each resolved output for tables.
-std::vector<int> resolve_output_list(const ModelChoice& choice, const std::vector<std::string>& requested);
-std::string output_label(const ModelChoice& choice, int output);
 
 }  // namespace deepmr::app

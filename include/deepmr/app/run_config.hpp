@@ -1,7 +1,7 @@
 #pragma once
-// The configuration of a Deep MR run: every key of `deepmr run` (and `deepmr plan`) config files
-// (docs/config.md). One description serves both commands, so a run config is always a valid plan
-// config and unknown keys are errors in both.
+// The keys of `deepmr run` (and `deepmr plan`) config files (docs/config.md), read into the run
+// layer's plain RunConfig. One description serves both commands, so a run config is always a valid
+// plan config and unknown keys are errors in both.
 
 #include <cstdint>
 #include <map>
@@ -11,32 +11,12 @@
 
 #include "deepmr/app/model_options.hpp"
 #include "deepmr/app/options.hpp"
-#include "deepmr/genome/plan_builder.hpp"
-#include "deepmr/stats/meta_analysis.hpp"
-#include "deepmr/stats/mr.hpp"
+#include "deepmr/run/run_config.hpp"
 
 namespace deepmr::app {
 
-struct RunConfig {
-  // [analysis]
-  std::string outcome;                                          // output name or index
-  std::vector<std::pair<std::string, std::string>> exposure_outputs;  // exposure name -> output (name or index)
-  std::string exposure_pattern;                                 // regex over output names (sweep, sequences)
-  std::uint64_t seed = 1;
-  int mc_samples = 50;
-  std::string engine = "auto";
-  int batch = 64;
-  std::vector<stats::MrMethod> methods;
-  stats::MrOptions mr;
-  stats::MetaOptions meta;
-  // [regions] (window_length and exposures from the pattern are filled in by the run)
-  // [run]
-  std::string store = "deepmr.h5";
-  bool store_effects = false;
-  int gpus_per_worker = 1;
-  std::uint64_t dispatch_batch = 16;
-  double progress_seconds = 30;
-};
+using run::RunConfig;
+
 
 // Adds every key of a run config (section-qualified names, e.g. "analysis.mc-samples").
 void describe_run_options(po::options_description& options);

@@ -1,10 +1,10 @@
 #pragma once
-// A thin, typed wrapper over an MPI communicator: the only place deepmr calls MPI directly for
-// point-to-point and collective operations on plain data.
-
-#include <mpi.h>
+// A thin, typed wrapper over an MPI communicator: the seam behind which deepmr uses MPI. No MPI
+// type appears here, so the layers above include this without <mpi.h>; the one code that must hand
+// the raw communicator to a library (the store's MPI-IO) gets it from dist/mpi_native.hpp.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,13 +27,16 @@ class MpiSession {
 
 // The version string of the MPI library this build links (e.g. "Open MPI v4.1.4").
 std::string mpi_library_version();
+// The MPI standard version the headers declare (e.g. "3.1").
+std::string mpi_standard_version();
 
 class Communicator {
  public:
-  explicit Communicator(MPI_Comm comm) : comm_(comm) {}
-  static Communicator world() { return Communicator(MPI_COMM_WORLD); }
+  static constexpr int any_source = -1;  // MPI_ANY_SOURCE
+  static constexpr int any_tag = -1;     // MPI_ANY_TAG
 
-  MPI_Comm handle() const { return comm_; }
+  static Communicator world();
+
   int rank() const;
   int size() const;
   bool is_root() const { return rank() == 0; }
@@ -54,17 +57,21 @@ class Communicator {
     int source = -1;
     int tag = -1;
   };
-  // Blocks until a message from `source` (or MPI_ANY_SOURCE) with `tag` (or MPI_ANY_TAG) arrives.
-  Message receive(int source = MPI_ANY_SOURCE, int tag = MPI_ANY_TAG) const;
+  // Blocks until a message from `source` (or any_source) with `tag` (or any_tag) arrives.
+  Message receive(int source = any_source, int tag = any_tag) const;
   // The same, but polls and sleeps (up to 1 ms) while nothing arrives instead of spinning in MPI:
   // a coordinator waiting on its workers leaves its core to them.
-  Message receive_politely(int source = MPI_ANY_SOURCE, int tag = MPI_ANY_TAG) const;
+  Message receive_politely(int source = any_source, int tag = any_tag) const;
 
   // Ranks that share a node, numbered from 0 (MPI_COMM_TYPE_SHARED): binds GPUs per node.
   Communicator split_node_local() const;
 
+  struct Native;  // the MPI communicator (dist/mpi_native.hpp)
+  const Native& native() const { return *native_; }
+
  private:
-  MPI_Comm comm_;
+  explicit Communicator(std::shared_ptr<const Native> native) : native_(std::move(native)) {}
+  std::shared_ptr<const Native> native_;
 };
 
 // What every rank learns when at least one rank failed: the lowest failing rank and its error.

@@ -21,6 +21,12 @@ struct Device {
 // for other text and ModelError when CUDA is asked for but unavailable.
 Device parse_device(const std::string& text);
 
+// GPUs LibTorch sees on this node (0 without CUDA): the one CUDA query outside the model layer's
+// own sources is this function.
+int cuda_device_count();
+// The LibTorch version this build links (e.g. "1.13.1").
+std::string libtorch_version();
+
 enum class Backend {
   kernels,  // deepmr's deterministic CPU kernels (gemm.hpp): bitwise reproducible; the CPU default
   torch     // LibTorch operators, on CPU or CUDA: the GPU path

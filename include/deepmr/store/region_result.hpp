@@ -7,18 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "deepmr/store/schema.hpp"
+
 namespace deepmr::store {
-
-// The numeric columns of an MR fit, in store and CLI order (stats/mr.hpp MrResult). A missing value
-// (does not apply, or not estimable) is NaN in the store.
-inline const std::vector<std::string>& fit_columns() {
-  static const std::vector<std::string> columns = {
-      "estimate", "se", "ci_low", "ci_high", "pvalue", "intercept", "intercept_se", "intercept_pvalue",
-      "q", "q_df", "q_pvalue", "i2", "i2_gx", "f_mean", "residual_se", "n_used"};
-  return columns;
-}
-
-enum class FitStatus : std::int8_t { pending = 0, ok = 1, not_estimable = 2, failed = 3 };
 
 struct FitRow {
   FitStatus status = FitStatus::pending;

@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "deepmr/store/hdf5.hpp"
-
 namespace deepmr::store {
+
+class File;     // hdf5.hpp (private to the store layer)
+class Dataset;
 
 class SequenceFile {
  public:
@@ -21,6 +22,9 @@ class SequenceFile {
   // missing, or a shape is wrong (sequences not N x 4 x L, labels not N x T with the same N).
   SequenceFile(const std::string& path, const std::string& sequences_dataset = "sequences",
                const std::string& labels_dataset = "labels");
+  ~SequenceFile();
+  SequenceFile(SequenceFile&&) noexcept;
+  SequenceFile& operator=(SequenceFile&&) noexcept;
 
   const std::string& path() const { return path_; }
   std::uint64_t rows() const { return rows_; }

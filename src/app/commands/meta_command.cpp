@@ -6,6 +6,7 @@
 
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/exit_status.hpp"
+#include "deepmr/app/result_rows.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/stats/meta_analysis.hpp"
@@ -74,8 +75,9 @@ class MetaCommand final : public Command {
     const std::string group_column = values.count("group") ? values["group"].as<std::string>() : "";
 
     const auto table = stats::SummaryTable::read(values["input"].as<std::string>());
-    Table out({"group", "k", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2", "h2", "q", "q_df",
-               "q_pvalue", "pi_low", "pi_high"});
+    std::vector<std::string> header = {"group"};
+    for (const auto& name : column_names(stats::meta_columns())) header.push_back(name);
+    Table out(header);
     for (const Group& group : read_groups(table, group_column)) {
       const stats::MetaResult r = stats::meta_analysis_variances(group.estimates, group.variances, options);
       if (!r.estimable)
@@ -83,21 +85,7 @@ class MetaCommand final : public Command {
                   << one_line(r.status()) << std::endl;
       out.add_row();
       if (!group_column.empty()) out.set("group", group.name);
-      out.set("k", r.k);
-      out.set("estimate", r.estimate);
-      out.set("se", r.se);
-      out.set("ci_low", r.ci_low);
-      out.set("ci_high", r.ci_high);
-      out.set("pvalue", r.pvalue);
-      out.set("tau2", r.tau2);
-      out.set("tau", r.tau);
-      out.set("i2", r.i2);
-      out.set("h2", r.h2);
-      out.set("q", r.q);
-      if (r.q_df) out.set("q_df", static_cast<long long>(*r.q_df));
-      out.set("q_pvalue", r.q_pvalue);
-      out.set("pi_low", r.pi_low);
-      out.set("pi_high", r.pi_high);
+      set_columns(out, stats::meta_columns(), r);
     }
     out.write(std::cout, format);
     return 0;

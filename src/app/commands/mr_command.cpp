@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "deepmr/app/command.hpp"
+#include "deepmr/app/result_rows.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/stats/mr.hpp"
@@ -24,29 +25,16 @@ std::uint64_t unsigned_option(const ParsedOptions& options, const std::string& n
   return value;
 }
 
+// One row per method: the method, every fit column, the status.
 Table result_table(const std::vector<stats::MrResult>& results) {
-  Table table({"method", "estimate", "se", "ci_low", "ci_high", "pvalue", "intercept", "intercept_se",
-               "intercept_pvalue", "q", "q_df", "q_pvalue", "i2", "i2_gx", "f_mean", "residual_se", "n_used",
-               "status"});
+  std::vector<std::string> header = {"method"};
+  for (const auto& name : column_names(stats::mr_columns())) header.push_back(name);
+  header.push_back("status");
+  Table table(header);
   for (const auto& r : results) {
     table.add_row();
     table.set("method", stats::mr_method_name(r.method));
-    table.set("estimate", r.estimate);
-    table.set("se", r.se);
-    table.set("ci_low", r.ci_low);
-    table.set("ci_high", r.ci_high);
-    table.set("pvalue", r.pvalue);
-    table.set("intercept", r.intercept);
-    table.set("intercept_se", r.intercept_se);
-    table.set("intercept_pvalue", r.intercept_pvalue);
-    table.set("q", r.q);
-    if (r.q_df) table.set("q_df", static_cast<long long>(*r.q_df));
-    table.set("q_pvalue", r.q_pvalue);
-    table.set("i2", r.i2);
-    table.set("i2_gx", r.i2_gx);
-    table.set("f_mean", r.f_mean);
-    table.set("residual_se", r.residual_se);
-    table.set("n_used", r.n_used);
+    set_columns(table, stats::mr_columns(), r);
     table.set("status", r.status());
   }
   return table;

@@ -3,8 +3,9 @@
 #include <iostream>
 
 #include "deepmr/app/command.hpp"
-#include "deepmr/app/store_assembly.hpp"
+#include "deepmr/app/store_tables.hpp"
 #include "deepmr/common/error.hpp"
+#include "deepmr/store/store_reader.hpp"
 
 namespace deepmr::app {
 namespace {

@@ -1,11 +1,11 @@
-#include "deepmr/store/run_store.hpp"
+#include "deepmr/store/store_writer.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
 #include "deepmr/common/error.hpp"
-#include "deepmr/store/hdf5.hpp"
+#include "hdf5.hpp"
 
 namespace deepmr::store {
 namespace {
@@ -30,18 +30,25 @@ DatasetOptions nan_filled() {
   return options;
 }
 
-}  // namespace
-
-const std::vector<std::string>& meta_columns() {
-  static const std::vector<std::string> columns = {"k",   "estimate", "se", "ci_low", "ci_high", "pvalue",
-                                                   "tau2", "tau",     "i2", "h2",     "q",       "q_df",
-                                                   "q_pvalue", "pi_low", "pi_high"};
-  return columns;
+// Root attributes, each checked against the schema (name and type) before it is written.
+void write_attributes(const File& f, const std::map<std::string, std::string>& text,
+                      const std::map<std::string, std::int64_t>& whole, const std::map<std::string, double>& real) {
+  auto check = [](const std::string& name, ValueType type) {
+    if (attribute_type(name) != type)
+      throw InternalError("root attribute '" + name + "' is written as " + type_name(type) + " but the schema says " +
+                          type_name(attribute_type(name)));
+  };
+  for (const auto& [key, value] : text) check(key, ValueType::text), f.set_attribute("/", key, value);
+  for (const auto& [key, value] : whole) check(key, ValueType::int64), f.set_attribute("/", key, value);
+  for (const auto& [key, value] : real) check(key, ValueType::float64), f.set_attribute("/", key, value);
 }
 
+}  // namespace
+
 struct RunStoreWriter::Impl {
+  explicit Impl(const dist::Communicator& c) : comm(c) {}
   std::string path, assembling;
-  MPI_Comm comm;
+  dist::Communicator comm;
   int rank = 0;
   StoreLayout layout;
   std::unique_ptr<File> file;
@@ -139,13 +146,12 @@ struct RunStoreWriter::Impl {
   }
 };
 
-RunStoreWriter::RunStoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout)
-    : impl_(std::make_unique<Impl>()) {
+RunStoreWriter::RunStoreWriter(const std::string& path, const dist::Communicator& comm, const StoreLayout& layout)
+    : impl_(std::make_unique<Impl>(comm)) {
   impl_->path = path;
   impl_->assembling = path + ".assembling";
-  impl_->comm = comm;
   impl_->layout = layout;
-  MPI_Comm_rank(comm, &impl_->rank);
+  impl_->rank = comm.rank();
   impl_->file = std::make_unique<File>(File::create_parallel(impl_->assembling, comm));
   File& f = *impl_->file;
   const bool root = impl_->rank == 0;
@@ -153,16 +159,11 @@ RunStoreWriter::RunStoreWriter(const std::string& path, MPI_Comm comm, const Sto
   auto rows = [&](std::size_t n) { return root ? static_cast<hsize_t>(n) : 0; };
 
   const hsize_t E = layout.exposures.size(), R = layout.region_start.size(), U = layout.unit_region.size();
-  for (const auto& [key, value] : layout.text_attributes) f.set_attribute("/", key, value);
-  for (const auto& [key, value] : layout.int_attributes) f.set_attribute("/", key, value);
-  for (const auto& [key, value] : layout.double_attributes) f.set_attribute("/", key, value);
-  f.set_attribute("/", "format", std::string(kStoreFormat));
-  f.set_attribute("/", "format_version", kStoreFormatVersion);
-  f.set_attribute("/", "outcome", layout.outcome);
-  f.set_attribute("/", "outcome_output", layout.outcome_output);
+  write_attributes(f, layout.text_attributes, layout.int_attributes, layout.double_attributes);
   std::string methods;
   for (const auto& m : layout.methods) methods += (methods.empty() ? "" : ",") + m;
-  f.set_attribute("/", "methods", methods);
+  write_attributes(f, {{"format", kStoreFormat}, {"outcome", layout.outcome}, {"methods", methods}},
+                   {{"format_version", kStoreFormatVersion}, {"outcome_output", layout.outcome_output}}, {});
 
   // The plan: written once by rank 0 (collective calls with empty selections elsewhere).
   f.create_string_dataset("/exposures/name", E, widest(layout.exposures)).write_strings(0, root ? layout.exposures : std::vector<std::string>{}, collective);
@@ -245,7 +246,7 @@ void RunStoreWriter::write_meta(const std::vector<std::vector<MetaRow>>& meta) {
     std::vector<std::int8_t> status;
     std::vector<std::string> reason;
     for (const auto& row : rows) {
-      status.push_back(row.status);
+      status.push_back(static_cast<std::int8_t>(row.status));
       reason.push_back(clip(row.reason));
     }
     f.open_dataset(group + "status").write_rows(0, n, status.data(), Transfer::independent);
@@ -258,60 +259,14 @@ void RunStoreWriter::finish(const std::map<std::string, std::int64_t>& final_int
                             const std::map<std::string, double>& final_double_attributes) {
   impl_->flush();
   File& f = *impl_->file;
-  for (const auto& [key, value] : final_double_attributes) f.set_attribute("/", key, value);
-  for (const auto& [key, value] : final_int_attributes) f.set_attribute("/", key, value);
-  for (const auto& [key, value] : final_text_attributes) f.set_attribute("/", key, value);
+  write_attributes(f, final_text_attributes, final_int_attributes, final_double_attributes);
   f.flush();
   f.close();
-  MPI_Barrier(impl_->comm);
-  int ok = 1;
+  impl_->comm.barrier();
+  std::int64_t ok = 1;
   if (impl_->rank == 0 && std::rename(impl_->assembling.c_str(), impl_->path.c_str()) != 0) ok = 0;
-  MPI_Bcast(&ok, 1, MPI_INT, 0, impl_->comm);
+  ok = impl_->comm.broadcast(ok, 0);
   if (!ok) throw StoreError(impl_->path + ": cannot move the assembled store into place");
-}
-
-StoreContents read_store(const std::string& path) {
-  File f = File::open_serial(path, false);
-  StoreContents s;
-  if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kStoreFormat)
-    throw StoreError(path + ": not a deepmr store (no format attribute '" + std::string(kStoreFormat) + "')");
-  const auto version = f.int_attribute("/", "format_version");
-  if (version != kStoreFormatVersion)
-    throw StoreError(path + ": store format version " + std::to_string(version) + ", this deepmr reads version " +
-                     std::to_string(kStoreFormatVersion));
-  for (const char* key : {"deepmr_version", "config", "config_path", "model", "model_sha256", "outcome", "methods",
-                          "started", "finished", "engine", "store_state"})
-    if (f.has_attribute("/", key)) s.text_attributes[key] = f.string_attribute("/", key);
-  for (const char* key : {"seed", "mc_samples", "units_total", "units_done", "units_failed", "regions_total",
-                          "input_length", "outcome_output", "complete"})
-    if (f.has_attribute("/", key)) s.int_attributes[key] = f.int_attribute("/", key);
-  for (const char* key : {"main_loop_seconds"})
-    if (f.has_attribute("/", key)) s.double_attributes[key] = f.double_attribute("/", key);
-  const std::string methods = s.text_attributes["methods"];
-  for (std::size_t start = 0; start <= methods.size();) {
-    const auto comma = methods.find(',', start);
-    const std::string m = methods.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!m.empty()) s.methods.push_back(m);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  s.exposures = f.open_dataset("/exposures/name").read_strings();
-  s.unit_exposure = f.open_dataset("/units/exposure").read_all<std::int32_t>();
-  s.unit_region = f.open_dataset("/units/region").read_all<std::int64_t>();
-  s.unit_status = f.open_dataset("/units/status").read_all<std::int8_t>();
-  s.unit_reason = f.open_dataset("/units/reason").read_strings();
-  for (const auto& method : s.methods) {
-    const std::string fits = "/fits/" + method + "/", meta = "/meta/" + method + "/";
-    std::vector<std::vector<double>> fit_columns_values, meta_values;
-    for (const auto& column : fit_columns()) fit_columns_values.push_back(f.open_dataset(fits + column).read_all<double>());
-    for (const auto& column : meta_columns()) meta_values.push_back(f.open_dataset(meta + column).read_all<double>());
-    s.fits.push_back(std::move(fit_columns_values));
-    s.fit_status.push_back(f.open_dataset(fits + "status").read_all<std::int8_t>());
-    s.meta.push_back(std::move(meta_values));
-    s.meta_status.push_back(f.open_dataset(meta + "status").read_all<std::int8_t>());
-    s.meta_reason.push_back(f.open_dataset(meta + "reason").read_strings());
-  }
-  return s;
 }
 
 }  // namespace deepmr::store

@@ -1,27 +1,30 @@
 #pragma once
-// One worker's computation of a region: fetch its window, run mutagenesis once for the outcome
-// and every exposure, fit MR for each of its units, append the result to the journal (durably),
-// and report. The unit of computation is the region; its units share the same effect sizes.
+// The Deep MR pipeline of one region, on a worker: fetch its window, run mutagenesis once for the
+// outcome and every exposure (the region's MC samples split across the worker's devices), turn the
+// mutants into instruments, fit MR for each of its units, append the result to the journal
+// (durably), and report. The unit of computation is the region; its units share its effect sizes.
 
+#include <functional>
 #include <memory>
 
-#include "deepmr/app/run_setup.hpp"
 #include "deepmr/dist/device_gather.hpp"
 #include "deepmr/dist/work_loop.hpp"
 #include "deepmr/genome/fasta_reader.hpp"
 #include "deepmr/ism/engine.hpp"
 #include "deepmr/store/journal.hpp"
+#include "deepmr/run/run_setup.hpp"
 #include "deepmr/store/sequence_file.hpp"
 
-namespace deepmr::app {
+namespace deepmr::run {
 
-class RegionWorker {
+class RegionPipeline {
  public:
   // devices: where this worker computes; several (run.gpus-per-worker) split every region's samples
-  // among them (on the CPU, among host threads).
-  RegionWorker(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt,
-               const std::vector<model::Device>& devices);
-  ~RegionWorker();
+  // among them (on the CPU, among host threads). should_stop: polled between samples, so that a
+  // stop signal need not wait for the region (the engine then throws StoppedEarly).
+  RegionPipeline(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt,
+                 const std::vector<model::Device>& devices, std::function<bool()> should_stop = {});
+  ~RegionPipeline();
 
   dist::RegionReport compute(std::uint64_t region);
 
@@ -36,6 +39,7 @@ class RegionWorker {
   store::JournalWriter& journal_;
   int rank_;
   std::uint32_t attempt_;
+  std::function<bool()> should_stop_;
   std::unique_ptr<genome::FastaReader> fasta_;
   std::unique_ptr<store::SequenceFile> sequences_;
   std::vector<std::unique_ptr<model::Network>> networks_;  // one per device
@@ -43,4 +47,4 @@ class RegionWorker {
   std::unique_ptr<dist::DeviceGather> gather_;
 };
 
-}  // namespace deepmr::app
+}  // namespace deepmr::run

@@ -1,13 +1,15 @@
 #pragma once
 // RAII over the HDF5 C API, serial or parallel (MPI-IO). Every failed call becomes a StoreError
-// naming the file and object; HDF5's own error-stack printing is switched off.
+// naming the file and object; HDF5's own error-stack printing is switched off. Private to the store
+// layer: no public header includes <hdf5.h> (whose parallel build includes <mpi.h>). The serial part
+// is hdf5.cpp (the reader's target); the parallel one, hdf5_parallel.cpp, takes the dist seam's
+// Communicator.
 //
 // Parallel rules this wrapper does not hide (see docs/store.md): opening, creating datasets and
 // attributes, extending and flushing are collective; row writes may be independent unless the
 // dataset is filtered.
 
 #include <hdf5.h>
-#include <mpi.h>
 
 #include <cstdint>
 #include <string>
@@ -15,9 +17,11 @@
 
 #include "deepmr/common/error.hpp"
 
-namespace deepmr::store {
+namespace deepmr::dist {
+class Communicator;
+}
 
-std::string hdf5_version();
+namespace deepmr::store {
 
 // One HDF5 identifier and the function that closes it.
 class Handle {
@@ -81,12 +85,21 @@ class Dataset {
   std::string file_;
 };
 
+namespace detail {
+// The error handling every HDF5 call of the store goes through (hdf5.cpp).
+void silence_hdf5();
+[[noreturn]] void fail(const std::string& what);
+hid_t check_id(hid_t id, const std::string& what);
+void check_rc(herr_t rc, const std::string& what);
+Handle make_plist(hid_t cls);
+}  // namespace detail
+
 class File {
  public:
   // Collective over comm: creates (truncating) a file every rank of comm can write.
-  static File create_parallel(const std::string& path, MPI_Comm comm);
+  static File create_parallel(const std::string& path, const dist::Communicator& comm);
   // Collective over comm.
-  static File open_parallel(const std::string& path, MPI_Comm comm, bool writable);
+  static File open_parallel(const std::string& path, const dist::Communicator& comm, bool writable);
   // One process, no MPI: for readers such as `deepmr summarize`.
   static File open_serial(const std::string& path, bool writable);
   static File create_serial(const std::string& path);

@@ -1,25 +1,21 @@
 #pragma once
-// The HDF5 store of a run (schema: docs/store.md). It is assembled, collectively, from the
-// journal: every rank creates the file and its datasets together, writes the rows of the journal
-// records it is given (independent I/O, contiguous rows coalesced), rank 0 writes the
-// meta-analysis, and the file is closed and renamed into place, so that a store that exists is
-// always complete as far as its units' status says.
-
-#include <mpi.h>
+// Writing the HDF5 store of a run (schema: store/schema.hpp, docs/store.md). It is assembled,
+// collectively, from the journal: every rank creates the file and its datasets together, writes the
+// rows of the journal records it is given (independent I/O, contiguous rows coalesced), rank 0
+// writes the meta-analysis, and the file is closed and renamed into place, so that a store that
+// exists is always complete as far as its units' status says.
 
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "deepmr/dist/communicator.hpp"
 #include "deepmr/store/region_result.hpp"
+#include "deepmr/store/schema.hpp"
 
 namespace deepmr::store {
-
-inline constexpr const char* kStoreFormat = "deepmr-store";
-inline constexpr std::int64_t kStoreFormatVersion = 1;
 
 // The shape of a store, from the plan and the config.
 struct StoreLayout {
@@ -39,17 +35,14 @@ struct StoreLayout {
   std::uint32_t mutants = 0;
   std::uint32_t window_length = 0;
   std::vector<std::int32_t> mutant_position;
-  // Root attributes (identical on every rank).
+  // Root attributes (identical on every rank; each must be listed in store/schema.cpp).
   std::map<std::string, std::string> text_attributes;
   std::map<std::string, std::int64_t> int_attributes;
   std::map<std::string, double> double_attributes;
 };
 
-// The meta-analysis columns, in store and CLI order.
-const std::vector<std::string>& meta_columns();
-
 struct MetaRow {
-  std::int8_t status = 0;      // 1 estimable, 2 not estimable
+  FitStatus status = FitStatus::pending;  // ok or not_estimable
   std::string reason;
   std::vector<double> values;  // meta_columns().size() values, NaN where missing
 };
@@ -58,7 +51,7 @@ class RunStoreWriter {
  public:
   // Collective over comm: creates <path>.assembling and every dataset; rank 0 writes the plan's
   // region and unit tables.
-  RunStoreWriter(const std::string& path, MPI_Comm comm, const StoreLayout& layout);
+  RunStoreWriter(const std::string& path, const dist::Communicator& comm, const StoreLayout& layout);
   ~RunStoreWriter();
   RunStoreWriter(const RunStoreWriter&) = delete;
   RunStoreWriter& operator=(const RunStoreWriter&) = delete;
@@ -77,26 +70,5 @@ class RunStoreWriter {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// A store read back (serially, no MPI): what `deepmr summarize` and the tests need.
-struct StoreContents {
-  std::map<std::string, std::string> text_attributes;
-  std::map<std::string, std::int64_t> int_attributes;
-  std::map<std::string, double> double_attributes;
-  std::vector<std::string> methods, exposures;
-  std::vector<std::int32_t> unit_exposure;
-  std::vector<std::int64_t> unit_region;
-  std::vector<std::int8_t> unit_status;  // FitStatus of the unit (pending, ok = done, failed)
-  std::vector<std::string> unit_reason;
-  // fits[method][column][unit], fit_status[method][unit]
-  std::vector<std::vector<std::vector<double>>> fits;
-  std::vector<std::vector<std::int8_t>> fit_status;
-  // meta[method][column][exposure], meta_status[method][exposure]
-  std::vector<std::vector<std::vector<double>>> meta;
-  std::vector<std::vector<std::int8_t>> meta_status;
-  std::vector<std::vector<std::string>> meta_reason;
-};
-
-StoreContents read_store(const std::string& path);
 
 }  // namespace deepmr::store

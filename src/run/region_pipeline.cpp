@@ -1,45 +1,35 @@
-#include "deepmr/app/region_worker.hpp"
+#include "deepmr/run/region_pipeline.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <thread>
 
-#include "deepmr/app/stop_signals.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
 #include "deepmr/stats/normal_stream.hpp"
+#include "deepmr/stats/result_columns.hpp"
 
-namespace deepmr::app {
+namespace deepmr::run {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-double value_or_nan(const std::optional<double>& v) { return v ? *v : std::numeric_limits<double>::quiet_NaN(); }
-double value_or_nan(const std::optional<long>& v) {
-  return v ? static_cast<double>(*v) : std::numeric_limits<double>::quiet_NaN();
-}
-
-// An MR result as a store row, columns in store::fit_columns() order.
+// An MR result as a store row: the columns of stats/result_columns.hpp.
 store::FitRow fit_row(const stats::MrResult& r) {
   store::FitRow row;
   row.status = r.estimable ? store::FitStatus::ok : store::FitStatus::not_estimable;
   row.reason = r.reason;
-  row.values = {value_or_nan(r.estimate),     value_or_nan(r.se),       value_or_nan(r.ci_low),
-                value_or_nan(r.ci_high),      value_or_nan(r.pvalue),   value_or_nan(r.intercept),
-                value_or_nan(r.intercept_se), value_or_nan(r.intercept_pvalue), value_or_nan(r.q),
-                value_or_nan(r.q_df),         value_or_nan(r.q_pvalue), value_or_nan(r.i2),
-                value_or_nan(r.i2_gx),        value_or_nan(r.f_mean),   value_or_nan(r.residual_se),
-                static_cast<double>(r.n_used)};
+  row.values = stats::column_values(r);
   return row;
 }
 
 }  // namespace
 
-RegionWorker::RegionWorker(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt,
-                           const std::vector<model::Device>& devices)
-    : setup_(setup), journal_(journal), rank_(rank), attempt_(attempt) {
+RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt,
+                               const std::vector<model::Device>& devices, std::function<bool()> should_stop)
+    : setup_(setup), journal_(journal), rank_(rank), attempt_(attempt), should_stop_(std::move(should_stop)) {
   const auto& spec = setup.plan_spec;
   if (spec.source == genome::RegionSource::sequences) {
     const bool labelled = !spec.exposures.empty() && spec.exposures.front().column >= 0;
@@ -104,7 +94,7 @@ std::vector<ism::BlockState> unflatten(const std::vector<double>& flat, std::siz
 // One device: the engine computes every sample. Several: each computes its groups of sample
 // blocks concurrently; the shares meet through the DeviceGather and merge in block order, so the
 // bits do not depend on the number of devices.
-ism::Effects RegionWorker::effects_of(const std::string& window, const ism::IsmOptions& options) {
+ism::Effects RegionPipeline::effects_of(const std::string& window, const ism::IsmOptions& options) {
   if (engines_.size() == 1) return engines_.front()->run(window, options);
   const int groups = static_cast<int>(engines_.size());
   std::vector<ism::Effects> parts(groups);
@@ -132,9 +122,9 @@ ism::Effects RegionWorker::effects_of(const std::string& window, const ism::IsmO
   return ism::merge_sample_groups(std::move(parts));
 }
 
-RegionWorker::~RegionWorker() = default;
+RegionPipeline::~RegionPipeline() = default;
 
-std::string RegionWorker::window_of(const genome::Region& region) {
+std::string RegionPipeline::window_of(const genome::Region& region) {
   const bool allow_n = setup_.plan_spec.n_policy != genome::NPolicy::skip;
   if (region.is_window()) {
     std::string window;
@@ -148,7 +138,7 @@ std::string RegionWorker::window_of(const genome::Region& region) {
                                 setup_.plan_spec.sequences_alphabet);
 }
 
-store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& seconds_ism, double& seconds_mr) {
+store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& seconds_ism, double& seconds_mr) {
   const auto& config = setup_.config;
   const auto& plan = setup_.plan;
   const genome::Region& region = plan.region(region_id);
@@ -165,7 +155,7 @@ store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& sec
   options.seed = config.seed;
   options.region_id = region_id;
   options.batch = config.batch;
-  options.should_stop = [] { return stop_requested(); };  // a stop signal need not wait for the region
+  if (should_stop_) options.should_stop = should_stop_;
   const ism::Effects effects = effects_of(window, options);
   seconds_ism = since(ism_start);
 
@@ -234,7 +224,7 @@ store::RegionResult RegionWorker::result_of(std::uint64_t region_id, double& sec
   return result;
 }
 
-dist::RegionReport RegionWorker::compute(std::uint64_t region) {
+dist::RegionReport RegionPipeline::compute(std::uint64_t region) {
   dist::RegionReport report;
   report.region = region;
   auto result = result_of(region, report.seconds_ism, report.seconds_mr);
@@ -245,4 +235,4 @@ dist::RegionReport RegionWorker::compute(std::uint64_t region) {
   return report;
 }
 
-}  // namespace deepmr::app
+}  // namespace deepmr::run

@@ -1,0 +1,28 @@
+#pragma once
+// A loaded model and where it runs, as a command or a run chose it (app/model_options.hpp reads it
+// from options): the layer stack, the output names, the device, the backend and the threads.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepmr/model/layer_stack.hpp"
+#include "deepmr/model/network.hpp"
+
+namespace deepmr::model {
+
+struct ModelChoice {
+  std::shared_ptr<const LayerStack> stack;
+  std::vector<std::string> target_names;  // from the targets file, else embedded in the model file
+  Device device;
+  Backend backend = Backend::kernels;
+  int threads = 1;
+};
+
+// Resolves output names or indices through the targets (UsageError for an empty list, ModelError
+// for an unknown name or an index out of range).
+std::vector<int> resolve_output_list(const ModelChoice& choice, const std::vector<std::string>& requested);
+// The name of an output for tables: its target name, else its index.
+std::string output_label(const ModelChoice& choice, int output);
+
+}  // namespace deepmr::model

@@ -1,0 +1,36 @@
+#pragma once
+// The configuration of a Deep MR run, as plain values: the [analysis] and [run] keys of a run config
+// (docs/config.md; app/run_config.hpp reads them from options and files).
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deepmr/stats/meta_analysis.hpp"
+#include "deepmr/stats/mr.hpp"
+
+namespace deepmr::run {
+
+struct RunConfig {
+  // [analysis]
+  std::string outcome;                                          // output name or index
+  std::vector<std::pair<std::string, std::string>> exposure_outputs;  // exposure name -> output (name or index)
+  std::string exposure_pattern;                                 // regex over output names (sweep, sequences)
+  std::uint64_t seed = 1;
+  int mc_samples = 50;
+  std::string engine = "auto";
+  int batch = 64;
+  std::vector<stats::MrMethod> methods;
+  stats::MrOptions mr;
+  stats::MetaOptions meta;
+  // [regions] (window_length and exposures from the pattern are filled in by the run)
+  // [run]
+  std::string store = "deepmr.h5";
+  bool store_effects = false;
+  int gpus_per_worker = 1;
+  std::uint64_t dispatch_batch = 16;
+  double progress_seconds = 30;
+};
+
+}  // namespace deepmr::run

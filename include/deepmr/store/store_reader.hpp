@@ -1,0 +1,35 @@
+#pragma once
+// Reading a store back, serially: what `deepmr summarize` and the tests need. This half of the store
+// layer (target deepmr_store_reader) links neither MPI nor dist, so a login-node tool can use it.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "deepmr/store/schema.hpp"
+
+namespace deepmr::store {
+
+// A store read back: its root attributes (those of the schema present in the file) and its tables.
+struct StoreContents {
+  std::map<std::string, std::string> text_attributes;
+  std::map<std::string, std::int64_t> int_attributes;
+  std::map<std::string, double> double_attributes;
+  std::vector<std::string> methods, exposures;
+  std::vector<std::int32_t> unit_exposure;
+  std::vector<std::int64_t> unit_region;
+  std::vector<std::int8_t> unit_status;  // FitStatus of the unit (pending, ok = done, failed)
+  std::vector<std::string> unit_reason;
+  // fits[method][column][unit], fit_status[method][unit]
+  std::vector<std::vector<std::vector<double>>> fits;
+  std::vector<std::vector<std::int8_t>> fit_status;
+  // meta[method][column][exposure], meta_status[method][exposure]
+  std::vector<std::vector<std::vector<double>>> meta;
+  std::vector<std::vector<std::int8_t>> meta_status;
+  std::vector<std::vector<std::string>> meta_reason;
+};
+
+StoreContents read_store(const std::string& path);
+
+}  // namespace deepmr::store

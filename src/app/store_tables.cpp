@@ -1,0 +1,69 @@
+#include "deepmr/app/store_tables.hpp"
+
+#include "deepmr/common/error.hpp"
+
+namespace deepmr::app {
+
+Table summary_table(const store::StoreContents& store, std::size_t method) {
+  Table table({"exposure", "method", "regions", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2",
+               "failed", "status"});
+  // Units whose region failed (the model gave NaN or Inf), per exposure.
+  std::vector<long long> failed(store.exposures.size(), 0);
+  for (std::size_t u = 0; u < store.unit_status.size(); ++u)
+    if (static_cast<store::FitStatus>(store.unit_status[u]) == store::FitStatus::failed) ++failed[store.unit_exposure[u]];
+  const auto& columns = store::meta_columns();
+  auto column = [&](const std::string& name) {
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      if (columns[c] == name) return c;
+    throw InternalError("no meta column " + name);
+  };
+  for (std::size_t e = 0; e < store.exposures.size(); ++e) {
+    table.add_row();
+    table.set("exposure", store.exposures[e]);
+    table.set("method", store.methods[method]);
+    table.set("regions", store.meta[method][column("k")][e]);
+    for (const char* name : {"estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2"})
+      table.set(name, store.meta[method][column(name)][e]);
+    table.set("failed", failed[e]);
+    const auto status = static_cast<store::FitStatus>(store.meta_status[method][e]);
+    table.set("status", status == store::FitStatus::ok              ? std::string("ok")
+                        : status == store::FitStatus::not_estimable ? "not estimable: " + store.meta_reason[method][e]
+                                                                    : std::string("pending"));
+  }
+  return table;
+}
+
+Table units_table(const store::StoreContents& store) {
+  std::vector<std::string> header = {"unit", "exposure", "region", "method"};
+  for (const auto& c : store::fit_columns()) header.push_back(c);
+  header.push_back("status");
+  Table table(header);
+  for (std::size_t u = 0; u < store.unit_region.size(); ++u)
+    for (std::size_t m = 0; m < store.methods.size(); ++m) {
+      table.add_row();
+      table.set("unit", u);
+      table.set("exposure", store.exposures.at(store.unit_exposure[u]));
+      table.set("region", static_cast<long long>(store.unit_region[u]));
+      table.set("method", store.methods[m]);
+      for (std::size_t c = 0; c < store::fit_columns().size(); ++c) table.set(store::fit_columns()[c], store.fits[m][c][u]);
+      const auto status = static_cast<store::FitStatus>(store.fit_status[m][u]);
+      table.set("status", status == store::FitStatus::ok              ? std::string("ok")
+                          : status == store::FitStatus::not_estimable ? std::string("not estimable")
+                          : status == store::FitStatus::failed        ? "failed: " + store.unit_reason[u]
+                                                                      : std::string("pending"));
+    }
+  return table;
+}
+
+std::string completeness(const store::StoreContents& store) {
+  auto get = [&](const char* key) {
+    auto it = store.int_attributes.find(key);
+    return it == store.int_attributes.end() ? std::int64_t{0} : it->second;
+  };
+  const auto done = get("units_done"), total = get("units_total"), failed = get("units_failed");
+  return std::to_string(done) + " of " + std::to_string(total) + " units done" +
+         (failed ? " (" + std::to_string(failed) + " failed)" : std::string()) +
+         (get("complete") ? "; the run is complete" : "; the run is not complete: resume it with deepmr run --resume");
+}
+
+}  // namespace deepmr::app

@@ -1,0 +1,90 @@
+#include "deepmr/run/store_assembly.hpp"
+
+#include <cmath>
+#include <map>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/stats/meta_analysis.hpp"
+#include "deepmr/stats/result_columns.hpp"
+#include "deepmr/store/journal.hpp"
+
+namespace deepmr::run {
+namespace {
+
+// The meta-analysis of one exposure's estimable fits for one method, as a store row.
+store::MetaRow meta_row(const std::vector<double>& estimates, const std::vector<double>& ses,
+                        const stats::MetaOptions& options) {
+  store::MetaRow row;
+  if (estimates.empty()) {
+    row.values = stats::column_values(stats::MetaResult{});  // k = 0, nothing else
+    row.status = store::FitStatus::not_estimable;
+    row.reason = "no region with an estimable fit";
+    return row;
+  }
+  const auto m = stats::meta_analysis(estimates, ses, options);
+  row.status = m.estimable ? store::FitStatus::ok : store::FitStatus::not_estimable;
+  row.reason = m.reason;
+  row.values = stats::column_values(m);
+  return row;
+}
+
+}  // namespace
+
+AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& setup,
+                               const std::map<std::string, std::string>& text_attributes,
+                               const std::map<std::string, std::int64_t>& int_attributes,
+                               const std::map<std::string, double>& double_attributes) {
+  const std::string journal = store::journal_directory(setup.config.store);
+  const auto layout = setup.store_layout();
+  store::RunStoreWriter writer(setup.config.store, comm, layout);
+
+  // Each rank writes the rows of its share of the journal parts.
+  const int ranks = comm.size(), rank = comm.rank();
+  store::read_journal_parts(
+      journal, [&](std::size_t position) { return static_cast<int>(position % ranks) == rank; },
+      [&](store::RegionResult&& result) { writer.write(result); }, setup.config.store_effects);
+
+  AssemblyOutcome outcome;
+  std::map<std::string, std::int64_t> counts = int_attributes;
+  if (comm.is_root()) {
+    // Rank 0 gathers every unit's estimates from the journal for the meta-analysis.
+    const std::size_t methods = setup.config.methods.size(), exposures = setup.plan.exposures().size();
+    std::vector<std::vector<std::vector<double>>> estimates(methods, std::vector<std::vector<double>>(exposures)),
+        ses = estimates;
+    std::vector<std::uint8_t> seen(setup.plan.unit_count(), 0);
+    const std::size_t estimate_column = store::fit_column_index("estimate"), se_column = store::fit_column_index("se");
+    const auto stats = store::read_journal(
+        journal,
+        [&](store::RegionResult&& result) {
+          for (const auto& unit : result.units) {
+            if (unit.unit >= seen.size() || seen[unit.unit]) continue;
+            seen[unit.unit] = 1;
+            ++outcome.units_done;
+            if (unit.failed) ++outcome.units_failed;
+            for (std::size_t m = 0; m < methods && m < unit.fits.size(); ++m) {
+              const auto& fit = unit.fits[m];
+              const double estimate = fit.values[estimate_column], se = fit.values[se_column];
+              if (fit.status == store::FitStatus::ok && std::isfinite(estimate) && std::isfinite(se) && se > 0) {
+                estimates[m][unit.exposure].push_back(estimate);
+                ses[m][unit.exposure].push_back(se);
+              }
+            }
+          }
+        },
+        false);
+    outcome.duplicate_records = stats.duplicate_records;
+    outcome.torn_parts = stats.torn_parts;
+    std::vector<std::vector<store::MetaRow>> meta(methods);
+    for (std::size_t m = 0; m < methods; ++m)
+      for (std::size_t e = 0; e < exposures; ++e) meta[m].push_back(meta_row(estimates[m][e], ses[m][e], setup.config.meta));
+    writer.write_meta(meta);
+  }
+  // Counts are root attributes: every rank must write the same values.
+  counts["units_done"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_done), 0);
+  counts["units_failed"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_failed), 0);
+  counts["complete"] = counts["units_done"] == static_cast<std::int64_t>(setup.plan.unit_count()) ? 1 : 0;
+  writer.finish(counts, text_attributes, double_attributes);
+  return outcome;
+}
+
+}  // namespace deepmr::run

@@ -1,0 +1,149 @@
+#include "deepmr/store/schema.hpp"
+
+#include <sstream>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/stats/result_columns.hpp"
+
+namespace deepmr::store {
+
+const char* status_name(FitStatus status) {
+  switch (status) {
+    case FitStatus::pending: return "pending";
+    case FitStatus::ok: return "ok";
+    case FitStatus::not_estimable: return "not_estimable";
+    case FitStatus::failed: return "failed";
+  }
+  return "?";
+}
+
+const char* type_name(ValueType type) {
+  switch (type) {
+    case ValueType::text: return "text";
+    case ValueType::int8: return "int8";
+    case ValueType::int32: return "int32";
+    case ValueType::int64: return "int64";
+    case ValueType::float32: return "float32";
+    case ValueType::float64: return "float64";
+  }
+  return "?";
+}
+
+const std::vector<AttributeSpec>& store_attributes() {
+  using T = ValueType;
+  static const std::vector<AttributeSpec> attributes = {
+      // What the store is.
+      {"format", T::text}, {"format_version", T::int64},
+      // Provenance, written when the store is created.
+      {"deepmr_version", T::text}, {"versions", T::text}, {"config", T::text}, {"config_path", T::text},
+      {"model", T::text}, {"model_sha256", T::text}, {"plan_sha256", T::text}, {"alphabet", T::text},
+      {"engine", T::text}, {"backend", T::text}, {"tau2", T::text}, {"region_source", T::text},
+      {"outcome", T::text}, {"outcome_output", T::int64}, {"methods", T::text}, {"seed", T::int64},
+      {"mc_samples", T::int64}, {"input_length", T::int64}, {"reverse_complement", T::int64},
+      {"regions_total", T::int64}, {"units_total", T::int64}, {"bootstrap", T::int64},
+      // The run, written when the store is finished.
+      {"started", T::text}, {"finished", T::text}, {"attempts", T::int64}, {"ranks", T::int64},
+      {"units_done", T::int64}, {"units_failed", T::int64}, {"complete", T::int64},
+      {"main_loop_seconds", T::float64}};
+  return attributes;
+}
+
+ValueType attribute_type(const std::string& name) {
+  for (const auto& a : store_attributes())
+    if (name == a.name) return a.type;
+  throw InternalError("the store schema has no root attribute '" + name + "' (add it to store/schema.cpp)");
+}
+
+const std::vector<DatasetSpec>& store_datasets() {
+  using T = ValueType;
+  static const std::vector<DatasetSpec> datasets = {
+      {"exposures/name", T::text, kExposureRows},
+      {"exposures/output", T::int64, kExposureRows},
+      {"regions/chrom", T::text, kRegionRows},
+      {"regions/start", T::int64, kRegionRows},
+      {"regions/end", T::int64, kRegionRows},
+      {"regions/row", T::int64, kRegionRows},
+      {"regions/seconds_ism", T::float64, kRegionRows},
+      {"regions/seconds_mr", T::float64, kRegionRows},
+      {"regions/rank", T::int32, kRegionRows},
+      {"regions/status", T::int8, kRegionRows},
+      {"units/exposure", T::int32, kUnitRows},
+      {"units/region", T::int64, kUnitRows},
+      {"units/seconds", T::float64, kUnitRows},
+      {"units/rank", T::int32, kUnitRows},
+      {"units/status", T::int8, kUnitRows},
+      {"units/reason", T::text, kUnitRows},
+      {"fits/{method}/{fit_column}", T::float64, kUnitRows},
+      {"fits/{method}/status", T::int8, kUnitRows},
+      {"fits/{method}/reason", T::text, kUnitRows},
+      {"meta/{method}/{meta_column}", T::float64, kExposureRows},
+      {"meta/{method}/status", T::int8, kExposureRows},
+      {"meta/{method}/reason", T::text, kExposureRows},
+      {"effects/position", T::int32, kMutantRows},
+      {"effects/sequence", T::text, kRegionRows},
+      {"effects/outcome_beta", T::float32, "regions x mutants"},
+      {"effects/outcome_se", T::float32, "regions x mutants"},
+      {"effects/exposure_beta", T::float32, "units x mutants"},
+      {"effects/exposure_se", T::float32, "units x mutants"}};
+  return datasets;
+}
+
+namespace {
+
+template <typename Columns>
+std::vector<std::string> names_of(const Columns& columns) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
+  return names;
+}
+
+}  // namespace
+
+const std::vector<std::string>& fit_columns() {
+  static const std::vector<std::string> names = names_of(stats::mr_columns());
+  return names;
+}
+
+const std::vector<std::string>& meta_columns() {
+  static const std::vector<std::string> names = names_of(stats::meta_columns());
+  return names;
+}
+
+std::size_t fit_column_index(const std::string& name) {
+  const auto& names = fit_columns();
+  for (std::size_t c = 0; c < names.size(); ++c)
+    if (names[c] == name) return c;
+  throw InternalError("no MR fit column '" + name + "' (stats/result_columns.cpp)");
+}
+
+std::string schema_json() {
+  std::ostringstream out;
+  auto quoted = [](const std::string& s) { return "\"" + s + "\""; };
+  out << "{\n  \"format\": " << quoted(kStoreFormat) << ",\n  \"format_version\": " << kStoreFormatVersion << ",\n";
+  out << "  \"statuses\": {";
+  for (auto s : {FitStatus::pending, FitStatus::ok, FitStatus::not_estimable, FitStatus::failed})
+    out << (s == FitStatus::pending ? "" : ", ") << quoted(status_name(s)) << ": " << static_cast<int>(s);
+  out << "},\n";
+  auto columns = [&](const char* key, const std::vector<std::string>& names) {
+    out << "  " << quoted(key) << ": [\n";
+    for (std::size_t i = 0; i < names.size(); ++i)
+      out << "    {\"name\": " << quoted(names[i]) << ", \"type\": \"float64\"}" << (i + 1 < names.size() ? ",\n" : "\n");
+    out << "  ],\n";
+  };
+  columns("fit_columns", fit_columns());
+  columns("meta_columns", meta_columns());
+  out << "  \"attributes\": [\n";
+  const auto& attributes = store_attributes();
+  for (std::size_t i = 0; i < attributes.size(); ++i)
+    out << "    {\"name\": " << quoted(attributes[i].name) << ", \"type\": " << quoted(type_name(attributes[i].type))
+        << "}" << (i + 1 < attributes.size() ? ",\n" : "\n");
+  out << "  ],\n  \"datasets\": [\n";
+  const auto& datasets = store_datasets();
+  for (std::size_t i = 0; i < datasets.size(); ++i)
+    out << "    {\"path\": " << quoted(datasets[i].path) << ", \"type\": " << quoted(type_name(datasets[i].type))
+        << ", \"rows\": " << quoted(datasets[i].rows) << "}" << (i + 1 < datasets.size() ? ",\n" : "\n");
+  out << "  ]\n}\n";
+  return out.str();
+}
+
+}  // namespace deepmr::store

@@ -1,0 +1,52 @@
+#include "deepmr/store/store_reader.hpp"
+
+#include "deepmr/common/error.hpp"
+#include "hdf5.hpp"
+
+namespace deepmr::store {
+
+StoreContents read_store(const std::string& path) {
+  File f = File::open_serial(path, false);
+  StoreContents s;
+  if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kStoreFormat)
+    throw StoreError(path + ": not a deepmr store (no format attribute '" + std::string(kStoreFormat) + "')");
+  const auto version = f.int_attribute("/", "format_version");
+  if (version != kStoreFormatVersion)
+    throw StoreError(path + ": store format version " + std::to_string(version) + ", this deepmr reads version " +
+                     std::to_string(kStoreFormatVersion));
+  for (const auto& attribute : store_attributes()) {
+    if (!f.has_attribute("/", attribute.name)) continue;
+    switch (attribute.type) {
+      case ValueType::text: s.text_attributes[attribute.name] = f.string_attribute("/", attribute.name); break;
+      case ValueType::float64: s.double_attributes[attribute.name] = f.double_attribute("/", attribute.name); break;
+      default: s.int_attributes[attribute.name] = f.int_attribute("/", attribute.name); break;
+    }
+  }
+  const std::string methods = s.text_attributes["methods"];
+  for (std::size_t start = 0; start <= methods.size();) {
+    const auto comma = methods.find(',', start);
+    const std::string m = methods.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!m.empty()) s.methods.push_back(m);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  s.exposures = f.open_dataset("/exposures/name").read_strings();
+  s.unit_exposure = f.open_dataset("/units/exposure").read_all<std::int32_t>();
+  s.unit_region = f.open_dataset("/units/region").read_all<std::int64_t>();
+  s.unit_status = f.open_dataset("/units/status").read_all<std::int8_t>();
+  s.unit_reason = f.open_dataset("/units/reason").read_strings();
+  for (const auto& method : s.methods) {
+    const std::string fits = "/fits/" + method + "/", meta = "/meta/" + method + "/";
+    std::vector<std::vector<double>> fit_columns_values, meta_values;
+    for (const auto& column : fit_columns()) fit_columns_values.push_back(f.open_dataset(fits + column).read_all<double>());
+    for (const auto& column : meta_columns()) meta_values.push_back(f.open_dataset(meta + column).read_all<double>());
+    s.fits.push_back(std::move(fit_columns_values));
+    s.fit_status.push_back(f.open_dataset(fits + "status").read_all<std::int8_t>());
+    s.meta.push_back(std::move(meta_values));
+    s.meta_status.push_back(f.open_dataset(meta + "status").read_all<std::int8_t>());
+    s.meta_reason.push_back(f.open_dataset(meta + "reason").read_strings());
+  }
+  return s;
+}
+
+}  // namespace deepmr::store
