@@ -1,6 +1,6 @@
 """The Deep MR paper's Figures 2 and 3 from a store (matplotlib, Agg backend).
 
-Each function returns (matplotlib Figure, caption) or raises storeio.Skip with the reason the
+Each function returns (matplotlib Figure, caption) or raises deepmr_store.Skip with the reason the
 figure cannot be drawn from this store. Figures have fixed pixel sizes (figure_size) so that a
 report always looks the same and tests can check them.
 """
@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import kde  # noqa: E402
-from storeio import Skip  # noqa: E402
+from deepmr_store import STATUS, Skip  # noqa: E402
 
 DPI = 100
 KDE_PIXELS = (640, 440)
@@ -144,9 +144,10 @@ def scatter_figure(store, exposure, method, letter="d"):
         if line_method not in store.methods:
             notes.append("%s is not among the run's methods" % method_label(line_method))
             continue
-        status = store.fit_column(line_method, "status")[unit] if ("fits/%s/status" % line_method) in store.h5 else 1
+        statuses = store.fit_status(line_method)
+        status = statuses[unit] if statuses is not None else STATUS["ok"]
         slope = float(store.fit_column(line_method, "estimate")[unit])
-        if status != 1 or not math.isfinite(slope):
+        if status != STATUS["ok"] or not math.isfinite(slope):
             reason = store.fit_reasons(line_method)[unit]
             notes.append("%s not estimable here%s" % (method_label(line_method), (": " + reason) if reason else ""))
             continue
@@ -195,7 +196,7 @@ def meta_figure(store, method, planted=None):
     planted = planted or {}
     meta = store.meta(method)
     names = store.exposures
-    ok = np.array([s == 1 and math.isfinite(v) for s, v in zip(meta["status"], meta["estimate"])])
+    ok = np.array([s == STATUS["ok"] and math.isfinite(v) for s, v in zip(meta["status"], meta["estimate"])])
     if not ok.any():
         raise Skip("no exposure has an estimable %s meta-analysis" % method_label(method))
     n = len(names)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from storeio import Skip
+from deepmr_store import Skip
 
 RULES = ("silverman", "scott")
 

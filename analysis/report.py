@@ -21,6 +21,7 @@ import html
 import json
 import math
 import os
+import re
 import sys
 import traceback
 
@@ -31,9 +32,9 @@ import numpy as np  # noqa: E402
 import figures  # noqa: E402
 import kde  # noqa: E402
 import scaling_plots  # noqa: E402
-import storeio  # noqa: E402
 import summary as summary_module  # noqa: E402
-from storeio import Skip, UnusableInput  # noqa: E402
+from deepmr_store import (META_COLUMNS, PLANTED_ATTRIBUTE, STATUS, Skip, Store, UnusableInput,  # noqa: E402
+                          planted_effects)
 
 PROG = "report.py"
 EXIT_USAGE, EXIT_INPUT = 2, 3
@@ -180,6 +181,11 @@ def figure_pixels(path):
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
+def safe_name(name):
+    """An exposure name as a file-name fragment."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "exposure"
+
+
 def letter(i):
     return chr(ord("a") + i) if i < 26 else "a%d" % i
 
@@ -207,7 +213,7 @@ def choose_exposures(store, method, requested):
 def unique_names(indices, store):
     seen, out = set(), {}
     for e in indices:
-        name = storeio.safe_name(store.exposures[e])
+        name = safe_name(store.exposures[e])
         if name in seen:
             name = "%s_%d" % (name, e)
         seen.add(name)
@@ -234,7 +240,7 @@ def clean_previous(out):
 # ---- sections -------------------------------------------------------------------------------------
 def completeness_html(store):
     a = store.attrs
-    failed = int(np.sum(store.unit_status == 3))
+    failed = int(np.sum(store.unit_status == STATUS["failed"]))
     text = "%d of %d units done (%d regions in the plan), %d failed" % (
         store.units_done, store.units_total, int(a.get("regions_total", 0)), failed)
     if store.complete:
@@ -274,19 +280,15 @@ def summary_html(s, planted):
     return "<p id=\"results-paragraph\">%s</p>\n%s" % (para, table("summary-table", header, rows, caption))
 
 
-META_HEADER = ["k", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2", "h2", "q", "q_df",
-               "q_pvalue", "pi_low", "pi_high"]
-
-
 def meta_html(store, method, planted):
     meta = store.meta(method)
-    header = ["exposure"] + META_HEADER + ["status"]
+    header = ["exposure"] + list(META_COLUMNS) + ["status"]
     if planted:
         header += ["planted", "planted in CI"]
     rows = []
     for e, name in enumerate(store.exposures):
-        ok = meta["status"][e] == 1
-        row = [td(name)] + [cell(float(meta[c][e])) for c in META_HEADER]
+        ok = meta["status"][e] == STATUS["ok"]
+        row = [td(name)] + [cell(float(meta[c][e])) for c in META_COLUMNS]
         row.append(td("ok" if ok else "not estimable" + (": " + meta["reason"][e] if meta["reason"][e] else "")))
         if planted:
             p = planted.get(name)
@@ -322,7 +324,7 @@ PROVENANCE_ORDER = ["format", "format_version", "deepmr_version", "model", "mode
                     "outcome_output", "methods", "seed", "mc_samples", "bootstrap", "input_length", "alphabet",
                     "reverse_complement", "engine", "backend", "tau2", "region_source", "regions_total", "units_total",
                     "units_done", "units_failed", "complete", "started", "finished", "attempts", "ranks",
-                    "main_loop_seconds", "config_path", storeio.PLANTED_ATTRIBUTE]
+                    "main_loop_seconds", "config_path", PLANTED_ATTRIBUTE]
 
 
 def provenance_html(store, store_path):
@@ -339,15 +341,17 @@ def provenance_html(store, store_path):
 
 def units_html(store, method, limit=200):
     """Units that are not done or whose fit is not ok, with the reason."""
-    status_names = {0: "pending", 1: "done", 3: "failed"}
-    fit_names = {0: "pending", 1: "ok", 2: "not estimable", 3: "failed"}
-    unit_reasons = storeio.strings(store.h5["units/reason"]) if "units/reason" in store.h5 else [""] * len(store.unit_status)
+    status_names = {STATUS["pending"]: "pending", STATUS["ok"]: "done", STATUS["failed"]: "failed"}
+    fit_names = {STATUS["pending"]: "pending", STATUS["ok"]: "ok", STATUS["not_estimable"]: "not estimable",
+                 STATUS["failed"]: "failed"}
+    unit_reasons = store.unit_reasons()
     fit_status = fit_reasons = None
-    if method is not None and ("fits/%s/status" % method) in store.h5:
-        fit_status = store.h5["fits/%s/status" % method][:].astype(np.int64)
-        fit_reasons = store.fit_reasons(method)
+    if method is not None:
+        fit_status = store.fit_status(method)
+        if fit_status is not None:
+            fit_reasons = store.fit_reasons(method)
     bad = [u for u in range(len(store.unit_status))
-           if store.unit_status[u] != 1 or (fit_status is not None and fit_status[u] != 1)]
+           if store.unit_status[u] != STATUS["ok"] or (fit_status is not None and fit_status[u] != STATUS["ok"])]
     if not bad:
         return "<p>Every unit is done and its %s fit is ok.</p>" % esc(method or "")
     rows = []
@@ -369,10 +373,10 @@ def scaling_html(report, paths):
     for path in paths:
         modes = scaling_plots.read_csv(path)
         for mode, rows in modes.items():
-            filename = "scaling_%s.png" % storeio.safe_name(mode)
+            filename = "scaling_%s.png" % safe_name(mode)
             k = 2
             while filename in used:
-                filename = "scaling_%s_%d.png" % (storeio.safe_name(mode), k)
+                filename = "scaling_%s_%d.png" % (safe_name(mode), k)
                 k += 1
             used.add(filename)
             holder = {}
@@ -395,7 +399,7 @@ def scaling_html(report, paths):
 
 # ---- main -----------------------------------------------------------------------------------------
 def build(args):
-    store = storeio.Store(args.store)
+    store = Store(args.store)
     try:
         return build_from(store, args)
     finally:
@@ -405,7 +409,7 @@ def build(args):
 def build_from(store, args):
     for path in args.scaling:  # validate inputs before writing anything
         scaling_plots.read_csv(path)
-    planted, planted_source, notes = storeio.planted_effects(store, args.planted)
+    planted, planted_source, notes = planted_effects(store, args.planted)
     method = args.method
     if method is None:
         method = store.methods[0] if store.methods else None
@@ -476,7 +480,7 @@ def build_from(store, args):
         if method is None:
             raise Skip("the store holds no MR fits")
         return figures.meta_figure(store, method, planted)
-    fig3_html = report.figure("fig3_meta_%s.png" % storeio.safe_name(method or "none"),
+    fig3_html = report.figure("fig3_meta_%s.png" % safe_name(method or "none"),
                               "Figure 3: per-exposure meta-analysed effects", fig3)
     meta_table = ""
     if method is not None:
@@ -540,13 +544,13 @@ def build_from(store, args):
 
 
 def write_meta_tsv(report, store, method, meta, planted):
-    name = "meta_%s.tsv" % storeio.safe_name(method)
+    name = "meta_%s.tsv" % safe_name(method)
     with open(os.path.join(report.out, name), "w") as f:
-        f.write("\t".join(["exposure"] + META_HEADER + ["status", "planted"]) + "\n")
+        f.write("\t".join(["exposure"] + list(META_COLUMNS) + ["status", "planted"]) + "\n")
         for e, exposure in enumerate(store.exposures):
             p = planted.get(exposure)
-            f.write("\t".join([exposure] + [repr(float(meta[c][e])) for c in META_HEADER]
-                              + ["ok" if meta["status"][e] == 1 else "not estimable",
+            f.write("\t".join([exposure] + [repr(float(meta[c][e])) for c in META_COLUMNS]
+                              + ["ok" if meta["status"][e] == STATUS["ok"] else "not estimable",
                                  "" if p is None else repr(p)]) + "\n")
     report.files.append(name)
 

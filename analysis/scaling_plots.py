@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 import figures
-from storeio import Skip, UnusableInput
+from deepmr_store import Skip, UnusableInput
 
 REQUIRED = ("mode", "ranks", "workers", "units", "seconds", "efficiency")
 

@@ -8,7 +8,7 @@ same per exposure with its meta-analysed effect (read from meta/<method>, not re
 import numpy as np
 
 import kde
-from storeio import Skip
+from deepmr_store import STATUS, Skip
 
 SIGNIFICANCE = 0.05
 
@@ -52,7 +52,7 @@ def summarize(store, method, rule="silverman", planted=None):
     except Skip:
         meta = None
     sampled = store.units_per_exposure()
-    done = np.bincount(store.unit_exposure[store.unit_status == 1], minlength=len(store.exposures))
+    done = np.bincount(store.unit_exposure[store.unit_status == STATUS["ok"]], minlength=len(store.exposures))
     rows = []
     for e, name in enumerate(store.exposures):
         mask = store.unit_exposure[units] == e
@@ -60,7 +60,7 @@ def summarize(store, method, rule="silverman", planted=None):
         row.update(exposure=name, units=int(sampled[e]), done=int(done[e]),
                    significant=int(np.sum(pvalues[units][mask] < SIGNIFICANCE)),
                    meta_estimate=None, meta_se=None, meta_tau=None, planted=planted.get(name))
-        if meta is not None and meta["status"][e] == 1:
+        if meta is not None and meta["status"][e] == STATUS["ok"]:
             row.update(meta_estimate=finite(meta["estimate"][e]), meta_se=finite(meta["se"][e]),
                        meta_tau=finite(meta["tau"][e]))
         rows.append(row)

@@ -22,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "analysis"))
+from deepmr_store import STATUS, Store  # noqa: E402
+
 DEEPMR = os.path.join(os.path.dirname(HERE), "build", "bin", "deepmr")
 CLEARLY_NONZERO = 0.1
 
@@ -58,27 +60,21 @@ def pooled_by_deepmr_meta(deepmr, groups):
     return {row["group"]: (row["estimate"], row["se"]) for row in json.loads(result.stdout)}
 
 
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def compare(store, planted, deepmr=DEEPMR):
-    with h5py.File(store, "r") as f:
-        method = text(f.attrs["methods"]).split(",")[0]
-        names = [text(x) for x in f["exposures/name"][:]]
-        meta = {column: f[f"meta/{method}/{column}"][:] for column in ("k", "estimate", "se", "ci_low", "ci_high", "tau", "tau2", "pvalue")}
-        meta_status = f[f"meta/{method}/status"][:]
-        unit_exposure = f["units/exposure"][:]
-        unit_status = f["units/status"][:]
-        egger = None
-        if "fits/egger" in f:
-            egger = {c: f[f"fits/egger/{c}"][:] for c in ("intercept", "intercept_se", "intercept_pvalue", "status")}
-        complete = int(f.attrs["complete"])
+    with Store(store) as s:
+        method = s.methods[0]
+        names = s.exposures
+        meta = s.meta(method)
+        meta_status = meta["status"]
+        unit_exposure, unit_status = s.unit_exposure, s.unit_status
+        egger = s.fits("egger") if "egger" in s.methods else None
+        complete = int(s.attrs["complete"])
+    ok = STATUS["ok"]
     # Each TF's units with an Egger fit, and their intercepts pooled in one `deepmr meta` call.
     fitted = {}
     if egger is not None:
         for e, name in enumerate(names):
-            use = (unit_exposure == e) & (unit_status == 1) & (egger["status"] == 1)
+            use = (unit_exposure == e) & (unit_status == ok) & (egger["status"] == ok)
             if use.any():
                 fitted[name] = use
     pooled_intercepts = pooled_by_deepmr_meta(
@@ -87,9 +83,9 @@ def compare(store, planted, deepmr=DEEPMR):
     for e, name in enumerate(names):
         truth = planted.get(name)
         row = {"tf": name, "role": truth["role"] if truth else "", "planted": truth["gamma"] if truth else None,
-               "method": method, "regions": int(meta["k"][e]) if meta_status[e] == 1 else 0}
+               "method": method, "regions": int(meta["k"][e]) if meta_status[e] == ok else 0}
         for column in ("estimate", "ci_low", "ci_high", "tau", "pvalue"):
-            row[column] = float(meta[column][e]) if meta_status[e] == 1 else None
+            row[column] = float(meta[column][e]) if meta_status[e] == ok else None
         row["sign_agrees"] = None
         if truth and row["estimate"] is not None and truth["gamma"] != 0:
             row["sign_agrees"] = bool(np.sign(row["estimate"]) == np.sign(truth["gamma"]))

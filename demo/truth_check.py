@@ -15,16 +15,13 @@ import argparse
 import os
 import sys
 
-import h5py
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "analysis"))
 import simulate  # noqa: E402
-
-
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
+from deepmr_store import STATUS, Store  # noqa: E402
 
 
 def simulator():
@@ -74,17 +71,19 @@ def main():
     sim = simulator()
     tf_index = {t[0]: k for k, t in enumerate(simulate.TFS)}
     planted = {t[0]: t[3] for t in simulate.TFS}
-    with h5py.File(args.store, "r") as f:
-        if "effects" not in f:
+    with Store(args.store) as store:
+        if not store.has("effects"):
             sys.exit("truth_check.py: %s has no effects/ group; run with store-effects = true" % args.store)
-        names = [text(n) for n in f["exposures/name"][:]]
-        unit_exposure, unit_region, status = f["units/exposure"][:], f["units/region"][:], f["units/status"][:]
-        bx_all, bxse_all = f["effects/exposure_beta"][:].astype(float), f["effects/exposure_se"][:].astype(float)
-        by_all, byse_all = f["effects/outcome_beta"][:].astype(float), f["effects/outcome_se"][:].astype(float)
-        sequences = [text(s) for s in f["effects/sequence"][:]]
+        names = store.exposures
+        unit_exposure, unit_region, status = store.unit_exposure, store.unit_region, store.unit_status
+        bx_all = store.dataset("effects/exposure_beta").astype(float)
+        bxse_all = store.dataset("effects/exposure_se").astype(float)
+        by_all = store.dataset("effects/outcome_beta").astype(float)
+        byse_all = store.dataset("effects/outcome_se").astype(float)
+        sequences = store.strings("effects/sequence")
     results = {}
     for u in range(len(unit_exposure)):
-        if status[u] != 1:
+        if status[u] != STATUS["ok"]:
             continue
         name, region = names[unit_exposure[u]], unit_region[u]
         truth = sim.truth(mutants(sequences[region]))

@@ -24,7 +24,8 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis"))
+from deepmr_store import Store  # noqa: E402
 
 
 def run_point(args, ranks, per_exposure, directory, repeat):
@@ -36,9 +37,9 @@ def run_point(args, ranks, per_exposure, directory, repeat):
     result = subprocess.run(command, capture_output=True, text=True, cwd=args.workdir)
     if result.returncode != 0:
         sys.exit("scaling.py: %s failed (%d):\n%s" % (" ".join(command), result.returncode, result.stderr))
-    with h5py.File(store, "r") as f:
-        seconds = float(f.attrs["main_loop_seconds"])
-        units = int(f.attrs["units_done"])
+    with Store(store) as s:
+        seconds = float(s.attrs["main_loop_seconds"])
+        units = int(s.attrs["units_done"])
     for path in (store, store + ".journal"):
         subprocess.run(["rm", "-rf", path])
     return seconds, units

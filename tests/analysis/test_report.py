@@ -9,7 +9,8 @@ Usage: test_report.py BUILD_DIR SOURCE_DIR [unittest arguments, e.g. -k FromDeep
   Offline      (label unit) a synthetic store written here with h5py, the scaling plots, bad input,
                the KDE and planted-effect helpers.
 
-Expectations are computed here from the store with h5py and numpy, not with the report's code.
+Expectations are computed here with numpy from the datasets as stored (read with deepmr_store's
+Store.dataset, the package's one h5py reader), not with the report's code.
 """
 import base64
 import glob
@@ -23,7 +24,6 @@ import sys
 import tempfile
 import unittest
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -36,6 +36,7 @@ REPORT = os.path.join(SOURCE, "analysis", "report.py")
 MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
 sys.path.insert(0, os.path.join(SOURCE, "analysis"))
+from deepmr_store import META_COLUMNS, PLANTED_ATTRIBUTE, STATUS, Store, open_h5, strings, write_attributes  # noqa: E402
 
 # Pixel sizes the report promises (analysis/README.md).
 KDE_SIZE, SCATTER_SIZE, SCALING_SIZE = (440, 640), (560, 640), (400, 1000)
@@ -155,11 +156,12 @@ class Page(html.parser.HTMLParser):
 
 def store_estimates(path, method):
     """{exposure name: [(estimate, unit)]} of done units with an ok, finite fit."""
-    with h5py.File(path, "r") as f:
-        names = [n.decode() for n in f["exposures/name"][:]]
-        est = f["fits/%s/estimate" % method][:]
-        ok = (f["units/status"][:] == 1) & (f["fits/%s/status" % method][:] == 1) & np.isfinite(est)
-        exposure = f["units/exposure"][:]
+    with Store(path) as s:
+        names = s.strings("exposures/name")
+        est = s.dataset("fits/%s/estimate" % method)
+        ok = ((s.dataset("units/status") == STATUS["ok"]) & (s.dataset("fits/%s/status" % method) == STATUS["ok"])
+              & np.isfinite(est))
+        exposure = s.dataset("units/exposure")
     out = {n: [] for n in names}
     for u in np.flatnonzero(ok):
         out[names[exposure[u]]].append((float(est[u]), int(u)))
@@ -212,12 +214,11 @@ class ReportChecks(unittest.TestCase):
 
     def assertMetaTable(self, page, store, method, planted=None):
         table = page.table("meta-table")
-        with h5py.File(store, "r") as f:
-            names = [n.decode() for n in f["exposures/name"][:]]
+        with Store(store) as s:
+            names = s.strings("exposures/name")
             self.assertEqual(sorted(table), sorted(names))
-            for column in ("k", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2", "h2", "q",
-                           "q_df", "q_pvalue", "pi_low", "pi_high"):
-                values = f["meta/%s/%s" % (method, column)][:]
+            for column in META_COLUMNS:
+                values = s.dataset("meta/%s/%s" % (method, column))
                 for e, name in enumerate(names):
                     text, attrs = table[name][column]
                     exact = float(attrs["data-value"])
@@ -301,8 +302,8 @@ class FromDeepmr(ReportChecks):
         self.assertIn("%d are negative" % int(np.sum(every < 0)) if np.sum(every < 0) != 1 else "1 is negative", text)
 
         # Provenance: model hash, versions, config verbatim, completeness.
-        with h5py.File(self.store, "r") as f:
-            sha, config, versions = (f.attrs[k].decode() for k in ("model_sha256", "config", "versions"))
+        with Store(self.store) as s:
+            sha, config, versions = (s.attrs[k] for k in ("model_sha256", "config", "versions"))
         provenance = page.table("provenance")
         self.assertEqual(provenance["model_sha256"]["value"][0], sha)
         self.assertEqual(provenance["complete"]["value"][0], "1")
@@ -356,13 +357,13 @@ class FromDeepmr(ReportChecks):
     def test_partial_store(self):
         store = os.path.join(self.directory, "partial.h5")
         shutil.copy(self.store, store)
-        with h5py.File(store, "r+") as f:  # what a stopped run leaves: TFB's units and one TFA unit pending
-            names = [n.decode() for n in f["exposures/name"][:]]
+        with open_h5(store, "r+") as f:  # what a stopped run leaves: TFB's units and one TFA unit pending
+            names = strings(f["exposures/name"])
             exposure = f["units/exposure"][:]
             pending = np.flatnonzero(exposure == names.index("TFB")).tolist()
             pending.append(int(np.flatnonzero(exposure == names.index("TFA"))[0]))
             status = f["units/status"][:]
-            status[pending] = 0
+            status[pending] = STATUS["pending"]
             f["units/status"][:] = status
             for method in f["fits"]:
                 for column in f["fits"][method]:
@@ -371,10 +372,9 @@ class FromDeepmr(ReportChecks):
                     if data.dtype.kind == "f":
                         values[pending] = np.nan
                     elif column == "status":
-                        values[pending] = 0
+                        values[pending] = STATUS["pending"]
                     data[:] = values
-            f.attrs["complete"] = 0
-            f.attrs["units_done"] = len(status) - len(pending)
+            write_attributes(f, {"complete": 0, "units_done": len(status) - len(pending)})
         result = run_report(store, "--out", self.out)
         self.assertEqual(result.returncode, 0, result.stderr)
         pngs = self.assertPngs(self.out, 3)
@@ -389,9 +389,9 @@ class FromDeepmr(ReportChecks):
     def test_nothing_done(self):
         store = os.path.join(self.directory, "empty.h5")
         shutil.copy(self.store, store)
-        with h5py.File(store, "r+") as f:
-            f["units/status"][:] = np.zeros(len(f["units/status"]), dtype=np.int8)
-            f.attrs["complete"] = 0
+        with open_h5(store, "r+") as f:
+            f["units/status"][:] = np.full(len(f["units/status"]), STATUS["pending"], dtype=np.int8)
+            write_attributes(f, {"complete": 0})
         result = run_report(store, "--out", self.out)
         self.assertEqual(result.returncode, 0, result.stderr)
         page, text = self.assertHtml(self.out, self.assertPngs(self.out, 3))
@@ -413,19 +413,18 @@ def synthetic_store(path, planted_attribute=None, effects=True, seed=3):
     units = len(exposure)
     estimate = np.array([centres[e] + rng.normal(0, 0.3) for e in exposure])
     m = 30
-    with h5py.File(path, "w") as f:
-        attrs = {"format": "deepmr-store", "format_version": 1, "deepmr_version": "0.1.0", "versions": "synthetic",
-                 "config": "[analysis]\nseed = 1\n", "model": "m.pt", "model_sha256": "ab" * 32, "outcome": "Y",
-                 "methods": "egger,ivw", "tau2": "DL", "complete": 1, "units_total": units, "units_done": units,
-                 "regions_total": units}
-        for k, v in attrs.items():
-            f.attrs[k] = np.bytes_(v) if isinstance(v, str) else v
+    ok, not_estimable = STATUS["ok"], STATUS["not_estimable"]
+    with open_h5(path, "w") as f:
+        write_attributes(f, {"format": "deepmr-store", "format_version": 1, "deepmr_version": "0.1.0",
+                             "versions": "synthetic", "config": "[analysis]\nseed = 1\n", "model": "m.pt",
+                             "model_sha256": "ab" * 32, "outcome": "Y", "methods": "egger,ivw", "tau2": "DL",
+                             "complete": 1, "units_total": units, "units_done": units, "regions_total": units})
         if planted_attribute is not None:
-            f.attrs["planted_effects"] = np.bytes_(planted_attribute)
+            write_attributes(f, {PLANTED_ATTRIBUTE: planted_attribute})
         f["exposures/name"] = np.array([n.encode() for n in names], dtype="S1")
         f["units/exposure"] = exposure
         f["units/region"] = np.arange(units, dtype=np.int64)
-        f["units/status"] = np.ones(units, dtype=np.int8)
+        f["units/status"] = np.full(units, ok, dtype=np.int8)
         f["units/reason"] = np.array([b""] * units, dtype="S8")
         f["regions/chrom"] = np.array([b"chr1"] * units)
         f["regions/start"] = np.arange(units, dtype=np.int64) * 1000
@@ -439,7 +438,7 @@ def synthetic_store(path, planted_attribute=None, effects=True, seed=3):
             g["se"] = np.full(units, 0.1)
             g["pvalue"] = np.full(units, 0.01)
             g["intercept"] = np.full(units, 0.001) if method == "egger" else np.full(units, np.nan)
-            g["status"] = np.ones(units, dtype=np.int8)
+            g["status"] = np.full(units, ok, dtype=np.int8)
             g["reason"] = np.array([b""] * units, dtype="S8")
             mg = f.create_group("meta/" + method)
             k = np.array(counts, dtype=float)
@@ -450,9 +449,10 @@ def synthetic_store(path, planted_attribute=None, effects=True, seed=3):
                                 ("tau", np.array([0.2, 0.3, np.nan])), ("tau2", np.array([0.04, 0.09, np.nan])),
                                 ("pvalue", np.array([1e-3, 1e-4, np.nan]))):
                 mg[col] = values
-            for col in ("i2", "h2", "q", "q_df", "q_pvalue", "pi_low", "pi_high"):
-                mg[col] = rng.normal(0, 1, 3)
-            mg["status"] = np.array([1, 1, 2], dtype=np.int8)
+            for col in META_COLUMNS:  # the rest: i2, h2, q, q_df, q_pvalue, pi_low, pi_high
+                if col not in mg:
+                    mg[col] = rng.normal(0, 1, 3)
+            mg["status"] = np.array([ok, ok, not_estimable], dtype=np.int8)
             mg["reason"] = np.array([b"", b"", b"1 region"], dtype="S8")
         if effects:
             f["effects/exposure_beta"] = bx
@@ -517,7 +517,7 @@ class Offline(ReportChecks):
     def test_bad_inputs_exit_nonzero_with_one_line(self):
         store = synthetic_store(os.path.join(self.directory, "s.h5"))
         not_deepmr = os.path.join(self.directory, "other.h5")
-        with h5py.File(not_deepmr, "w") as f:
+        with open_h5(not_deepmr, "w") as f:  # an HDF5 file that is not a deepmr store
             f["x"] = [1, 2, 3]
         text_file = os.path.join(self.directory, "t.txt")
         with open(text_file, "w") as f:
@@ -549,7 +549,7 @@ class Offline(ReportChecks):
     def test_scaling_figure_alone(self):
         import figures
         import scaling_plots
-        from storeio import Skip
+        from deepmr_store import Skip
         modes = scaling_plots.read_csv(write_scaling_csv(os.path.join(self.directory, "s.csv")))
         fig, caption, derived = scaling_plots.scaling_figure(modes["strong"], "strong", "s.csv")
         os.makedirs(self.out)
@@ -565,7 +565,7 @@ class Offline(ReportChecks):
 
     def test_kde_helpers(self):
         import kde
-        from storeio import Skip
+        from deepmr_store import Skip
         rng = np.random.default_rng(1)
         x = np.concatenate([rng.normal(0, 1, 300), rng.normal(6, 0.5, 100), [400.0]])
         h = kde.bandwidth(x, "silverman")
@@ -587,21 +587,21 @@ class Offline(ReportChecks):
             kde.bandwidth([2.0, 2.0, 2.0], "scott")
 
     def test_planted_tsv_columns(self):
-        import storeio
+        import deepmr_store
         path = os.path.join(self.directory, "p.tsv")
         with open(path, "w") as f:  # the simulator's layout (demo/data/planted.tsv)
             f.write("# comment\ntf\tjaspar\trole\tgamma\nFOXA1\tMA0148.5\tactivator, x\t0.25\nREST\tMA0138.3\trepressor\t-0.25\n")
-        self.assertEqual(storeio.read_planted_tsv(path), {"FOXA1": 0.25, "REST": -0.25})
+        self.assertEqual(deepmr_store.read_planted_tsv(path), {"FOXA1": 0.25, "REST": -0.25})
         with open(path, "w") as f:
             f.write("exposure\tplanted_effect\nFOXA1\tbig\n")
-        with self.assertRaisesRegex(storeio.UnusableInput, "line 2"):
-            storeio.read_planted_tsv(path)
+        with self.assertRaisesRegex(deepmr_store.UnusableInput, "line 2"):
+            deepmr_store.read_planted_tsv(path)
 
     def test_planted_attribute_parser(self):
-        import storeio
-        self.assertEqual(storeio.parse_planted_attribute("FOXA1=0.5, EZH2=-1e-1,"), {"FOXA1": 0.5, "EZH2": -0.1})
+        import deepmr_store
+        self.assertEqual(deepmr_store.parse_planted_attribute("FOXA1=0.5, EZH2=-1e-1,"), {"FOXA1": 0.5, "EZH2": -0.1})
         with self.assertRaises(ValueError):
-            storeio.parse_planted_attribute("FOXA1")
+            deepmr_store.parse_planted_attribute("FOXA1")
 
 
 if __name__ == "__main__":

@@ -25,8 +25,10 @@ import sys
 import tempfile
 import unittest
 
-import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis"))
+from deepmr_store import STATUS, Store  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 del sys.argv[1:3]
@@ -66,25 +68,20 @@ def read_gammas():
     return gammas
 
 
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def oracle_violations(store, gammas):
     """Every way the store departs from the closed-form answer (an empty list when it matches)."""
     bad = []
-    with h5py.File(store, "r") as f:
-        if int(f.attrs["complete"]) != 1:
+    ok = STATUS["ok"]
+    with Store(store) as s:
+        if int(s.attrs["complete"]) != 1:
             bad.append("store not complete")
-        names = [text(x) for x in f["exposures/name"][:]]
-        unit_exposure, unit_region = f["units/exposure"][:], f["units/region"][:]
-        position = f["effects/position"][:]
-        bx_all, bxse_all = f["effects/exposure_beta"][:].astype(float), f["effects/exposure_se"][:].astype(float)
-        by_all, byse_all = f["effects/outcome_beta"][:].astype(float), f["effects/outcome_se"][:].astype(float)
-        fits = {m: {c: f["fits/%s/%s" % (m, c)][:] for c in ("estimate", "intercept", "n_used", "status")}
-                for m in ("egger", "ivw", "median-weighted")}
-        meta = {m: {c: f["meta/%s/%s" % (m, c)][:] for c in ("k", "estimate", "tau2", "status")}
-                for m in ("egger", "ivw", "median-weighted")}
+        names = s.strings("exposures/name")
+        unit_exposure, unit_region = s.dataset("units/exposure"), s.dataset("units/region")
+        position = s.dataset("effects/position")
+        bx_all, bxse_all = s.dataset("effects/exposure_beta").astype(float), s.dataset("effects/exposure_se").astype(float)
+        by_all, byse_all = s.dataset("effects/outcome_beta").astype(float), s.dataset("effects/outcome_se").astype(float)
+        fits = {m: s.fits(m) for m in ("egger", "ivw", "median-weighted")}
+        meta = {m: s.meta(m) for m in ("egger", "ivw", "median-weighted")}
         if sorted(names) != sorted(gammas):
             bad.append("exposures %s, expected %s" % (names, sorted(gammas)))
         for u in range(len(unit_exposure)):
@@ -101,8 +98,8 @@ def oracle_violations(store, gammas):
                 bad.append("%s: by != gamma bx inside the block" % where)
             used = int(np.sum(inside & (bx != 0)))
             informative = int(np.sum((bx != 0) | (bxse != 0) | (by != 0) | (byse != 0)))
-            egger = {c: fits["egger"][c][u] for c in fits["egger"]}
-            if egger["status"] != 1:
+            egger = {c: fits["egger"][c][u] for c in ("estimate", "intercept", "n_used", "status")}
+            if egger["status"] != ok:
                 bad.append("%s: egger status %d" % (where, egger["status"]))
                 continue
             if abs(egger["estimate"] - gamma) > TOLERANCE:
@@ -113,7 +110,7 @@ def oracle_violations(store, gammas):
                 bad.append("%s: egger used %r instruments, the block has %d with bx != 0" % (where, egger["n_used"], used))
             for method in ("ivw", "median-weighted"):
                 fit = fits[method]
-                if fit["status"][u] != 1 or abs(fit["estimate"][u] - gamma) > TOLERANCE:
+                if fit["status"][u] != ok or abs(fit["estimate"][u] - gamma) > TOLERANCE:
                     bad.append("%s: %s %r (status %d), gamma %r" % (where, method, fit["estimate"][u], fit["status"][u], gamma))
             if fits["ivw"]["n_used"][u] != informative:
                 bad.append("%s: ivw used %r instruments, %d are informative" % (where, fits["ivw"]["n_used"][u], informative))
@@ -121,7 +118,7 @@ def oracle_violations(store, gammas):
             gamma = gammas[name][0]
             regions = int(np.sum(unit_exposure == e))
             for method, m in meta.items():
-                if m["status"][e] != 1 or m["k"][e] != regions or abs(m["estimate"][e] - gamma) > TOLERANCE \
+                if m["status"][e] != ok or m["k"][e] != regions or abs(m["estimate"][e] - gamma) > TOLERANCE \
                         or m["tau2"][e] != 0:
                     bad.append("meta %s %s: k %r, estimate %r, tau2 %r (gamma %r)" % (
                         method, name, m["k"][e], m["estimate"][e], m["tau2"][e], gamma))

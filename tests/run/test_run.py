@@ -4,7 +4,7 @@ resume, kills of a worker or of the whole job at several points, refused resumes
 
 Usage: test_run.py BUILD_DIR SOURCE_DIR [unittest arguments, e.g. -k Kill]
 Runs the real binary with the tiny shipped config (configs/test_tiny.ini) and reads stores back
-with h5py and the journal with an independent reader (run_support.py).
+with h5py (analysis/deepmr_store) and the journal with an independent reader (run_support.py).
 """
 import os
 import shutil
@@ -14,11 +14,12 @@ import sys
 import tempfile
 import unittest
 
-import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis"))
 import run_support  # noqa: E402
+from deepmr_store import STATUS, Store  # noqa: E402
 from run_support import config, deepmr_run, journal_records, rank_processes, start_run, wait_for_records  # noqa: E402
 
 run_support.configure(sys.argv[1], sys.argv[2])
@@ -52,10 +53,10 @@ class RunTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
     def assertComplete(self, store):
-        with h5py.File(store, "r") as f:
-            self.assertEqual(f.attrs["complete"], 1)
-            self.assertEqual(f.attrs["units_done"], f.attrs["units_total"])
-            self.assertTrue(np.all(f["units/status"][:] == 1))
+        with Store(store) as s:
+            self.assertEqual(s.attrs["complete"], 1)
+            self.assertEqual(s.attrs["units_done"], s.attrs["units_total"])
+            self.assertTrue(np.all(s.dataset("units/status") == STATUS["ok"]))
 
 
 class Ranks(RunTest):
@@ -108,10 +109,10 @@ class Ranks(RunTest):
         self.assertEqual(result.returncode, 0, result.stderr)
         with open(os.path.join(out, "units.tsv")) as f:
             units = [line.split("\t") for line in f.read().splitlines()[1:]]
-        with h5py.File(Reference.store(), "r") as f:
-            self.assertEqual([int(u[2]) for u in units], list(f["units/region"][:]))
-            names = [x.decode() for x in f["exposures/name"][:]]
-            self.assertEqual([u[1] for u in units], [names[e] for e in f["units/exposure"][:]])
+        with Store(Reference.store()) as s:
+            self.assertEqual([int(u[2]) for u in units], list(s.dataset("units/region")))
+            names = s.strings("exposures/name")
+            self.assertEqual([u[1] for u in units], [names[e] for e in s.dataset("units/exposure")])
 
     def test_auto_resume_starts_a_fresh_run_and_resumes_a_finished_one(self):
         ini = config(self.directory, "auto.h5")
@@ -124,38 +125,39 @@ class Ranks(RunTest):
 
     def test_store_content_read_back_with_h5py(self):
         store = Reference.store()
-        with h5py.File(store, "r") as f:
-            self.assertEqual(f.attrs["format"], b"deepmr-store" if isinstance(f.attrs["format"], bytes) else "deepmr-store")
-            exposures = [x.decode() for x in f["exposures/name"][:]]
+        with Store(store) as s:
+            self.assertEqual(s.attrs["format"], "deepmr-store")
+            exposures = s.strings("exposures/name")
             self.assertEqual(exposures, ["TFA", "TFB", "TFC"])
-            self.assertEqual(list(f["exposures/output"][:]), [1, 2, 3])
-            units = len(f["units/region"])
+            self.assertEqual(list(s.dataset("exposures/output")), [1, 2, 3])
+            units = len(s.dataset("units/region"))
             self.assertEqual(units, 12)
-            self.assertEqual(len(f["regions/start"]), 11)  # two windows shared by exposures
-            self.assertTrue(np.all(f["regions/end"][:] - f["regions/start"][:] == 60))
-            egger = f["fits/egger/estimate"][:]
+            self.assertEqual(len(s.dataset("regions/start")), 11)  # two windows shared by exposures
+            self.assertTrue(np.all(s.dataset("regions/end") - s.dataset("regions/start") == 60))
+            egger = s.fit_column("egger", "estimate")
             self.assertTrue(np.all(np.isfinite(egger)))
             # 3L = 180 mutants, less at least the 6 at positions 58 and 59, which the pooling drops:
             # their effects are exactly zero on both sides and carry no information (a few others
             # can be exactly zero too, where a max-pool ignores them).
-            n_used = f["fits/egger/n_used"][:]
+            n_used = s.fit_column("egger", "n_used")
             self.assertTrue(np.all((n_used <= 174) & (n_used >= 160)), n_used)
             # The meta-analysis of each exposure equals deepmr meta on the store's own unit estimates.
             table = os.path.join(self.directory, "units.tsv")
+            unit_exposure, se = s.dataset("units/exposure"), s.fit_column("egger", "se")
             with open(table, "w") as out:
                 out.write("exposure\testimate\tse\n")
                 for u in range(units):
-                    out.write("%s\t%r\t%r\n" % (exposures[f["units/exposure"][u]], float(egger[u]),
-                                                float(f["fits/egger/se"][u])))
+                    out.write("%s\t%r\t%r\n" % (exposures[unit_exposure[u]], float(egger[u]), float(se[u])))
             meta = subprocess.run([DEEPMR, "meta", "--input", table, "--group", "exposure", "--format", "json"],
                                   capture_output=True, text=True)
             self.assertEqual(meta.returncode, 0, meta.stderr)
             import json
             rows = {row["group"]: row for row in json.loads(meta.stdout)}
+            stored = s.meta("egger")
             for e, name in enumerate(exposures):
-                self.assertEqual(f["meta/egger/estimate"][e], rows[name]["estimate"])
-                self.assertEqual(f["meta/egger/tau2"][e], rows[name]["tau2"])
-                self.assertEqual(f["meta/egger/k"][e], rows[name]["k"])
+                self.assertEqual(stored["estimate"][e], rows[name]["estimate"])
+                self.assertEqual(stored["tau2"][e], rows[name]["tau2"])
+                self.assertEqual(stored["k"][e], rows[name]["k"])
 
 
 class StopAndResume(RunTest):
@@ -170,12 +172,12 @@ class StopAndResume(RunTest):
         out, err = process.communicate(timeout=120)
         self.assertEqual(process.returncode, 75, err)
         self.assertIn("resume with: deepmr run --config " + ini + " --resume", err.strip().splitlines()[-1])
-        with h5py.File(store, "r") as f:  # a readable partial store
-            self.assertEqual(f.attrs["complete"], 0)
-            done = int(f.attrs["units_done"])
+        with Store(store) as s:  # a readable partial store
+            self.assertEqual(s.attrs["complete"], 0)
+            done = int(s.attrs["units_done"])
             self.assertGreater(done, 0)
             self.assertLess(done, 12)
-            self.assertEqual(int(np.sum(f["units/status"][:] == 1)), done)
+            self.assertEqual(int(np.sum(s.dataset("units/status") == STATUS["ok"])), done)
         result = deepmr_run(2, ini, "--resume")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertSameStore(store, reference)

@@ -1,24 +1,19 @@
-"""Reading a deepmr store (docs/store.md) for the figures and the report.
+"""Reading a deepmr store (docs/store.md): Store, and the two exceptions its users report.
 
 Nothing here recomputes what the store holds: fits, meta-analyses and per-mutant effects are read
 as deepmr wrote them. Two exceptions carry the messages the report shows:
 
   UnusableInput  the input cannot be used at all (missing file, not HDF5, not a deepmr store):
                  report.py prints it as one line and exits nonzero.
-  Skip           one figure or table cannot be made from this store (no effects stored, too few
-                 regions, ...): the report leaves it out with this message as a note.
+  Skip           something this store does not hold (no effects stored, a missing dataset, too
+                 few regions, ...): the report leaves that figure or table out with this message.
 """
-import math
 import os
-import re
 
-import h5py
 import numpy as np
 
-SUPPORTED_FORMAT_VERSION = 1
-UNIT_DONE = 1
-FIT_OK = 1
-META_OK = 1
+from .h5file import is_hdf5, open_h5
+from .schema import FIT_COLUMNS, FORMAT, FORMAT_VERSION, META_COLUMNS, STATUS, fit_path, meta_path
 
 
 class UnusableInput(Exception):
@@ -41,6 +36,7 @@ def text(value):
 
 
 def strings(dataset):
+    """The elements of a text dataset as str."""
     return [text(v) for v in dataset[:]]
 
 
@@ -61,8 +57,15 @@ def config_value(config_text, section, key):
     return found
 
 
+EFFECTS = ("exposure_beta", "exposure_se", "outcome_beta", "outcome_se")
+
+
 class Store:
-    """An open deepmr store. Use as a context manager or call close()."""
+    """An open deepmr store. Use as a context manager or call close().
+
+    After opening: attrs ({root attribute: value}, text decoded), exposures (names), unit_exposure,
+    unit_region, unit_status (int64 arrays over units), methods (fits/ groups, in the methods
+    attribute's order), units_total, units_done, complete."""
 
     def __init__(self, path):
         self.path = path
@@ -71,9 +74,9 @@ class Store:
         if os.path.isdir(path):
             raise UnusableInput("%s: is a directory, not a deepmr store" % path)
         try:
-            if not h5py.is_hdf5(path):
+            if not is_hdf5(path):
                 raise UnusableInput("%s: not an HDF5 file, so not a deepmr store" % path)
-            self.h5 = h5py.File(path, "r")
+            self.h5 = open_h5(path)
         except UnusableInput:
             raise
         except OSError as error:
@@ -97,12 +100,12 @@ class Store:
     def _read_index(self):
         f = self.h5
         self.attrs = {key: text(f.attrs[key]) for key in f.attrs.keys()}
-        if self.attrs.get("format") != "deepmr-store":
-            raise UnusableInput("%s: not a deepmr store (its root attribute format is not deepmr-store)" % self.path)
+        if self.attrs.get("format") != FORMAT:
+            raise UnusableInput("%s: not a deepmr store (its root attribute format is not %s)" % (self.path, FORMAT))
         version = self.attrs.get("format_version")
-        if not isinstance(version, int) or version > SUPPORTED_FORMAT_VERSION:
+        if not isinstance(version, int) or version > FORMAT_VERSION:
             raise UnusableInput("%s: store format version %s is not supported (this report reads version %d)"
-                                % (self.path, version, SUPPORTED_FORMAT_VERSION))
+                                % (self.path, version, FORMAT_VERSION))
         for name in ("exposures/name", "units/exposure", "units/region", "units/status"):
             if name not in f:
                 raise UnusableInput("%s: damaged deepmr store: it lacks the dataset %s" % (self.path, name))
@@ -118,17 +121,33 @@ class Store:
         present = list(f["fits"].keys()) if "fits" in f else []
         self.methods = [m for m in listed if m in present] + [m for m in present if m not in listed]
         self.units_total = int(self.attrs.get("units_total", len(self.unit_status)))
-        self.units_done = int(np.sum(self.unit_status == UNIT_DONE))
+        self.units_done = int(np.sum(self.unit_status == STATUS["ok"]))
         self.complete = int(self.attrs.get("complete", 0)) == 1
 
     @property
     def config_text(self):
         return str(self.attrs.get("config", ""))
 
+    # ---- any dataset, as stored ---------------------------------------------------------------
+    def has(self, name):
+        """Whether the store holds the dataset (or group) `name`, e.g. "effects/position"."""
+        return name in self.h5
+
+    def dataset(self, name):
+        """A dataset's values exactly as stored (a numpy array of its dtype)."""
+        if name not in self.h5:
+            raise Skip("the store lacks the dataset %s" % name)
+        return self.h5[name][()]
+
+    def strings(self, name):
+        """A text dataset's values as str."""
+        if name not in self.h5:
+            raise Skip("the store lacks the dataset %s" % name)
+        return strings(self.h5[name])
+
     @property
     def has_effects(self):
-        return all(("effects/" + name) in self.h5 for name in
-                   ("exposure_beta", "exposure_se", "outcome_beta", "outcome_se"))
+        return all(self.has("effects/" + name) for name in EFFECTS)
 
     def region_label(self, region):
         f = self.h5
@@ -141,6 +160,14 @@ class Store:
         except (KeyError, IndexError, ValueError):
             return "region %d" % region
 
+    # ---- units --------------------------------------------------------------------------------
+    def unit_reasons(self):
+        """Each unit's reason (empty where none is stored)."""
+        return strings(self.h5["units/reason"]) if "units/reason" in self.h5 else [""] * len(self.unit_status)
+
+    def units_per_exposure(self):
+        return np.bincount(self.unit_exposure, minlength=len(self.exposures))
+
     # ---- fits -------------------------------------------------------------------------------
     def require_method(self, method):
         if method not in self.methods:
@@ -148,7 +175,8 @@ class Store:
                        % (method, ", ".join(self.methods) or "none"))
 
     def fit_column(self, method, column):
-        name = "fits/%s/%s" % (method, column)
+        """One column of fits/<method> (a FIT_COLUMNS name or status) over units, as stored."""
+        name = fit_path(method, column)
         if name not in self.h5:
             raise Skip("the store lacks the dataset %s" % name)
         values = self.h5[name][:]
@@ -156,18 +184,33 @@ class Store:
             raise Skip("the dataset %s has %d rows for %d units" % (name, len(values), len(self.unit_status)))
         return values
 
+    def fit_status(self, method):
+        """fits/<method>/status over units (int64), or None when the store lacks it."""
+        if fit_path(method, "status") not in self.h5:
+            return None
+        return self.fit_column(method, "status").astype(np.int64)
+
     def fit_reasons(self, method):
-        name = "fits/%s/reason" % method
+        name = fit_path(method, "reason")
         return strings(self.h5[name]) if name in self.h5 else [""] * len(self.unit_status)
+
+    def fits(self, method):
+        """{column: values over units} of fits/<method>: every FIT_COLUMNS column as stored,
+        'status' (int64) and 'reason' (str)."""
+        self.require_method(method)
+        out = {column: self.fit_column(method, column) for column in FIT_COLUMNS}
+        out["status"] = self.fit_column(method, "status").astype(np.int64)
+        out["reason"] = self.fit_reasons(method)
+        return out
 
     def estimable_units(self, method, exposure=None):
         """Indices of done units whose fit by `method` is ok and finite (optionally of one exposure)."""
         self.require_method(method)
         estimate = self.fit_column(method, "estimate").astype(np.float64)
-        ok = (self.unit_status == UNIT_DONE) & np.isfinite(estimate)
-        status_name = "fits/%s/status" % method
-        if status_name in self.h5:
-            ok &= self.h5[status_name][:].astype(np.int64) == FIT_OK
+        ok = (self.unit_status == STATUS["ok"]) & np.isfinite(estimate)
+        status = self.fit_status(method)
+        if status is not None:
+            ok &= status == STATUS["ok"]
         if exposure is not None:
             ok &= self.unit_exposure == exposure
         return np.flatnonzero(ok)
@@ -177,33 +220,29 @@ class Store:
         units = self.estimable_units(method, exposure)
         return self.fit_column(method, "estimate")[units].astype(np.float64), units
 
-    def units_per_exposure(self):
-        return np.bincount(self.unit_exposure, minlength=len(self.exposures))
-
     # ---- meta-analysis ------------------------------------------------------------------------
-    META_COLUMNS = ("k", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2", "h2",
-                    "q", "q_df", "q_pvalue", "pi_low", "pi_high")
-
     def meta(self, method):
-        """{column: array over exposures} of meta/<method>, with 'status' and 'reason'."""
+        """{column: array over exposures} of meta/<method>: every META_COLUMNS column (float64,
+        NaN where the store lacks it), 'status' (int64) and 'reason' (str)."""
         group = "meta/%s" % method
         if group not in self.h5:
             raise Skip("the store has no meta-analysis for method %s (no group %s)" % (method, group))
-        g = self.h5[group]
         out = {}
-        for column in self.META_COLUMNS:
-            if column in g:
-                values = g[column][:].astype(np.float64)
+        for column in META_COLUMNS:
+            name = meta_path(method, column)
+            if name in self.h5:
+                values = self.h5[name][:].astype(np.float64)
                 if len(values) != len(self.exposures):
-                    raise Skip("%s/%s has %d rows for %d exposures" % (group, column, len(values), len(self.exposures)))
+                    raise Skip("%s has %d rows for %d exposures" % (name, len(values), len(self.exposures)))
                 out[column] = values
             else:
                 out[column] = np.full(len(self.exposures), np.nan)
-        if "estimate" not in g:
-            raise Skip("the store lacks the dataset %s/estimate" % group)
-        out["status"] = g["status"][:].astype(np.int64) if "status" in g else \
-            np.where(np.isfinite(out["estimate"]), META_OK, 2)
-        out["reason"] = strings(g["reason"]) if "reason" in g else [""] * len(self.exposures)
+        if meta_path(method, "estimate") not in self.h5:
+            raise Skip("the store lacks the dataset %s" % meta_path(method, "estimate"))
+        status, reason = meta_path(method, "status"), meta_path(method, "reason")
+        out["status"] = self.h5[status][:].astype(np.int64) if status in self.h5 else \
+            np.where(np.isfinite(out["estimate"]), STATUS["ok"], STATUS["not_estimable"])
+        out["reason"] = strings(self.h5[reason]) if reason in self.h5 else [""] * len(self.exposures)
         return out
 
     # ---- per-mutant effects -------------------------------------------------------------------
@@ -229,88 +268,3 @@ class Store:
             return float(value) if value is not None else 0.0
         except ValueError:
             return 0.0
-
-
-# ---- planted effects (stores from the simulator) -------------------------------------------------
-PLANTED_ATTRIBUTE = "planted_effects"
-
-
-def parse_planted_attribute(value):
-    """'NAME=VALUE,NAME=VALUE' -> {name: value}; raises ValueError on a malformed entry."""
-    out = {}
-    for item in str(value).split(","):
-        item = item.strip()
-        if not item:
-            continue
-        if "=" not in item:
-            raise ValueError("entry %r is not NAME=VALUE" % item)
-        name, number = item.rsplit("=", 1)
-        out[name.strip()] = float(number)
-    return out
-
-
-PLANTED_NAME_COLUMNS = ("exposure", "tf")          # the first present names the exposure
-PLANTED_VALUE_COLUMNS = ("planted_effect", "gamma")  # the first present holds its planted effect
-
-
-def read_planted_tsv(path):
-    """A tab-separated file with a header -> {exposure: planted effect}. Columns: exposure and
-    planted_effect (or the simulator's tf and gamma, as demo/data/planted.tsv has them); others are
-    ignored; lines starting with # are comments."""
-    if not os.path.exists(path):
-        raise UnusableInput("%s: no such file" % path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = [line.rstrip("\r\n") for line in f]
-    except (OSError, UnicodeDecodeError) as error:
-        raise UnusableInput("%s: cannot read: %s" % (path, error))
-    rows = [(number, line) for number, line in enumerate(lines, 1) if line.strip() and not line.startswith("#")]
-    if not rows:
-        raise UnusableInput("%s: empty planted-effects file (expected the columns exposure, planted_effect)" % path)
-    header = [h.strip() for h in rows[0][1].split("\t")]
-    names = [c for c in PLANTED_NAME_COLUMNS if c in header]
-    values = [c for c in PLANTED_VALUE_COLUMNS if c in header]
-    if not names or not values:
-        raise UnusableInput("%s: line %d: the header must name the columns exposure and planted_effect "
-                            "(tab-separated; tf and gamma also do)" % (path, rows[0][0]))
-    ie, iv = header.index(names[0]), header.index(values[0])
-    out = {}
-    for number, line in rows[1:]:
-        fields = [x.strip() for x in line.split("\t")]
-        try:
-            value = float(fields[iv])
-            if not math.isfinite(value):
-                raise ValueError
-            out[fields[ie]] = value
-        except (IndexError, ValueError):
-            raise UnusableInput("%s: line %d: expected an exposure name and a finite planted_effect" % (path, number))
-    return out
-
-
-def planted_effects(store, tsv=None):
-    """({exposure: planted effect}, source text, notes). The TSV wins over the store attribute."""
-    notes = []
-    attribute = store.attrs.get(PLANTED_ATTRIBUTE)
-    if tsv is not None:
-        planted, source = read_planted_tsv(tsv), os.path.basename(tsv)
-        if attribute is not None:
-            notes.append("planted effects from %s; the store's own %s attribute was not used"
-                         % (source, PLANTED_ATTRIBUTE))
-    elif attribute is not None:
-        try:
-            planted, source = parse_planted_attribute(attribute), "the store's %s attribute" % PLANTED_ATTRIBUTE
-        except ValueError as error:
-            notes.append("the store's %s attribute is malformed (%s): planted effects not shown"
-                         % (PLANTED_ATTRIBUTE, error))
-            return {}, None, notes
-    else:
-        return {}, None, notes
-    unknown = sorted(set(planted) - set(store.exposures))
-    if unknown:
-        notes.append("planted effects for exposures the store does not hold were ignored: " + ", ".join(unknown))
-    return {k: v for k, v in planted.items() if k in store.exposures}, source, notes
-
-
-def safe_name(name):
-    """An exposure name as a file-name fragment."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "exposure"
