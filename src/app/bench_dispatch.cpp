@@ -1,13 +1,10 @@
 #include "deepmr/app/bench_dispatch.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 
 #include "deepmr/app/table.hpp"
-#include "deepmr/common/error.hpp"
-#include "deepmr/dist/communicator.hpp"
-#include "deepmr/dist/work_loop.hpp"
+#include "deepmr/dist/dispatch_benchmark.hpp"
 
 namespace deepmr::app {
 
@@ -23,45 +20,26 @@ void describe_dispatch_benchmark(po::options_description& options) {
 
 int run_dispatch_benchmark(const po::variables_map& v) {
   const auto world = dist::Communicator::world();
-  const auto regions = v["regions"].as<std::int64_t>();
-  const int units = v["units-per-region"].as<int>(), repeats = v["repeats"].as<int>();
-  const auto batch = v["dispatch-batch"].as<std::int64_t>();
-  if (regions < 1 || units < 1 || batch < 1 || repeats < 1)
-    throw UsageError("bench dispatch: regions, units-per-region, dispatch-batch and repeats must be at least 1");
+  dist::DispatchBenchmark b;
+  b.regions = v["regions"].as<std::int64_t>();
+  b.units_per_region = v["units-per-region"].as<int>();
+  b.repeats = v["repeats"].as<int>();
+  b.dispatch_batch = v["dispatch-batch"].as<std::int64_t>();
   const auto format = parse_table_format(v["format"].as<std::string>());
-
-  std::vector<double> seconds;
-  for (int r = 0; r < repeats; ++r) {
-    std::vector<std::uint64_t> todo(static_cast<std::size_t>(regions));
-    for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
-    dist::Scheduler scheduler(todo, std::vector<std::uint32_t>(todo.size(), static_cast<std::uint32_t>(units)),
-                              std::max(1, world.size() - 1), static_cast<std::uint64_t>(batch));
-    dist::WorkLoopHooks hooks;
-    hooks.compute = [](std::uint64_t region) { return dist::RegionReport{region, false, 0, 0, 0}; };
-    hooks.stop_requested = [] { return false; };
-    world.barrier();
-    const auto start = std::chrono::steady_clock::now();
-    const auto outcome = dist::run_work_loop(world, scheduler, hooks);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    if (outcome.failure) throw Error(outcome.failure->code, outcome.failure->message);
-    if (world.is_root() && outcome.units_done != static_cast<std::uint64_t>(regions) * units)
-      throw InternalError("bench dispatch: " + std::to_string(outcome.units_done) + " units done of " +
-                          std::to_string(regions * units));
-  }
-  std::sort(seconds.begin(), seconds.end());
-  const double median = seconds[seconds.size() / 2];
+  const double median = dist::time_dispatch(world, b);
   if (world.is_root()) {
+    const long long regions = b.regions, units = regions * b.units_per_region;
     Table table({"ranks", "workers", "regions", "units", "dispatch_batch", "seconds", "regions_per_second",
                  "units_per_second", "microseconds_per_region"});
     table.add_row();
     table.set("ranks", world.size());
     table.set("workers", std::max(1, world.size() - 1));
-    table.set("regions", static_cast<long long>(regions));
-    table.set("units", static_cast<long long>(regions) * units);
-    table.set("dispatch_batch", static_cast<long long>(batch));
+    table.set("regions", regions);
+    table.set("units", units);
+    table.set("dispatch_batch", static_cast<long long>(b.dispatch_batch));
     table.set("seconds", median);
     table.set("regions_per_second", regions / median);
-    table.set("units_per_second", regions * units / median);
+    table.set("units_per_second", units / median);
     table.set("microseconds_per_region", 1e6 * median / regions);
     table.write(std::cout, format);
   }

@@ -1,12 +1,10 @@
 #include "deepmr/app/prepare_run.hpp"
 
-#include <set>
-
 #include "deepmr/app/region_options.hpp"
 #include "deepmr/app/run_config.hpp"
 #include "deepmr/app/version.hpp"
 #include "deepmr/common/error.hpp"
-#include "deepmr/common/sha256.hpp"
+#include "deepmr/run/plan_run.hpp"
 #include "deepmr/model/targets.hpp"
 
 namespace deepmr::app {
@@ -40,27 +38,7 @@ RunSetup prepare_run(const ParsedOptions& options) {
                      "mutants and does not fit the effects table");
   setup.plan_spec.seed = setup.config.seed;
   setup.plan_spec.window_length = static_cast<std::uint64_t>(stack.options.input_length);
-  setup.plan = make_plan(setup.plan_spec);
-
-  // Each plan exposure is a model output: mapped by analysis.exposure, else its name is one.
-  std::set<std::string> mapped;
-  for (const auto& [name, output] : setup.config.exposure_outputs) mapped.insert(name);
-  for (const auto& name : setup.plan.exposures()) {
-    std::string output = name;
-    for (const auto& [mapped_name, mapped_output] : setup.config.exposure_outputs)
-      if (mapped_name == name) output = mapped_output;
-    try {
-      setup.exposure_outputs.push_back(resolve_output_list(setup.model, {output}).front());
-    } catch (const ModelError& e) {
-      throw ModelError("exposure '" + name + "': " + e.what() +
-                       (output == name ? " (map it with 'analysis.exposure = " + name + "=OUTPUT')" : ""));
-    }
-    mapped.erase(name);
-  }
-  if (!mapped.empty())
-    throw UsageError("option 'analysis.exposure' maps '" + *mapped.begin() + "', which is not an exposure of [regions]");
-  setup.model_sha256 = sha256_file(stack.source);
-  setup.plan_digest = sha256_hex(run::plan_text(setup.plan));
+  run::plan_run(setup);
   return setup;
 }
 

@@ -4,7 +4,6 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
-#include "deepmr/store/sequence_file.hpp"
 
 namespace deepmr::app {
 namespace {
@@ -200,39 +199,6 @@ genome::PlanSpec read_region_options(const po::variables_map& values,
     }
   }
   return spec;
-}
-
-genome::Plan make_plan(const genome::PlanSpec& spec) {
-  if (spec.source == genome::RegionSource::sequences) {
-    const bool labelled = !spec.exposures.empty() && spec.exposures.front().column >= 0;
-    store::SequenceFile file(spec.sequences, spec.sequences_dataset, labelled ? spec.labels_dataset : "");
-    if (file.length() != spec.window_length)
-      throw InputError(at(spec.sequences) + "its sequences are " + std::to_string(file.length()) +
-                       " bases long but the model takes " + std::to_string(spec.window_length) +
-                       " (model.input-length); use sequences of the model's input length");
-    genome::RowCandidates rows;
-    rows.input = spec.sequences;
-    rows.rows = file.rows();
-    if (labelled) {
-      std::vector<std::uint64_t> columns;
-      for (const auto& e : spec.exposures) columns.push_back(static_cast<std::uint64_t>(e.column));
-      rows.bound = file.bound(columns);
-    }
-    const std::uint64_t length = file.length();
-    rows.has_n = [&file, &spec, length](std::uint64_t row) {
-      const auto values = file.read_row(row);
-      const auto check = genome::check_one_hot(values.data(), static_cast<std::size_t>(length));
-      if (check.first_invalid >= 0)
-        throw InputError(at(spec.sequences) + "row " + std::to_string(row) + " of '" + spec.sequences_dataset +
-                         "' is not one-hot at position " + std::to_string(check.first_invalid) +
-                         " (a column must hold one 1 and three 0, or be N: all 0 or all 0.25)");
-      return check.n_positions > 0;
-    };
-    return genome::build_row_plan(spec, rows);
-  }
-  genome::FastaReader fasta(spec.fasta);
-  return spec.source == genome::RegionSource::sweep ? genome::build_sweep_plan(spec, fasta)
-                                                    : genome::build_peak_plan(spec, fasta);
 }
 
 }  // namespace deepmr::app

@@ -1,7 +1,6 @@
 #include "deepmr/app/run_config.hpp"
 
 #include <boost/any.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -125,22 +124,6 @@ RunConfig read_run_config(const po::variables_map& values) {
   c.progress_seconds = values["run.progress-interval"].as<double>();
   if (!(c.progress_seconds >= 0)) throw UsageError("option 'run.progress-interval' must be 0 or more seconds");
   return c;
-}
-
-std::vector<std::string> outputs_matching(const std::string& pattern, const std::vector<std::string>& names,
-                                          int outcome, const std::string& key) {
-  std::regex expression;
-  try {
-    expression = std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    throw UsageError("option '" + key + "': '" + pattern + "' is not a regular expression (" + e.what() + ")");
-  }
-  if (names.empty()) throw UsageError("option '" + key + "' needs output names: give model.targets");
-  std::vector<std::string> out;
-  for (int i = 0; i < static_cast<int>(names.size()); ++i)
-    if (i != outcome && std::regex_match(names[i], expression)) out.push_back(names[i]);
-  if (out.empty()) throw UsageError("option '" + key + "': no output name matches '" + pattern + "'");
-  return out;
 }
 
 std::map<std::string, std::string> result_keys(const po::variables_map& values) {

@@ -26,4 +26,9 @@ std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& net
   throw UsageError("unknown mutagenesis engine '" + name + "' (use full, incremental or auto)");
 }
 
+void check_engine_name(const std::string& name, const std::string& option) {
+  if (name != "full" && name != "incremental" && name != "auto")
+    throw UsageError("option '" + option + "': unknown engine '" + name + "' (available: full, incremental, auto)");
+}
+
 }  // namespace deepmr::ism

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <regex>
 
 #include "deepmr/common/error.hpp"
 
@@ -83,6 +84,22 @@ std::vector<int> resolve_outputs(const std::vector<std::string>& requested, cons
     }
     out.push_back(matches.front());
   }
+  return out;
+}
+
+std::vector<std::string> outputs_matching(const std::string& pattern, const std::vector<std::string>& names,
+                                          int outcome, const std::string& key) {
+  std::regex expression;
+  try {
+    expression = std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw UsageError("option '" + key + "': '" + pattern + "' is not a regular expression (" + e.what() + ")");
+  }
+  if (names.empty()) throw UsageError("option '" + key + "' needs output names: give model.targets");
+  std::vector<std::string> out;
+  for (int i = 0; i < static_cast<int>(names.size()); ++i)
+    if (i != outcome && std::regex_match(names[i], expression)) out.push_back(names[i]);
+  if (out.empty()) throw UsageError("option '" + key + "': no output name matches '" + pattern + "'");
   return out;
 }
 

@@ -75,7 +75,11 @@ std::string hdf5_version() {
   unsigned major = 0, minor = 0, release = 0;
   H5get_libversion(&major, &minor, &release);
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release) +
-         (H5_HAVE_PARALLEL ? " (parallel)" : " (serial)");
+#ifdef H5_HAVE_PARALLEL
+         " (parallel)";
+#else
+         " (serial)";
+#endif
 }
 
 Handle& Handle::operator=(Handle&& other) noexcept {

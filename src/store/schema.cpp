@@ -109,6 +109,25 @@ const std::vector<std::string>& meta_columns() {
   return names;
 }
 
+std::vector<StoreDataset> expand_datasets(const std::vector<std::string>& methods, bool with_effects) {
+  auto replace = [](const std::string& text, const std::string& placeholder, const std::vector<std::string>& values) {
+    std::vector<std::string> out;
+    const auto at = text.find(placeholder);
+    if (at == std::string::npos) return std::vector<std::string>{text};
+    for (const auto& v : values) out.push_back(text.substr(0, at) + v + text.substr(at + placeholder.size()));
+    return out;
+  };
+  std::vector<StoreDataset> out;
+  for (const auto& spec : store_datasets()) {
+    const std::string path = spec.path;
+    if (!with_effects && path.rfind(std::string(kEffectsGroup) + "/", 0) == 0) continue;
+    for (const auto& with_method : replace(path, "{method}", methods))
+      for (const auto& with_fit : replace(with_method, "{fit_column}", fit_columns()))
+        for (const auto& full : replace(with_fit, "{meta_column}", meta_columns())) out.push_back({full, &spec});
+  }
+  return out;
+}
+
 std::size_t fit_column_index(const std::string& name) {
   const auto& names = fit_columns();
   for (std::size_t c = 0; c < names.size(); ++c)

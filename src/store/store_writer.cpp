@@ -165,44 +165,50 @@ RunStoreWriter::RunStoreWriter(const std::string& path, const dist::Communicator
   write_attributes(f, {{"format", kStoreFormat}, {"outcome", layout.outcome}, {"methods", methods}},
                    {{"format_version", kStoreFormatVersion}, {"outcome_output", layout.outcome_output}}, {});
 
-  // The plan: written once by rank 0 (collective calls with empty selections elsewhere).
-  f.create_string_dataset("/exposures/name", E, widest(layout.exposures)).write_strings(0, root ? layout.exposures : std::vector<std::string>{}, collective);
-  f.create_dataset<std::int64_t>("/exposures/output", {E}).write_rows(0, rows(E), layout.exposure_outputs.data(), collective);
-  f.create_string_dataset("/regions/chrom", R, widest(layout.region_chrom)).write_strings(0, root ? layout.region_chrom : std::vector<std::string>{}, collective);
-  f.create_dataset<std::int64_t>("/regions/start", {R}).write_rows(0, rows(R), layout.region_start.data(), collective);
-  f.create_dataset<std::int64_t>("/regions/end", {R}).write_rows(0, rows(R), layout.region_end.data(), collective);
-  f.create_dataset<std::int64_t>("/regions/row", {R}).write_rows(0, rows(R), layout.region_row.data(), collective);
-  f.create_dataset<std::int32_t>("/units/exposure", {U}).write_rows(0, rows(U), layout.unit_exposure.data(), collective);
-  f.create_dataset<std::int64_t>("/units/region", {U}).write_rows(0, rows(U), layout.unit_region.data(), collective);
+  // Every dataset of the schema, on every rank (creation is collective). Results are filled by
+  // write(); what no record reaches stays pending (status 0, NaN); the large effects arrays are
+  // never written at creation (only computed rows are meaningful, see units/status).
+  const hsize_t M = layout.mutants;
+  auto rows_of = [&](const std::string& space) -> std::vector<hsize_t> {
+    if (space == kExposureRows) return {E};
+    if (space == kRegionRows) return {R};
+    if (space == kUnitRows) return {U};
+    if (space == kMutantRows) return {M};
+    if (space == "regions x mutants") return {R, M};
+    if (space == "units x mutants") return {U, M};
+    throw InternalError("store schema: unknown row space '" + space + "'");
+  };
+  auto width_of = [&](const std::string& path) -> std::size_t {
+    if (path == "exposures/name") return widest(layout.exposures);
+    if (path == "regions/chrom") return widest(layout.region_chrom);
+    if (path == "effects/sequence") return std::max<std::uint32_t>(1, layout.window_length);
+    return kReasonWidth;
+  };
+  DatasetOptions large;
+  large.fill = DatasetOptions::Fill::none;
+  for (const auto& dataset : expand_datasets(layout.methods, layout.mutants > 0)) {
+    const std::string path = "/" + dataset.path;
+    const auto dims = rows_of(dataset.spec->rows);
+    switch (dataset.spec->type) {
+      case ValueType::text: f.create_string_dataset(path, dims.at(0), width_of(dataset.path)); break;
+      case ValueType::int8: f.create_dataset<std::int8_t>(path, dims); break;
+      case ValueType::int32: f.create_dataset<std::int32_t>(path, dims); break;
+      case ValueType::int64: f.create_dataset<std::int64_t>(path, dims); break;
+      case ValueType::float32: f.create_dataset<float>(path, dims, large); break;
+      case ValueType::float64: f.create_dataset<double>(path, dims, nan_filled()); break;
+    }
+  }
 
-  // Results: filled by write(); what no record reaches stays pending (status 0, NaN).
-  f.create_dataset<double>("/regions/seconds_ism", {R}, nan_filled());
-  f.create_dataset<double>("/regions/seconds_mr", {R}, nan_filled());
-  f.create_dataset<std::int32_t>("/regions/rank", {R});
-  f.create_dataset<std::int8_t>("/regions/status", {R});
-  f.create_dataset<double>("/units/seconds", {U}, nan_filled());
-  f.create_dataset<std::int32_t>("/units/rank", {U});
-  f.create_dataset<std::int8_t>("/units/status", {U});
-  f.create_string_dataset("/units/reason", U, kReasonWidth);
-  for (const auto& method : layout.methods) {
-    for (const auto& column : fit_columns()) f.create_dataset<double>("/fits/" + method + "/" + column, {U}, nan_filled());
-    f.create_dataset<std::int8_t>("/fits/" + method + "/status", {U});
-    f.create_string_dataset("/fits/" + method + "/reason", U, kReasonWidth);
-    for (const auto& column : meta_columns()) f.create_dataset<double>("/meta/" + method + "/" + column, {E}, nan_filled());
-    f.create_dataset<std::int8_t>("/meta/" + method + "/status", {E});
-    f.create_string_dataset("/meta/" + method + "/reason", E, kReasonWidth);
-  }
-  if (layout.mutants > 0) {
-    const hsize_t M = layout.mutants;
-    DatasetOptions large;
-    large.fill = DatasetOptions::Fill::none;  // only computed rows are meaningful (see units/status)
-    f.create_dataset<std::int32_t>("/effects/position", {M}).write_rows(0, rows(M), layout.mutant_position.data(), collective);
-    f.create_string_dataset("/effects/sequence", R, std::max<std::uint32_t>(1, layout.window_length));
-    f.create_dataset<float>("/effects/outcome_beta", {R, M}, large);
-    f.create_dataset<float>("/effects/outcome_se", {R, M}, large);
-    f.create_dataset<float>("/effects/exposure_beta", {U, M}, large);
-    f.create_dataset<float>("/effects/exposure_se", {U, M}, large);
-  }
+  // The plan: written once by rank 0 (collective calls with empty selections elsewhere).
+  f.open_dataset("/exposures/name").write_strings(0, root ? layout.exposures : std::vector<std::string>{}, collective);
+  f.open_dataset("/exposures/output").write_rows(0, rows(E), layout.exposure_outputs.data(), collective);
+  f.open_dataset("/regions/chrom").write_strings(0, root ? layout.region_chrom : std::vector<std::string>{}, collective);
+  f.open_dataset("/regions/start").write_rows(0, rows(R), layout.region_start.data(), collective);
+  f.open_dataset("/regions/end").write_rows(0, rows(R), layout.region_end.data(), collective);
+  f.open_dataset("/regions/row").write_rows(0, rows(R), layout.region_row.data(), collective);
+  f.open_dataset("/units/exposure").write_rows(0, rows(U), layout.unit_exposure.data(), collective);
+  f.open_dataset("/units/region").write_rows(0, rows(U), layout.unit_region.data(), collective);
+  if (M > 0) f.open_dataset("/effects/position").write_rows(0, rows(M), layout.mutant_position.data(), collective);
 }
 
 RunStoreWriter::~RunStoreWriter() = default;

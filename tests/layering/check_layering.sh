@@ -33,9 +33,9 @@ violation() {
 
 # The layer a file belongs to (store files of the reader half: store_reader).
 layer_of() {
-  local file=$1 layer
-  layer=$(echo "$file" | sed -E 's#^.*/(include/deepmr|src)/([a-z_]+)/.*$#\2#')
-  if [ "$layer" = store ] && [[ " $reader_files " == *" $(basename "$file") "* ]]; then layer=store_reader; fi
+  local file=$1 layer=""
+  [[ "$file" =~ /(include/deepmr|src)/([a-z_]+)/ ]] && layer=${BASH_REMATCH[2]}
+  if [ "$layer" = store ] && [[ " $reader_files " == *" ${file##*/} "* ]]; then layer=store_reader; fi
   echo "$layer"
 }
 
@@ -46,11 +46,13 @@ while IFS= read -r file; do
   [[ "$file" == *"/include/deepmr/"* ]] && public=1
   while IFS= read -r hit; do
     line=${hit%%:*}
-    header=$(echo "$hit" | sed -E 's/^[0-9]+:#include *[<"]([^>"]+)[>"].*$/\1/')
+    [[ "$hit" =~ \#include\ *[\<\"]([^\>\"]+)[\>\"] ]] || continue
+    header=${BASH_REMATCH[1]}
     where="${file#"$root"/}:$line"
     case "$header" in
       deepmr/*/*)
-        used=$(echo "$header" | cut -d/ -f2)
+        used=${header#deepmr/}
+        used=${used%%/*}
         [[ " ${uses[$layer]} " == *" $used "* ]] || violation "$where: the $layer layer includes $header (it may use: ${uses[$layer]})"
         ;;
       mpi.h)
@@ -67,7 +69,7 @@ while IFS= read -r file; do
           violation "$where: a CUDA or NCCL header outside the sources of dist and app"
         ;;
     esac
-  done < <(grep -nE '^ *#include *[<"]' "$file" | sed -E 's/^([0-9]+): *#/\1:#/')
+  done < <(grep -nE '^ *#include *[<"]' "$file")
 done < <(find "$root/include/deepmr" "$root/src" -type f \( -name '*.hpp' -o -name '*.cpp' -o -name '*.h' \) | sort)
 
 # Links, as CMake resolved them.

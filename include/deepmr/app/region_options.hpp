@@ -18,8 +18,4 @@ void describe_region_options(po::options_description& options);
 genome::PlanSpec read_region_options(const po::variables_map& values,
                                      const std::vector<std::string>& default_exposures = {});
 
-// Builds the plan: opens the FASTA (peaks, sweep; its .fai is written next to it when absent) or
-// the sequence file (sequences, through the store layer).
-genome::Plan make_plan(const genome::PlanSpec& spec);
-
 }  // namespace deepmr::app

@@ -11,6 +11,7 @@
 
 #include "deepmr/app/model_options.hpp"
 #include "deepmr/app/options.hpp"
+#include "deepmr/model/targets.hpp"
 #include "deepmr/run/run_config.hpp"
 
 namespace deepmr::app {
@@ -25,9 +26,7 @@ void describe_run_options(po::options_description& options);
 // their own functions.
 RunConfig read_run_config(const po::variables_map& values);
 
-// The outputs whose names match a regular expression, minus the outcome (exposure-pattern).
-std::vector<std::string> outputs_matching(const std::string& pattern, const std::vector<std::string>& names,
-                                          int outcome, const std::string& key);
+using model::outputs_matching;
 
 // Every key that shapes a run's results, with its effective value: what a resume must match.
 // Operational keys (threads, device placement, batch sizes, progress, the store path) are left out.

@@ -76,5 +76,7 @@ bool supports_incremental(const model::LayerStack& stack, std::string* reason = 
 // The engine called `name` for `network`: "full", "incremental", or "auto" (incremental when the
 // stack allows it, else full). Throws UsageError for other names. `network` must outlive it.
 std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network);
+// UsageError naming `option` unless name is full, incremental or auto (checked before a model loads).
+void check_engine_name(const std::string& name, const std::string& option);
 
 }  // namespace deepmr::ism

@@ -43,6 +43,15 @@ struct DatasetSpec {
 };
 const std::vector<DatasetSpec>& store_datasets();
 
+inline constexpr const char* kEffectsGroup = "effects";  // written only with run.store-effects
+
+struct StoreDataset {
+  std::string path;  // with the placeholders filled in, e.g. "fits/egger/estimate"
+  const DatasetSpec* spec;
+};
+// Every dataset of a store with these MR methods, in schema order (effects/ only when asked).
+std::vector<StoreDataset> expand_datasets(const std::vector<std::string>& methods, bool with_effects);
+
 // Names of the numeric columns of fits/<method> and meta/<method>.
 const std::vector<std::string>& fit_columns();
 const std::vector<std::string>& meta_columns();

@@ -2,9 +2,6 @@
 // and print the figures (never assertions). `deepmr bench ism` times the mutagenesis engines on one
 // region with the same masks and compares their effects (docs/performance.md).
 
-#include <sys/resource.h>
-
-#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -15,8 +12,7 @@
 #include "deepmr/app/model_options.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
-#include "deepmr/common/philox.hpp"
-#include "deepmr/ism/engine.hpp"
+#include "deepmr/ism/engine_benchmark.hpp"
 #include "deepmr/model/architectures.hpp"
 #include "deepmr/model/gemm.hpp"
 #include "deepmr/model/model_file.hpp"
@@ -24,41 +20,6 @@
 
 namespace deepmr::app {
 namespace {
-
-// Peak resident memory since the last reset_peak_rss(): VmHWM, which Linux lets a process reset
-// (clear_refs 5), so that each engine's peak is its own; the process's ru_maxrss where it cannot.
-bool reset_peak_rss() {
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5" << std::flush;
-  return static_cast<bool>(clear);
-}
-
-double peak_rss_mib(bool resettable) {
-  if (resettable) {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-      if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
-  }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;  // kilobytes on Linux
-}
-
-// User + system CPU seconds of the process so far: a measure of work that, unlike wall time, does
-// not grow while other jobs on the machine hold the cores.
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-}
-
-std::string random_window(int length, std::uint64_t seed) {
-  PhiloxStream rng(seed, 0xbe9c);
-  std::string window(length, 'A');
-  for (auto& base : window) base = "ACGT"[rng() % 4];
-  return window;
-}
 
 // "FIRST-LAST" (0-based, inclusive) -> the positions.
 std::vector<int> parse_positions(const std::string& text, int length) {
@@ -137,7 +98,7 @@ class BenchCommand : public Command {
     }
     const auto outputs = resolve_output_list(choice, model::split_list(v["outputs"].as<std::string>()));
     const auto& stack = *choice.stack;
-    const std::string window = random_window(stack.options.input_length, seed);
+    const std::string window = ism::random_window(stack.options.input_length, seed);
 
     ism::IsmOptions options;
     options.mc_samples = v["mc-samples"].as<int>();
@@ -148,9 +109,7 @@ class BenchCommand : public Command {
     if (!v["positions"].empty()) options.positions = parse_positions(v["positions"].as<std::string>(), stack.options.input_length);
     const auto engine_names = model::split_list(v["engines"].as<std::string>());
     if (engine_names.empty()) throw UsageError("option 'engines': name at least one engine");
-    for (const auto& engine_name : engine_names)
-      if (engine_name != "full" && engine_name != "incremental" && engine_name != "auto")
-        throw UsageError("option 'engines': unknown engine '" + engine_name + "' (available: full, incremental, auto)");
+    for (const auto& engine_name : engine_names) ism::check_engine_name(engine_name, "engines");
 
     Table table({"engine", "device", "threads", "model", "length", "mutants", "samples", "batch", "seconds",
                  "mutant_evaluations_per_second", "ratio", "cpu_seconds", "mutant_evaluations_per_cpu_second",
@@ -161,37 +120,31 @@ class BenchCommand : public Command {
     double baseline_rate = 0, baseline_cpu_rate = 0;
     const double strands = stack.options.reverse_complement_average ? 2 : 1;
     for (std::size_t e = 0; e < engine_names.size(); ++e) {
-      const bool resettable = reset_peak_rss();
-      auto network = model::make_network(choice.stack, outputs, choice.device, choice.backend);
-      auto engine = ism::make_engine(engine_names[e], *network);
-      const auto start = std::chrono::steady_clock::now();
-      const double cpu_start = cpu_seconds();
-      auto effects = engine->run(window, options);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double cpu = cpu_seconds() - cpu_start;
-      const double evaluations = static_cast<double>(effects.mutants.size()) * options.mc_samples;
-      const double rate = evaluations / seconds, cpu_rate = evaluations / cpu;
+      auto run = ism::time_engine(engine_names[e], choice.stack, outputs, choice.device, choice.backend, window, options);
+      auto& effects = run.effects;
+      const auto& costs = run.costs;
+      const double rate = run.evaluations / run.seconds, cpu_rate = run.evaluations / run.cpu_seconds;
       table.add_row();
-      table.set("engine", engine->name());
-      table.set("device", network->description());
+      table.set("engine", run.engine);
+      table.set("device", run.device);
       table.set("threads", model::compute_threads());
       table.set("model", stack.source);
       table.set("length", stack.options.input_length);
       table.set("mutants", effects.mutants.size());
       table.set("samples", options.mc_samples);
       table.set("batch", options.batch);
-      table.set("seconds", seconds);
+      table.set("seconds", run.seconds);
       table.set("mutant_evaluations_per_second", rate);
-      table.set("cpu_seconds", cpu);
+      table.set("cpu_seconds", run.cpu_seconds);
       table.set("mutant_evaluations_per_cpu_second", cpu_rate);
       // Work a full forward pass per mutant and strand would cost, per second.
-      table.set("effective_gmac_per_second", evaluations * strands * stack.forward_macs() / seconds / 1e9);
-      const auto costs = engine->costs();
+      table.set("effective_gmac_per_second", run.evaluations * strands * stack.forward_macs() / run.seconds / 1e9);
       double macs = 0;
       for (const auto& cost : costs) macs += cost.macs;
       // Work actually done per mutant and strand (reference passes included); a full pass without costs.
-      table.set("gmac_per_mutant_strand", costs.empty() ? stack.forward_macs() / 1e9 : macs / (evaluations * strands) / 1e9);
-      table.set("peak_rss_mib", peak_rss_mib(resettable));
+      table.set("gmac_per_mutant_strand",
+                costs.empty() ? stack.forward_macs() / 1e9 : macs / (run.evaluations * strands) / 1e9);
+      table.set("peak_rss_mib", run.peak_rss_mib);
       if (e == 0) {
         baseline = std::move(effects);
         baseline_rate = rate;
@@ -216,7 +169,7 @@ class BenchCommand : public Command {
       for (const auto& cost : costs) stage_seconds += cost.seconds;
       for (const auto& cost : costs) {
         stages.add_row();
-        stages.set("engine", engine->name());
+        stages.set("engine", run.engine);
         stages.set("stage", cost.stage);
         stages.set("thread_seconds", cost.seconds);
         stages.set("share", stage_seconds > 0 ? cost.seconds / stage_seconds : 0.0);

@@ -8,41 +8,12 @@
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/fasta_reader.hpp"
+#include "deepmr/genome/region_string.hpp"
 #include "deepmr/ism/engine.hpp"
 #include "deepmr/model/targets.hpp"
 
 namespace deepmr::app {
 namespace {
-
-// "chr1:1001-2000" (1-based, inclusive, as samtools writes regions) -> 0-based half-open.
-struct RegionText {
-  std::string chrom;
-  std::uint64_t start = 0, end = 0;
-};
-
-RegionText parse_region(const std::string& text) {
-  const auto colon = text.rfind(':');
-  const auto dash = colon == std::string::npos ? std::string::npos : text.find('-', colon);
-  auto bad = [&]() {
-    return UsageError("option 'region': '" + text + "' is not CHR:START-END (1-based, inclusive, e.g. chr22:1001-2000)");
-  };
-  if (colon == std::string::npos || dash == std::string::npos || colon == 0) throw bad();
-  auto number = [&](const std::string& s) -> std::uint64_t {
-    std::string digits;
-    for (char c : s)
-      if (c != ',') digits += c;
-    if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) throw bad();
-    return std::stoull(digits);
-  };
-  RegionText region;
-  region.chrom = text.substr(0, colon);
-  const std::uint64_t first = number(text.substr(colon + 1, dash - colon - 1));
-  const std::uint64_t last = number(text.substr(dash + 1));
-  if (first < 1 || last < first) throw bad();
-  region.start = first - 1;
-  region.end = last;
-  return region;
-}
 
 class IsmCommand : public Command {
  public:
@@ -89,8 +60,7 @@ class IsmCommand : public Command {
     if (options.mc_samples < 0) throw UsageError("option 'mc-samples' must be at least 0 (0: dropout off)");
     if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
     const auto& engine_name = v["engine"].as<std::string>();
-    if (engine_name != "full" && engine_name != "incremental" && engine_name != "auto")
-      throw UsageError("option 'engine': unknown engine '" + engine_name + "' (available: full, incremental, auto)");
+    ism::check_engine_name(engine_name, "engine");
     if (v["outputs"].empty()) throw UsageError("missing required option 'outputs'");
 
     const bool from_sequence = !v["sequence"].empty();
@@ -105,7 +75,7 @@ class IsmCommand : public Command {
       window = ism::checked_sequence(v["sequence"].as<std::string>(), false, "--sequence");
       what = "--sequence";
     } else {
-      const auto region = parse_region(v["region"].as<std::string>());
+      const auto region = genome::parse_region_string(v["region"].as<std::string>(), "region");
       genome::FastaReader fasta(v["fasta"].as<std::string>());
       const auto id = fasta.sequence_id(region.chrom);
       if (region.end > fasta.length(id))

@@ -13,6 +13,7 @@
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/plan.hpp"
+#include "deepmr/run/plan_run.hpp"
 
 namespace deepmr::app {
 namespace {
@@ -113,7 +114,7 @@ class PlanCommand final : public Command {
       throw UsageError("--out: cannot create the directory " + out_dir.string() +
                        (ec ? " (" + ec.message() + ")" : std::string(" (a file has that name)")));
 
-    const genome::Plan plan = make_plan(spec);
+    const genome::Plan plan = run::make_plan(spec);
     write_file(out_dir / "regions.bed", [&](std::ostream& out) { genome::write_regions_bed(plan, out); });
     write_file(out_dir / "units.tsv", [&](std::ostream& out) { genome::write_units_tsv(plan, out); });
     summary_table(plan).write(std::cout, format);

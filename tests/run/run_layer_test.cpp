@@ -1,0 +1,300 @@
+// The run layer without mpirun (one process, MPI initialised as a singleton): the region pipeline
+// against the ism and stats layers called directly, and the store assembly from a journal written
+// here, read back by the store reader and checked against the stats layer's meta-analysis.
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/dist/communicator.hpp"
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/model/model_file.hpp"
+#include "deepmr/run/plan_run.hpp"
+#include "deepmr/run/region_pipeline.hpp"
+#include "deepmr/run/store_assembly.hpp"
+#include "deepmr/stats/meta_analysis.hpp"
+#include "deepmr/stats/normal_stream.hpp"
+#include "deepmr/stats/result_columns.hpp"
+#include "deepmr/store/journal.hpp"
+#include "deepmr/store/run_journal.hpp"
+#include "deepmr/store/store_reader.hpp"
+#include "test_support.hpp"
+
+namespace deepmr::run {
+namespace {
+
+namespace fs = std::filesystem;
+
+// configs/test_tiny.ini as plain values: a 60-bp model with 5 outputs, three exposures with peaks
+// on the shipped chr22 excerpt.
+RunSetup tiny_setup(const std::string& store, bool store_effects) {
+  const std::string src = test::source_dir() + "/";
+  RunSetup setup;
+  auto& c = setup.config;
+  c.outcome = "conv1d_small|out0";
+  c.seed = 7;
+  c.mc_samples = 4;
+  c.batch = 16;
+  c.methods = stats::parse_mr_methods("egger,ivw,median-weighted");
+  c.mr.bootstrap_draws = 100;
+  c.store = store;
+  c.store_effects = store_effects;
+  c.exposure_outputs = {{"TFA", "conv1d_small|out1"}, {"TFB", "conv1d_small|out2"}, {"TFC", "conv1d_small|out3"}};
+  auto stack = std::make_shared<model::LayerStack>(model::load_model_file(src + "tests/data/models/conv1d_small.pt"));
+  setup.model.target_names = stack->target_names;
+  setup.model.stack = stack;
+  setup.outcome_output = model::resolve_output_list(setup.model, {c.outcome}).front();
+  auto& spec = setup.plan_spec;
+  spec.fasta = src + "data/genome/hg38_chr22_32000000_32300000.fa";
+  for (const char* tf : {"TFA", "TFB", "TFC"}) {
+    std::string lower = tf;
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(ch));
+    spec.exposures.push_back({tf, src + "tests/data/run/" + lower + ".bed", -1});
+  }
+  spec.per_exposure = 4;
+  spec.seed = c.seed;
+  spec.window_length = static_cast<std::uint64_t>(stack->options.input_length);
+  setup.provenance.config_text = "(test)";
+  plan_run(setup);
+  return setup;
+}
+
+std::string temp_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("deepmr_run_layer_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
+  const auto dir = temp_dir("pipeline");
+  RunSetup setup = tiny_setup(dir + "/s.h5", true);
+  setup.config.engine = "full";  // the same engine as the check below: the same bits
+  ASSERT_GT(setup.plan.region_count(), 2u);
+  store::JournalWriter journal(dir, 0, 0);
+  RegionPipeline pipeline(setup, journal, 0, 0, {model::Device{}});
+
+  for (std::uint64_t region : {std::uint64_t{0}, setup.plan.region_count() - 1}) {
+    double seconds_ism = 0, seconds_mr = 0;
+    const store::RegionResult result = pipeline.result_of(region, seconds_ism, seconds_mr);
+    ASSERT_EQ(result.region, region);
+    ASSERT_EQ(result.units.size(), setup.plan.first_unit(region + 1) - setup.plan.first_unit(region));
+    EXPECT_FALSE(result.failed);
+
+    // The same window through a network of just (outcome, exposure): a different output layout,
+    // so a mix-up of columns in the pipeline cannot go unnoticed.
+    const auto& r = setup.plan.region(region);
+    genome::FastaReader fasta(setup.plan_spec.fasta);
+    std::string window;
+    fasta.fetch(r.chrom, r.start, r.end, window);
+    ASSERT_EQ(result.sequence, window);
+    ASSERT_EQ(result.outputs, result.units.size() + 1);
+    ASSERT_EQ(result.mutants, 3 * window.size());
+    for (std::size_t i = 0; i < result.units.size(); ++i) {
+      const auto& unit = result.units[i];
+      EXPECT_EQ(unit.exposure, setup.plan.unit_exposure(unit.unit));
+      auto network = model::make_network(setup.model.stack, {setup.exposure_outputs[unit.exposure], setup.outcome_output},
+                                         model::Device{}, model::Backend::kernels);
+      auto engine = ism::make_engine("full", *network);
+      ism::IsmOptions options;
+      options.mc_samples = setup.config.mc_samples;
+      options.seed = setup.config.seed;
+      options.region_id = region;
+      const auto effects = engine->run(window, options);
+      stats::Instruments in;
+      for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
+        in.bx.push_back(effects.beta_at(static_cast<int>(m), 0));
+        in.bxse.push_back(effects.se_at(static_cast<int>(m), 0));
+        in.by.push_back(effects.beta_at(static_cast<int>(m), 1));
+        in.byse.push_back(effects.se_at(static_cast<int>(m), 1));
+      }
+      // Stored effects, float32: per mutant the outcome, then each unit's exposure.
+      for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
+        EXPECT_EQ(result.beta[m * result.outputs], static_cast<float>(in.by[m]));
+        EXPECT_EQ(result.se[m * result.outputs + 1 + i], static_cast<float>(in.bxse[m]));
+      }
+      stats::MrOptions mr = setup.config.mr;
+      mr.seed = stats::unit_seed(setup.config.seed, unit.exposure, region);
+      const auto fits = stats::fit_all(setup.config.methods, in, mr);
+      ASSERT_EQ(unit.fits.size(), fits.size());
+      for (std::size_t f = 0; f < fits.size(); ++f) {
+        const auto expected = stats::column_values(fits[f]);
+        ASSERT_EQ(unit.fits[f].values.size(), expected.size());
+        EXPECT_EQ(unit.fits[f].status, fits[f].estimable ? store::FitStatus::ok : store::FitStatus::not_estimable);
+        // Each output is its own chain of products: keeping other outputs changes no bit.
+        for (std::size_t c = 0; c < expected.size(); ++c)
+          EXPECT_TRUE(same_bits(unit.fits[f].values[c], expected[c]))
+              << stats::mr_columns()[c].name << " of " << stats::mr_method_name(fits[f].method) << ": "
+              << unit.fits[f].values[c] << " vs " << expected[c];
+      }
+    }
+  }
+  fs::remove_all(dir);
+}
+
+TEST(RegionPipeline, IsDeterministicAndJournalsWhatItComputes) {
+  const auto dir = temp_dir("journal");
+  RunSetup setup = tiny_setup(dir + "/s.h5", false);
+  store::RegionResult first;
+  {
+    store::JournalWriter journal(dir, 0, 0);
+    RegionPipeline pipeline(setup, journal, 0, 0, {model::Device{}, model::Device{}});  // two sample groups
+    double a = 0, b = 0;
+    first = pipeline.result_of(1, a, b);
+    pipeline.compute(1);
+  }
+  std::vector<store::RegionResult> journaled;
+  store::read_journal(dir, [&](store::RegionResult&& r) { journaled.push_back(std::move(r)); });
+  ASSERT_EQ(journaled.size(), 1u);
+  EXPECT_EQ(journaled[0].region, 1u);
+  ASSERT_EQ(journaled[0].units.size(), first.units.size());
+  for (std::size_t u = 0; u < first.units.size(); ++u)
+    for (std::size_t f = 0; f < first.units[u].fits.size(); ++f)
+      for (std::size_t c = 0; c < first.units[u].fits[f].values.size(); ++c)
+        EXPECT_TRUE(same_bits(journaled[0].units[u].fits[f].values[c], first.units[u].fits[f].values[c]));
+  EXPECT_TRUE(journaled[0].beta.empty());  // run.store-effects off
+  fs::remove_all(dir);
+}
+
+// A journal record for every unit of a region, with hand-made fits.
+store::RegionResult record(const RunSetup& setup, std::uint64_t region, double estimate, double se,
+                           bool estimable = true) {
+  store::RegionResult r;
+  r.region = region;
+  for (std::uint64_t u = setup.plan.first_unit(region); u < setup.plan.first_unit(region + 1); ++u) {
+    store::UnitResult unit;
+    unit.unit = u;
+    unit.exposure = setup.plan.unit_exposure(u);
+    for (std::size_t m = 0; m < setup.config.methods.size(); ++m) {
+      stats::MrResult fit;
+      fit.estimable = estimable;
+      if (estimable) {
+        fit.estimate = estimate + 0.01 * static_cast<double>(u) + 0.1 * static_cast<double>(m);
+        fit.se = se;
+      } else {
+        fit.reason = "made up";
+      }
+      fit.n_used = 7;
+      unit.fits.push_back({estimable ? store::FitStatus::ok : store::FitStatus::not_estimable, fit.reason,
+                           stats::column_values(fit)});
+    }
+    r.units.push_back(std::move(unit));
+  }
+  return r;
+}
+
+TEST(StoreAssembly, WritesEveryJournalledUnitAndTheMetaAnalysisOfTheEstimableOnes) {
+  const auto dir = temp_dir("assembly");
+  const std::string store_path = dir + "/s.h5";
+  RunSetup setup = tiny_setup(store_path, false);
+  const auto world = dist::Communicator::world();
+  const auto plan = store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), store::JournalStart::fresh);
+  ASSERT_EQ(plan.todo.size(), setup.plan.region_count());
+  const std::string journal_dir = store::journal_directory(store_path);
+
+  // Every region but the last; region 0 twice (a duplicate is kept once); exposure of region 1's
+  // units not estimable.
+  const std::uint64_t regions = setup.plan.region_count();
+  {
+    store::JournalWriter journal(journal_dir, 0, 0);
+    for (std::uint64_t r = 0; r + 1 < regions; ++r) journal.append(record(setup, r, 0.5 + 0.1 * r, 0.2, r != 1));
+    journal.append(record(setup, 0, 0.5, 0.2));
+  }
+  const auto outcome = assemble_store(world, setup, {{"started", "t0"}, {"finished", "t1"}}, {{"attempts", 1}, {"ranks", 1}});
+  const std::uint64_t units_last = setup.plan.first_unit(regions) - setup.plan.first_unit(regions - 1);
+  EXPECT_EQ(outcome.units_done, setup.plan.unit_count() - units_last);
+  EXPECT_EQ(outcome.duplicate_records, 1u);
+
+  const auto s = store::read_store(store_path);
+  EXPECT_EQ(s.int_attributes.at("complete"), 0);
+  EXPECT_EQ(s.int_attributes.at("units_done"), static_cast<std::int64_t>(outcome.units_done));
+  EXPECT_EQ(s.text_attributes.at("finished"), "t1");
+  ASSERT_EQ(s.methods.size(), setup.config.methods.size());
+  const std::size_t estimate = store::fit_column_index("estimate"), se = store::fit_column_index("se");
+  std::vector<std::vector<std::vector<double>>> estimates(s.methods.size(), std::vector<std::vector<double>>(s.exposures.size()));
+  auto ses = estimates;
+  for (std::uint64_t u = 0; u < setup.plan.unit_count(); ++u) {
+    const std::uint64_t region = static_cast<std::uint64_t>(s.unit_region[u]);
+    const auto status = static_cast<store::FitStatus>(s.unit_status[u]);
+    EXPECT_EQ(status, region + 1 < regions ? store::FitStatus::ok : store::FitStatus::pending) << "unit " << u;
+    for (std::size_t m = 0; m < s.methods.size(); ++m) {
+      const auto fit = static_cast<store::FitStatus>(s.fit_status[m][u]);
+      if (region + 1 == regions) {
+        EXPECT_EQ(fit, store::FitStatus::pending);
+        EXPECT_TRUE(std::isnan(s.fits[m][estimate][u]));
+        continue;
+      }
+      if (region == 1) {
+        EXPECT_EQ(fit, store::FitStatus::not_estimable);
+        continue;
+      }
+      const double expected = 0.5 + 0.1 * region + 0.01 * u + 0.1 * m;
+      EXPECT_EQ(fit, store::FitStatus::ok);
+      EXPECT_TRUE(same_bits(s.fits[m][estimate][u], expected));
+      EXPECT_EQ(s.fits[m][store::fit_column_index("n_used")][u], 7.0);
+      estimates[m][s.unit_exposure[u]].push_back(expected);
+      ses[m][s.unit_exposure[u]].push_back(0.2);
+    }
+  }
+  // The meta-analysis per method and exposure, column by column, as the stats layer computes it.
+  for (std::size_t m = 0; m < s.methods.size(); ++m)
+    for (std::size_t e = 0; e < s.exposures.size(); ++e) {
+      const auto status = static_cast<store::FitStatus>(s.meta_status[m][e]);
+      if (estimates[m][e].empty()) {
+        EXPECT_EQ(status, store::FitStatus::not_estimable);
+        EXPECT_EQ(s.meta[m][0][e], 0.0);  // k
+        continue;
+      }
+      const auto expected = stats::column_values(stats::meta_analysis(estimates[m][e], ses[m][e], setup.config.meta));
+      EXPECT_EQ(status, store::FitStatus::ok);
+      for (std::size_t c = 0; c < expected.size(); ++c)
+        EXPECT_TRUE(same_bits(s.meta[m][c][e], expected[c]) || (std::isnan(expected[c]) && std::isnan(s.meta[m][c][e])))
+            << store::meta_columns()[c] << " of " << s.exposures[e];
+    }
+  fs::remove_all(dir);
+}
+
+TEST(StoreAssembly, ResumePolicyFindsWhatTheJournalLacks) {
+  const auto dir = temp_dir("resume");
+  const std::string store_path = dir + "/s.h5";
+  RunSetup setup = tiny_setup(store_path, false);
+  EXPECT_THROW(store::start_journal(store_path, setup.manifest(), 5, store::JournalStart::resume), UsageError);
+  store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), store::JournalStart::fresh);
+  EXPECT_THROW(store::start_journal(store_path, setup.manifest(), 5, store::JournalStart::fresh), StoreError);
+  {
+    store::JournalWriter journal(store::journal_directory(store_path), 0, 0);
+    journal.append(record(setup, 2, 0.5, 0.2));
+  }
+  const auto resumed = store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), store::JournalStart::auto_resume);
+  EXPECT_EQ(resumed.attempt, 1u);
+  EXPECT_EQ(resumed.todo.size(), setup.plan.region_count() - 1);
+  EXPECT_EQ(std::count(resumed.todo.begin(), resumed.todo.end(), 2u), 0);
+  RunSetup other = setup;
+  other.config.mc_samples = 5;
+  other.provenance.result_keys["analysis.mc-samples"] = "5";
+  EXPECT_THROW(store::start_journal(store_path, other.manifest(), 5, store::JournalStart::resume), UsageError);
+  fs::remove_all(dir);
+}
+
+TEST(StoreWriter, RefusesAnAttributeTheSchemaDoesNotList) {
+  const auto dir = temp_dir("writer");
+  RunSetup setup = tiny_setup(dir + "/s.h5", false);
+  auto layout = setup.store_layout();
+  layout.text_attributes["store_state"] = "done";
+  EXPECT_THROW(store::RunStoreWriter(dir + "/s.h5", dist::Communicator::world(), layout), InternalError);
+  layout = setup.store_layout();
+  layout.int_attributes["model_sha256"] = 1;  // listed as text
+  EXPECT_THROW(store::RunStoreWriter(dir + "/s.h5", dist::Communicator::world(), layout), InternalError);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace deepmr::run
