@@ -67,20 +67,10 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   }
   model::set_threads(choice.threads);
   choice.device = model::parse_device(get(keys.device).as<std::string>());
-  choice.backend = model::default_backend(choice.device);
-  if (!get(keys.backend).empty()) {
-    const auto& text = get(keys.backend).as<std::string>();
-    if (text == "kernels") choice.backend = model::Backend::kernels;
-    else if (text == "torch") choice.backend = model::Backend::torch;
-    else throw UsageError("option '" + keys.backend + "': use kernels or torch, not '" + text + "'");
-  }
+  choice.backend = model::parse_backend(get(keys.backend).empty() ? "" : get(keys.backend).as<std::string>(),
+                                        choice.device, keys.backend);
   auto stack = std::make_shared<model::LayerStack>(model::load_model_file(get(keys.file).as<std::string>(), overrides));
-  choice.target_names = get(keys.targets).empty() ? stack->target_names
-                                                  : model::read_targets_file(get(keys.targets).as<std::string>());
-  if (!choice.target_names.empty() && static_cast<int>(choice.target_names.size()) != stack->output_count())
-    throw ModelError((get(keys.targets).empty() ? stack->source : get(keys.targets).as<std::string>()) + ": names " +
-                     std::to_string(choice.target_names.size()) + " outputs but the model has " +
-                     std::to_string(stack->output_count()));
+  choice.target_names = model::output_names(*stack, get(keys.targets).empty() ? "" : get(keys.targets).as<std::string>());
   choice.stack = std::move(stack);
   return choice;
 }

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "deepmr/common/atomic_file.hpp"
 #include "deepmr/common/error.hpp"
 
 namespace deepmr::store {
@@ -30,14 +31,6 @@ std::uint32_t crc_of(const char* data, std::size_t size) {
     size -= chunk;
   }
   return static_cast<std::uint32_t>(crc);
-}
-
-void sync_directory(const std::string& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
 }
 
 std::string errno_text() { return std::strerror(errno); }
@@ -64,28 +57,18 @@ std::string Manifest::get(const std::string& key) const {
 }
 
 void Manifest::write(const std::string& path) const {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!out) throw StoreError(temporary + ": cannot write the journal manifest (" + errno_text() + ")");
-    out << "# deepmr run manifest: what a resume must match\n";
-    for (const auto& [key, value] : entries_) {
-      std::string flat = value;
-      for (auto& c : flat)
-        if (c == '\n' || c == '\r') c = ' ';
-      out << key << " = " << flat << "\n";
-    }
-    out.flush();
-    if (!out) throw StoreError(temporary + ": cannot write the journal manifest (disk full?)");
-  }
-  int fd = ::open(temporary.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0)
-    throw StoreError(path + ": cannot write the journal manifest (" + errno_text() + ")");
-  sync_directory(fs::path(path).parent_path().string());
+  write_file_atomically(
+      path,
+      [&](std::ostream& out) {
+        out << "# deepmr run manifest: what a resume must match\n";
+        for (const auto& [key, value] : entries_) {
+          std::string flat = value;
+          for (auto& c : flat)
+            if (c == '\n' || c == '\r') c = ' ';
+          out << key << " = " << flat << "\n";
+        }
+      },
+      "the journal manifest", ExitCode::store, Durability::synced);
 }
 
 Manifest Manifest::read(const std::string& path) {

@@ -19,6 +19,13 @@ struct ModelChoice {
   int threads = 1;
 };
 
+// The backend named by `text` ("kernels" or "torch"; empty: the device's default). UsageError
+// naming `option` for other text.
+Backend parse_backend(const std::string& text, const Device& device, const std::string& option);
+// The output names of a model: those of `targets_file` (checked against the model's output count:
+// ModelError naming the file), else those embedded in the model file (possibly none).
+std::vector<std::string> output_names(const LayerStack& stack, const std::string& targets_file);
+
 // Resolves output names or indices through the targets (UsageError for an empty list, ModelError
 // for an unknown name or an index out of range).
 std::vector<int> resolve_output_list(const ModelChoice& choice, const std::vector<std::string>& requested);

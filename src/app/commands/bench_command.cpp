@@ -87,12 +87,8 @@ class BenchCommand : public Command {
       model::set_threads(threads);
       choice.stack = std::make_shared<model::LayerStack>(model::architecture(v["architecture"].as<std::string>(), seed));
       choice.device = model::parse_device(v["device"].as<std::string>());
-      choice.backend = model::default_backend(choice.device);
-      if (!v["backend"].empty()) {
-        const auto& text = v["backend"].as<std::string>();
-        if (text != "kernels" && text != "torch") throw UsageError("option 'backend': use kernels or torch, not '" + text + "'");
-        choice.backend = text == "kernels" ? model::Backend::kernels : model::Backend::torch;
-      }
+      choice.backend = model::parse_backend(v["backend"].empty() ? "" : v["backend"].as<std::string>(), choice.device,
+                                            "backend");
     } else {
       choice = load_model_choice(v, "");
     }

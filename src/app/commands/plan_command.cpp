@@ -11,28 +11,13 @@
 #include "deepmr/app/region_options.hpp"
 #include "deepmr/app/run_config.hpp"
 #include "deepmr/app/table.hpp"
+#include "deepmr/common/atomic_file.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/plan.hpp"
 #include "deepmr/run/plan_run.hpp"
 
 namespace deepmr::app {
 namespace {
-
-// Writes a file under a temporary name and renames it into place: no half-written plan files.
-template <typename Writer>
-void write_file(const std::filesystem::path& path, Writer&& writer) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw UsageError("--out: cannot write " + temporary.string() + " (check the directory's permissions)");
-    writer(out);
-    out.close();
-    if (!out) throw UsageError("--out: writing " + temporary.string() + " failed (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) throw UsageError("--out: cannot create " + path.string() + " (" + ec.message() + ")");
-}
 
 Table summary_table(const genome::Plan& plan) {
   Table table({"exposure", "input", "records", "other_chromosome", "past_end", "duplicate", "candidates", "examined",
@@ -115,8 +100,10 @@ class PlanCommand final : public Command {
                        (ec ? " (" + ec.message() + ")" : std::string(" (a file has that name)")));
 
     const genome::Plan plan = run::make_plan(spec);
-    write_file(out_dir / "regions.bed", [&](std::ostream& out) { genome::write_regions_bed(plan, out); });
-    write_file(out_dir / "units.tsv", [&](std::ostream& out) { genome::write_units_tsv(plan, out); });
+    write_file_atomically((out_dir / "regions.bed").string(), [&](std::ostream& out) { genome::write_regions_bed(plan, out); },
+                          "--out", ExitCode::usage, Durability::renamed);
+    write_file_atomically((out_dir / "units.tsv").string(), [&](std::ostream& out) { genome::write_units_tsv(plan, out); },
+                          "--out", ExitCode::usage, Durability::renamed);
     summary_table(plan).write(std::cout, format);
     std::cout.flush();
     return 0;
