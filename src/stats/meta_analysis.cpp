@@ -8,6 +8,8 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/stats/distributions.hpp"
+#include "deepmr/stats/result_columns.hpp"
+#include "double_range.hpp"
 
 namespace deepmr::stats {
 namespace {
@@ -176,8 +178,27 @@ MetaResult meta_analysis(const std::vector<double>& estimates, const std::vector
   return meta_analysis_variances(estimates, variances, options);
 }
 
+namespace {
+
+MetaResult meta_analysis_in_range(const std::vector<double>& y, const std::vector<double>& v,
+                                  const MetaOptions& options);
+
+}  // namespace
+
+// The checks of the inputs, then the fit; an estimable result never holds a non-finite number.
 MetaResult meta_analysis_variances(const std::vector<double>& y, const std::vector<double>& v,
                                    const MetaOptions& options) {
+  MetaResult result = meta_analysis_in_range(y, v, options);
+  if (result.estimable)
+    if (auto column = detail::non_finite_column(meta_columns(), result))
+      return fail(result, "the meta-analysis's " + *column + " is not finite in double precision (extreme estimates or SEs)");
+  return result;
+}
+
+namespace {
+
+MetaResult meta_analysis_in_range(const std::vector<double>& y, const std::vector<double>& v,
+                                  const MetaOptions& options) {
   if (v.size() != y.size()) throw InternalError("stats: meta_analysis needs one variance per estimate");
   if (!(options.level > 0 && options.level < 1)) throw InternalError("stats: MetaOptions::level must lie in (0, 1)");
   MetaResult result;
@@ -190,6 +211,7 @@ MetaResult meta_analysis_variances(const std::vector<double>& y, const std::vect
     if (!(v[i] > 0) || !std::isfinite(v[i]))
       return fail(result, "estimate " + std::to_string(i) + " has a variance that is not positive and finite");
   }
+  if (auto reason = detail::meta_out_of_range(y, v)) return fail(result, *reason);
   const std::size_t k = y.size();
   const double df = static_cast<double>(k) - 1;
 
@@ -276,5 +298,7 @@ MetaResult meta_analysis_variances(const std::vector<double>& y, const std::vect
   result.pi_high = at.mu + critical * spread;
   return result;
 }
+
+}  // namespace
 
 }  // namespace deepmr::stats

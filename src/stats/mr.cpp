@@ -7,6 +7,7 @@
 #include "deepmr/stats/ivw.hpp"
 #include "deepmr/stats/median.hpp"
 #include "deepmr/stats/mode.hpp"
+#include "double_range.hpp"
 #include "mr_support.hpp"
 
 namespace deepmr::stats {
@@ -69,7 +70,7 @@ std::string MrResult::status() const { return estimable ? "ok" : "not estimable:
 
 namespace {
 
-MrResult fit_selected(MrMethod method, const Instruments& instruments, const MrOptions& options) {
+MrResult fit_method(MrMethod method, const Instruments& instruments, const MrOptions& options) {
   switch (method) {
     case MrMethod::ivw: return fit_ivw(instruments, IvwModel::automatic, options);
     case MrMethod::ivw_fixed: return fit_ivw(instruments, IvwModel::fixed, options);
@@ -80,6 +81,23 @@ MrResult fit_selected(MrMethod method, const Instruments& instruments, const MrO
     case MrMethod::mode_weighted: return fit_mode(instruments, options);
   }
   throw InternalError("stats: unknown MR method");
+}
+
+// A method's fit, or "not estimable" with the reason when the inputs are beyond double precision
+// for it: never a result with a non-finite number (mr.hpp), never a crash.
+MrResult fit_selected(MrMethod method, const Instruments& instruments, const MrOptions& options) {
+  const std::size_t n = instruments.size();
+  const bool ratio_method = method == MrMethod::median_weighted || method == MrMethod::median_simple ||
+                            method == MrMethod::mode_weighted;
+  const auto reason = ratio_method ? detail::ratios_out_of_range(instruments, method != MrMethod::median_simple)
+                                   : detail::weights_out_of_range(instruments);
+  if (reason) return detail::not_estimable(method, n, *reason);
+  MrResult result = fit_method(method, instruments, options);
+  if (result.estimable)
+    if (auto column = detail::non_finite_column(mr_columns(), result))
+      return detail::not_estimable(method, result.n_used, "the fit's " + *column +
+                                                              " is not finite in double precision (extreme effects or SEs)");
+  return result;
 }
 
 }  // namespace

@@ -169,5 +169,25 @@ TEST(MrCommand, BadOptionsAreExitStatus2) {
   EXPECT_NE(r.err.find("missing required option 'input'"), std::string::npos) << r.err;
 }
 
+// Extreme but finite effects: a row per method, finite or "not estimable" with the reason, exit 0
+// (this input ended in SIGSEGV in IVW and in an internal error of the weighted median).
+TEST(MrCommand, ExtremeButFiniteEffectsGiveRowsNotACrash) {
+  test::TempDir dir("mr-extreme");
+  for (const char* row : {"0.2\t0.01\t0.35\t1e-160", "0.2\t0.01\t1e300\t1e-300"}) {
+    test::write_text(dir.file("x.tsv"), std::string("bx\tbxse\tby\tbyse\n0.1\t0.01\t0.2\t0.02\n") + row +
+                                            "\n0.3\t0.02\t0.7\t0.03\n0.4\t0.02\t0.9\t0.03\n");
+    auto r = run(mr("--input " + quote(dir.file("x.tsv")) + " --bootstrap 100 --methods "
+                    "ivw,ivw-fixed,ivw-random,egger,median-weighted,median-simple,mode-weighted"));
+    EXPECT_EQ(r.status, 0) << row << ": " << r.err;
+    const auto rows = parse_tsv(r.out);
+    EXPECT_EQ(rows.size(), 7u) << r.out;
+    for (const auto& fields : rows) {
+      const std::string& status = fields.at("status");
+      EXPECT_TRUE(status == "ok" || status.rfind("not estimable: ", 0) == 0) << status;
+      EXPECT_EQ(status.find("same |bx|"), std::string::npos) << status;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace deepmr
