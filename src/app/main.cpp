@@ -59,9 +59,7 @@ int run_under_mpi(deepmr::app::Command& command, Parse&& parse, int argc, char**
   try {
     deepmr::dist::collectively(world, [&] { parsed = parse(); });
   } catch (const deepmr::dist::AgreedFailure& agreed) {
-    const auto& f = agreed.failure;
-    if (world.is_root()) deepmr::app::report_failure(command.name(), deepmr::Failure{f.code, f.message});
-    return static_cast<int>(f.code);
+    return deepmr::app::report_failure(command.name(), agreed.failure, world);
   }
   try {
     return command.run(*parsed, argc, argv);

@@ -4,9 +4,9 @@
 
 namespace deepmr::dist {
 
-RankFailure rank_failure(const Communicator& comm, const std::exception_ptr& error) {
+RankFailure rank_failure(int rank, const std::exception_ptr& error) {
   auto failure = failure_of(error);
-  return RankFailure{comm.rank(), failure.code, std::move(failure.message)};
+  return RankFailure{rank, failure.code, std::move(failure.message)};
 }
 
 void collectively(const Communicator& comm, const std::function<void()>& step) {
@@ -16,7 +16,7 @@ void collectively(const Communicator& comm, const std::function<void()>& step) {
   } catch (const AgreedFailure&) {
     throw;  // agreed by every rank already, inside the step
   } catch (...) {
-    local = rank_failure(comm, std::current_exception());
+    local = rank_failure(comm.rank(), std::current_exception());
   }
   if (auto agreed = agree_on_failure(comm, local)) throw AgreedFailure(*agreed);
 }

@@ -4,7 +4,7 @@
 
 #include "deepmr/common/bytes.hpp"
 #include "deepmr/common/error.hpp"
-#include "deepmr/common/failure.hpp"
+#include "deepmr/dist/collective_step.hpp"
 
 namespace deepmr::dist {
 namespace {
@@ -72,10 +72,6 @@ RankFailure decode_failure(const std::string& bytes, int rank) {
   return f;
 }
 
-RankFailure failure_of(const std::exception_ptr& error, int rank) {
-  auto failure = deepmr::failure_of(error);
-  return RankFailure{rank, failure.code, std::move(failure.message)};
-}
 
 // Computes one region into the timing; returns false when a stop request interrupted it.
 bool compute_one(const WorkLoopHooks& hooks, std::uint64_t region, RankTiming& timing, RegionReport& report) {
@@ -114,7 +110,7 @@ void single_process(Scheduler& scheduler, const WorkLoopHooks& hooks, WorkLoopOu
       if (scheduler.stopping()) break;
     }
   } catch (...) {
-    failure = failure_of(std::current_exception(), 0);
+    failure = rank_failure(0, std::current_exception());
   }
   timing.seconds_total = since(start);
   outcome.timings.push_back(timing);
@@ -152,7 +148,7 @@ void coordinate(const Communicator& comm, Scheduler& scheduler, const WorkLoopHo
         throw InternalError("coordinator: unexpected message tag " + std::to_string(message.tag));
       }
     } catch (...) {
-      if (!failure) failure = failure_of(std::current_exception(), 0);
+      if (!failure) failure = rank_failure(0, std::current_exception());
       scheduler.stop();
     }
     if (last) --active;
@@ -188,7 +184,7 @@ void work(const Communicator& comm, const WorkLoopHooks& hooks, bool& stopped) {
         }
       } catch (...) {
         failed = true;
-        comm.send(encode_failure(failure_of(std::current_exception(), comm.rank())), 0, kFailure);
+        comm.send(encode_failure(rank_failure(comm.rank(), std::current_exception())), 0, kFailure);
         break;
       }
       request.done.push_back(region);

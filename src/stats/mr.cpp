@@ -83,15 +83,29 @@ MrResult fit_method(MrMethod method, const Instruments& instruments, const MrOpt
   throw InternalError("stats: unknown MR method");
 }
 
+// Whether the instruments are within double precision for each kind of method (double_range.hpp),
+// checked once per unit, not once per method.
+struct RangeReasons {
+  explicit RangeReasons(const Instruments& in)
+      : weights(detail::weights_out_of_range(in)),
+        weighted_ratios(detail::ratios_out_of_range(in, true)),
+        ratios(detail::ratios_out_of_range(in, false)) {}
+  const std::optional<std::string>& of(MrMethod method) const {
+    switch (method) {
+      case MrMethod::median_simple: return ratios;
+      case MrMethod::median_weighted:
+      case MrMethod::mode_weighted: return weighted_ratios;
+      default: return weights;
+    }
+  }
+  std::optional<std::string> weights, weighted_ratios, ratios;
+};
+
 // A method's fit, or "not estimable" with the reason when the inputs are beyond double precision
 // for it: never a result with a non-finite number (mr.hpp), never a crash.
-MrResult fit_selected(MrMethod method, const Instruments& instruments, const MrOptions& options) {
-  const std::size_t n = instruments.size();
-  const bool ratio_method = method == MrMethod::median_weighted || method == MrMethod::median_simple ||
-                            method == MrMethod::mode_weighted;
-  const auto reason = ratio_method ? detail::ratios_out_of_range(instruments, method != MrMethod::median_simple)
-                                   : detail::weights_out_of_range(instruments);
-  if (reason) return detail::not_estimable(method, n, *reason);
+MrResult fit_selected(MrMethod method, const Instruments& instruments, const RangeReasons& range,
+                      const MrOptions& options) {
+  if (const auto& reason = range.of(method)) return detail::not_estimable(method, instruments.size(), *reason);
   MrResult result = fit_method(method, instruments, options);
   if (result.estimable)
     if (auto column = detail::non_finite_column(mr_columns(), result))
@@ -118,8 +132,9 @@ std::vector<MrResult> fit_all(const std::vector<MrMethod>& methods, const Instru
     return results;
   }
   const InstrumentSelection selection = select_instruments(instruments, options.min_abs_z_x);
+  const RangeReasons range(selection.kept);
   for (MrMethod method : methods) {
-    results.push_back(fit_selected(method, selection.kept, options));
+    results.push_back(fit_selected(method, selection.kept, range, options));
     results.back().counts = selection.counts;
   }
   return results;

@@ -20,7 +20,7 @@ struct AgreedFailure : std::exception {
 // Collective. Runs `step` here; throws AgreedFailure on every rank when it failed on any.
 void collectively(const Communicator& comm, const std::function<void()>& step);
 
-// The failure of this rank for the exception being handled (common/failure.hpp's mapping).
-RankFailure rank_failure(const Communicator& comm, const std::exception_ptr& error);
+// The failure of `rank` for an exception (common/failure.hpp's mapping).
+RankFailure rank_failure(int rank, const std::exception_ptr& error);
 
 }  // namespace deepmr::dist

@@ -9,13 +9,13 @@
 #include <sstream>
 
 #include "deepmr/app/command.hpp"
+#include "deepmr/app/exit_status.hpp"
 #include "deepmr/app/prepare_run.hpp"
 #include "deepmr/app/run_config.hpp"
 #include "deepmr/app/stop_signals.hpp"
 #include "deepmr/app/store_tables.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
-#include "deepmr/common/failure.hpp"
 #include "deepmr/run/run_driver.hpp"
 #include "deepmr/store/store_reader.hpp"
 
@@ -87,13 +87,7 @@ class RunCommand : public Command {
     try {
       return run_collectively(parsed, world);
     } catch (const AgreedFailure& agreed) {
-      // Every rank returns the same status; only rank 0 speaks.
-      if (world.is_root())
-        std::cerr << "deepmr run: " << (agreed.failure.code == ExitCode::resumable ? "stopped: " : "error: ")
-                  << one_line(agreed.failure.message)
-                  << (world.size() > 1 && agreed.failure.rank > 0 ? " (rank " + std::to_string(agreed.failure.rank) + ")" : "")
-                  << std::endl;
-      return static_cast<int>(agreed.failure.code);
+      return report_failure(name(), agreed.failure, world);  // every rank the same status; rank 0 speaks
     }
   }
 
