@@ -22,19 +22,8 @@ function(deepmr_add_layer name)
   set_target_properties(deepmr_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()
 
-# The layer matrix (ARCHITECTURE.md section 2): the deepmr layers each layer may use. Third-party
-# libraries with a layer of their own: MPI only through dist, HDF5 only in store, LibTorch only in
-# model. tests/layering/check_layering.sh checks includes and links against the same matrix.
-set(DEEPMR_LAYER_USES_common "")
-set(DEEPMR_LAYER_USES_genome common)
-set(DEEPMR_LAYER_USES_model common)
-set(DEEPMR_LAYER_USES_ism common genome model)
-set(DEEPMR_LAYER_USES_stats common)
-set(DEEPMR_LAYER_USES_dist common)
-set(DEEPMR_LAYER_USES_store_reader common stats)
-set(DEEPMR_LAYER_USES_store common stats dist store_reader)
-set(DEEPMR_LAYER_USES_run common genome model ism stats dist store_reader store)
-set(DEEPMR_LAYER_USES_app common genome model ism stats dist store_reader store run)
+# The layers whose links are recorded for the layering test. The matrix of what each may use is
+# written once, in tests/layering/check_layering.sh (ARCHITECTURE.md section 2).
 set(DEEPMR_LAYERS common genome model ism stats dist store_reader store run app)
 
 # Every target a target links, directly or through others (LINK_ONLY dependencies included).

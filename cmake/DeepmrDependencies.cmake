@@ -20,10 +20,14 @@ if(NOT HDF5_IS_PARALLEL)
     "deepmr needs a parallel (MPI) build of HDF5, but found a serial one (${HDF5_LIBRARIES}). "
     "On Debian install libhdf5-openmpi-dev (scripts/install-deps does), or point HDF5_ROOT at a parallel build.")
 endif()
+# deepmr_hdf5_api: HDF5 without MPI's library (the store's serial reader; the parallel HDF5 header
+# includes <mpi.h>, so MPI's include path comes along). deepmr_hdf5: the same with MPI linked.
+add_library(deepmr_hdf5_api INTERFACE)
+target_include_directories(deepmr_hdf5_api SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} ${MPI_C_INCLUDE_DIRS})
+target_link_libraries(deepmr_hdf5_api INTERFACE ${HDF5_LIBRARIES})
+target_compile_definitions(deepmr_hdf5_api INTERFACE ${HDF5_DEFINITIONS} OMPI_SKIP_MPICXX=1 MPICH_SKIP_MPICXX=1)
 add_library(deepmr_hdf5 INTERFACE)
-target_include_directories(deepmr_hdf5 SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
-target_link_libraries(deepmr_hdf5 INTERFACE ${HDF5_LIBRARIES} deepmr_mpi)
-target_compile_definitions(deepmr_hdf5 INTERFACE ${HDF5_DEFINITIONS})
+target_link_libraries(deepmr_hdf5 INTERFACE deepmr_hdf5_api deepmr_mpi)
 
 # LibTorch's config appends flags to CMAKE_CXX_FLAGS; keep them on the targets that use Torch instead.
 set(_deepmr_saved_cxx_flags "${CMAKE_CXX_FLAGS}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The layer matrix (ARCHITECTURE.md section 2, cmake/DeepmrCompileOptions.cmake): each layer includes
+# The layer matrix (ARCHITECTURE.md section 2; written here once): each layer includes
 # and links only the layers below it, and the libraries that have a layer of their own stay in it:
 # <mpi.h> in dist only (others reach MPI through dist's Communicator), HDF5's headers in the store's
 # sources only (no public header), LibTorch's in the model's sources only, NCCL and the CUDA runtime
@@ -24,7 +24,7 @@ declare -A uses=(
   [run]="common genome model ism stats dist store run"
   [app]="common genome model ism stats dist store run app"
 )
-reader_files="hdf5.hpp hdf5.cpp schema.hpp schema.cpp sequence_file.hpp sequence_file.cpp store_reader.hpp store_reader.cpp"
+reader_files="hdf5.hpp hdf5.cpp hdf5_version.hpp schema.hpp schema.cpp sequence_file.hpp sequence_file.cpp store_reader.hpp store_reader.cpp"
 
 violation() {
   echo "layering: $1"
@@ -54,6 +54,9 @@ while IFS= read -r file; do
         used=${header#deepmr/}
         used=${used%%/*}
         [[ " ${uses[$layer]} " == *" $used "* ]] || violation "$where: the $layer layer includes $header (it may use: ${uses[$layer]})"
+        if [ "$layer" = store_reader ] && [ "$used" = store ] && [[ " $reader_files " != *" ${header##*/} "* ]]; then
+          violation "$where: the store's reader half includes $header (it may use: $reader_files)"
+        fi
         ;;
       mpi.h)
         [ "$layer" = dist ] || violation "$where: <mpi.h> outside dist (use dist::Communicator)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shows that check_layering.sh fails on violations: it runs the check on a copy of the sources with
-# one planted violation at a time (an include of an upper layer, <mpi.h> in the store, a LibTorch
-# header in a public model header, a link of the core to the store) and expects each to be named.
+# one planted violation at a time (an include of an upper layer, dist or the writer in the store's
+# reader half, <mpi.h> in the store, a LibTorch header in a public model header, links of the core to
+# the store or to MPI) and expects each to be named.
 # Usage: planted_violations.sh SOURCE_DIR LINKS_FILE
 set -u
 root=${1:?usage: planted_violations.sh SOURCE_DIR LINKS_FILE}
@@ -39,6 +40,10 @@ expect_failure "stats includes run" "the stats layer includes deepmr/run/run_set
 fresh_copy
 echo '#include "deepmr/dist/communicator.hpp"' >> "$work/tree/src/store/store_reader.cpp"
 expect_failure "store reader includes dist" "the store_reader layer includes deepmr/dist/communicator.hpp"
+
+fresh_copy
+echo '#include "deepmr/store/store_writer.hpp"' >> "$work/tree/src/store/schema.cpp"
+expect_failure "store reader includes the writer" "the store's reader half includes deepmr/store/store_writer.hpp"
 
 fresh_copy
 echo '#include <mpi.h>' >> "$work/tree/src/store/store_writer.cpp"

@@ -218,7 +218,7 @@ TEST(StoreAssembly, WritesEveryJournalledUnitAndTheMetaAnalysisOfTheEstimableOne
   EXPECT_EQ(s.int_attributes.at("units_done"), static_cast<std::int64_t>(outcome.units_done));
   EXPECT_EQ(s.text_attributes.at("finished"), "t1");
   ASSERT_EQ(s.methods.size(), setup.config.methods.size());
-  const std::size_t estimate = store::fit_column_index("estimate"), se = store::fit_column_index("se");
+  const std::size_t estimate = store::fit_column_index("estimate");
   std::vector<std::vector<std::vector<double>>> estimates(s.methods.size(), std::vector<std::vector<double>>(s.exposures.size()));
   auto ses = estimates;
   for (std::uint64_t u = 0; u < setup.plan.unit_count(); ++u) {
@@ -250,7 +250,8 @@ TEST(StoreAssembly, WritesEveryJournalledUnitAndTheMetaAnalysisOfTheEstimableOne
       const auto status = static_cast<store::FitStatus>(s.meta_status[m][e]);
       if (estimates[m][e].empty()) {
         EXPECT_EQ(status, store::FitStatus::not_estimable);
-        EXPECT_EQ(s.meta[m][0][e], 0.0);  // k
+        const auto k = std::find(store::meta_columns().begin(), store::meta_columns().end(), "k");
+        EXPECT_EQ(s.meta[m][static_cast<std::size_t>(k - store::meta_columns().begin())][e], 0.0);
         continue;
       }
       const auto expected = stats::column_values(stats::meta_analysis(estimates[m][e], ses[m][e], setup.config.meta));
