@@ -9,6 +9,21 @@ if(DEEPMR_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# The fuzz build (tests/fuzz, scripts/fuzz): every deepmr source with libFuzzer's coverage
+# instrumentation, ASan and UBSan; only clang has libFuzzer.
+if(DEEPMR_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "DEEPMR_FUZZ=ON needs clang (libFuzzer), not ${CMAKE_CXX_COMPILER_ID}: "
+                        "configure a separate build directory with CXX=clang++ (scripts/fuzz does)")
+  endif()
+  if(DEEPMR_SANITIZE)
+    message(FATAL_ERROR "DEEPMR_FUZZ=ON already builds with ASan and UBSan; leave DEEPMR_SANITIZE off")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # deepmr_add_layer(NAME SOURCES ... DEPS ... [PRIVATE_DEPS ...]): one static library per layer,
 # headers under include/. DEPS reach the users of the layer (its public headers use them);
 # PRIVATE_DEPS are linked but their headers and defines stay inside the layer.

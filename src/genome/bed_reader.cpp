@@ -100,6 +100,8 @@ bool BedReader::next(BedRecord& record) {
   split(line, fields_);
   const bool narrow = format_ == PeakFormat::narrow_peak;
   const std::size_t need = narrow ? 10 : 3;
+  // A line ending in a tab has an empty last field; past the columns read, it holds nothing.
+  while (fields_.size() > need && fields_.back().empty()) fields_.pop_back();
   if (fields_.size() < need)
     throw InputError(at(file, n) + "found " + std::to_string(fields_.size()) + " column" +
                      (fields_.size() == 1 ? "" : "s") + ", a " + (narrow ? "narrowPeak" : "BED") +

@@ -39,27 +39,32 @@ std::string describe(char c) {
 FastaReader::FastaReader(const std::string& path, FastaOptions options) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw InputError(at(path) + "cannot read the FASTA (" + std::strerror(errno) + "); check the path");
-  struct stat info {};
-  if (::fstat(fd_, &info) != 0 || S_ISDIR(info.st_mode)) {
+  // A refused FASTA or .fai throws out of the constructor, where no destructor closes the file.
+  try {
+    open_index(options);
+  } catch (...) {
     ::close(fd_);
     fd_ = -1;
-    throw InputError(at(path) + "is not a regular file; give the path of a FASTA file");
+    throw;
   }
+}
+
+void FastaReader::open_index(const FastaOptions& options) {
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0 || S_ISDIR(info.st_mode))
+    throw InputError(at(path_) + "is not a regular file; give the path of a FASTA file");
   file_size_ = static_cast<std::uint64_t>(info.st_size);
   unsigned char magic[2] = {0, 0};
-  if (read_some(0, 2, reinterpret_cast<char*>(magic)) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-    ::close(fd_);
-    fd_ = -1;
-    throw InputError(at(path) + "is gzip-compressed; random access needs a plain-text FASTA (gunzip it)");
-  }
+  if (read_some(0, 2, reinterpret_cast<char*>(magic)) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+    throw InputError(at(path_) + "is gzip-compressed; random access needs a plain-text FASTA (gunzip it)");
 
-  const std::string fai = path + ".fai";
+  const std::string fai = path_ + ".fai";
   if (::access(fai.c_str(), F_OK) == 0) {
     index_ = FastaIndex::read(fai);
     source_ = IndexSource::read;
     check_index();
   } else {
-    index_ = FastaIndex::build(path);
+    index_ = FastaIndex::build(path_);
     source_ = options.write_index && index_.write(fai) ? IndexSource::built_and_written : IndexSource::built_in_memory;
   }
 }
@@ -162,6 +167,48 @@ void FastaReader::check_index() const {
                                     (got == 1 + breaks || tail[1 + breaks] == '>' || is_break(tail[1 + breaks])));
     if (!ended) mismatch(where + " goes on past the " + std::to_string(r.length) + " bases the index gives");
   }
+  check_index_covers_file();
+}
+
+void FastaReader::check_index_covers_file() const {
+  // The index ends where its last sequence does; past that the file may hold only headers of
+  // records without sequence (samtools leaves those out) and blank lines. A sequence line there
+  // is a record added to the FASTA after the .fai was written.
+  std::uint64_t covered = 0;
+  for (const FastaRecord& r : index_.records())
+    covered = std::max(covered, r.length == 0 ? r.offset : r.offset_of(r.length - 1) + 1);
+  std::string line, name;
+  std::uint64_t line_start = covered;
+  auto sequence_line = [&] {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) return false;
+    if (line[0] != '>') return true;
+    const std::size_t begin = std::min(line.find_first_not_of(" \t", 1), line.size());
+    name = line.substr(begin, line.find_first_of(" \t", begin) - begin);
+    return false;
+  };
+  auto stale = [&] {
+    mismatch("the FASTA has " + (name.empty() ? std::string("sequence") : "sequence '" + name + "'") +
+             " on line " + std::to_string(line_of(line_start)) +
+             ", past the sequences the index lists: it was written before the FASTA changed");
+  };
+  std::vector<char> chunk(1 << 16);
+  for (std::uint64_t at_byte = covered; at_byte < file_size_;) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), file_size_ - at_byte));
+    const std::size_t got = read_some(at_byte, want, chunk.data());
+    if (got == 0) break;
+    for (std::size_t i = 0; i < got; ++i) {
+      if (chunk[i] != '\n') {
+        if (line.size() < 256) line += chunk[i];  // enough of a header for its name
+        continue;
+      }
+      if (sequence_line()) stale();
+      line.clear();
+      line_start = at_byte + i + 1;
+    }
+    at_byte += got;
+  }
+  if (sequence_line()) stale();
 }
 
 std::uint32_t FastaReader::sequence_id(std::string_view name) const {

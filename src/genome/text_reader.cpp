@@ -14,6 +14,11 @@ namespace {
 
 constexpr std::size_t kChunk = 1 << 18;
 
+// Editors on Windows may start a UTF-8 file with a byte-order mark; it is not part of the text.
+void skip_byte_order_mark(std::string_view& line) {
+  if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+}
+
 }  // namespace
 
 TextReader::TextReader(const std::string& path) : path_(path) {
@@ -36,7 +41,8 @@ TextReader::~TextReader() { close(); }
 
 TextReader::TextReader(TextReader&& other) noexcept
     : path_(std::move(other.path_)), file_(other.file_), buffer_(std::move(other.buffer_)),
-      begin_(other.begin_), end_(other.end_), eof_(other.eof_), line_(other.line_) {
+      begin_(other.begin_), end_(other.end_), eof_(other.eof_), line_(other.line_),
+      stream_error_(std::move(other.stream_error_)) {
   other.file_ = nullptr;
 }
 
@@ -51,6 +57,7 @@ TextReader& TextReader::operator=(TextReader&& other) noexcept {
     end_ = other.end_;
     eof_ = other.eof_;
     line_ = other.line_;
+    stream_error_ = std::move(other.stream_error_);
   }
   return *this;
 }
@@ -70,13 +77,20 @@ bool TextReader::fill() {
   }
   if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
   const unsigned want = static_cast<unsigned>(std::min<std::size_t>(buffer_.size() - end_, 1u << 30));
+  // A damaged stream still hands over what it decoded before the damage: those lines are read
+  // first, and the error is raised when they run out, with the number of the line it broke in.
+  if (!stream_error_.empty()) {
+    throw InputError(at(path_, line_ + 1) + "the gzip stream is corrupt or truncated (" + stream_error_ +
+                     "); the file is damaged from this line on: recompress or download it again");
+  }
   const int got = gzread(file_, buffer_.data() + end_, want);
   int code = Z_OK;
   const char* message = gzerror(file_, &code);
-  // A truncated stream reads as a short count with Z_BUF_ERROR; a corrupt one as -1.
+  // A truncated stream reads as a short count with Z_BUF_ERROR; a corrupt one as -1 (or a short
+  // count with Z_DATA_ERROR).
   if (got < 0 || (code != Z_OK && code != Z_STREAM_END)) {
-    throw InputError(at(path_, line_ + 1) + "the gzip stream is corrupt or truncated (" +
-                     (message ? message : "zlib error") + "); recompress or download the file again");
+    stream_error_ = message && *message ? message : "zlib error";
+    if (got <= 0) return fill();  // nothing decoded before the damage: raise it now
   }
   if (got == 0) {
     eof_ = true;
@@ -96,7 +110,7 @@ bool TextReader::next(std::string_view& line) {
       if (length > 0 && buffer_[stop - 1] == '\r') --length;
       line = std::string_view(buffer_.data() + begin_, length);
       begin_ = stop + 1;
-      ++line_;
+      if (++line_ == 1) skip_byte_order_mark(line);
       return true;
     }
     const std::size_t seen = end_ - begin_;
@@ -109,7 +123,7 @@ bool TextReader::next(std::string_view& line) {
   if (buffer_[end_ - 1] == '\r') --length;
   line = std::string_view(buffer_.data() + begin_, length);
   begin_ = end_;
-  ++line_;
+  if (++line_ == 1) skip_byte_order_mark(line);
   return true;
 }
 

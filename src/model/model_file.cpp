@@ -1,11 +1,15 @@
 #include "deepmr/model/model_file.hpp"
 
+#include <c10/core/CPUAllocator.h>
 #include <torch/script.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "deepmr/common/error.hpp"
 
@@ -353,6 +357,57 @@ LayerStack read_stack(const Module& top, const std::string& path, const ModelOve
 }
 
 
+// LibTorch's loader takes a tensor's shape and storage size from data.pkl and its bytes from
+// another entry of the archive without checking that the entry is long enough: in a damaged file
+// every read of such a tensor runs past its buffer (found by the model fuzz harness). While a file
+// loads, this allocator records the size of each CPU buffer LibTorch allocates (the entries are
+// read into such buffers), so that each tensor's storage can be checked against the bytes that
+// are really there.
+class RecordingAllocator final : public c10::Allocator {
+ public:
+  RecordingAllocator() : base_(c10::GetCPUAllocator()) { c10::SetCPUAllocator(this); }
+  ~RecordingAllocator() override { c10::SetCPUAllocator(base_); }
+  RecordingAllocator(const RecordingAllocator&) = delete;
+  RecordingAllocator& operator=(const RecordingAllocator&) = delete;
+
+  c10::DataPtr allocate(std::size_t bytes) const override {
+    c10::DataPtr data = base_->allocate(bytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    sizes_[data.get()] = bytes;
+    return data;
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return base_->raw_deleter(); }
+
+  // The bytes allocated at `data`; nullopt for a buffer allocated otherwise.
+  std::optional<std::size_t> size_of(const void* data) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = sizes_.find(data);
+    if (it == sizes_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  c10::Allocator* base_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<const void*, std::size_t> sizes_;
+};
+
+void check_tensor_storage(const Module& top, const RecordingAllocator& recorded, const std::string& file) {
+  for (const auto& attribute : top.named_attributes(/*recurse=*/true)) {
+    if (!attribute.value.isTensor()) continue;
+    const at::Tensor& t = attribute.value.toTensor();
+    if (!t.defined() || !t.has_storage()) continue;
+    const auto held = recorded.size_of(t.storage().data());
+    if (held && *held < t.storage().nbytes())
+      throw ModelError(file + ": tensor '" + attribute.name + "' needs " + std::to_string(t.storage().nbytes()) +
+                       " bytes of data but the file holds " + std::to_string(*held) +
+                       "; the file is damaged: export the model again");
+  }
+}
+
+// LibTorch's messages span lines (source excerpts, backtraces): the first one says what happened.
+std::string first_line(const std::string& what) { return what.substr(0, what.find('\n')); }
+
 }  // namespace
 
 LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides) {
@@ -362,19 +417,30 @@ LayerStack load_model_file(const std::string& path, const ModelOverrides& overri
   }
   Module top;
   try {
+    const RecordingAllocator recorded;
     top = torch::jit::load(path, torch::kCPU);
+    check_tensor_storage(top, recorded, path);
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    what = what.substr(0, what.find('\n'));
-    throw ModelError(path + ": not a TorchScript model file (" + what +
+    throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what_without_backtrace()) +
+                     "); save it with torch.jit.save or scripts/export_model.py");
+  } catch (const std::exception& e) {
+    // LibTorch's TorchScript compiler reports a damaged code entry as a std::runtime_error
+    // (torch::jit::ErrorReport), not a c10::Error (found by the model fuzz harness).
+    throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what()) +
                      "); save it with torch.jit.save or scripts/export_model.py");
   }
 
   try {
     return read_stack(top, path, overrides);
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    throw ModelError(path + ": cannot read the model's layers (" + what.substr(0, what.find('\n')) +
+    throw ModelError(path + ": cannot read the model's layers (" + first_line(e.what_without_backtrace()) +
+                     "); export it with scripts/export_model.py");
+  } catch (const std::exception& e) {
+    throw ModelError(path + ": cannot read the model's layers (" + first_line(e.what()) +
                      "); export it with scripts/export_model.py");
   }
 }

@@ -41,6 +41,9 @@ SummaryTable SummaryTable::read(const std::string& path) {
   char delimiter = '\t';
   while (std::getline(in, raw)) {
     ++line;
+    // Editors on Windows may start a UTF-8 file with a byte-order mark; it is not part of the text.
+    if (line == 1 && raw.compare(0, 3, "\xEF\xBB\xBF") == 0) raw.erase(0, 3);
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
     const std::string text = trim(raw);
     if (text.empty() || text.front() == '#') continue;
     if (table.columns_.empty()) {
@@ -53,7 +56,10 @@ SummaryTable SummaryTable::read(const std::string& path) {
             throw InputError(at(path, line) + "column '" + table.columns_[i] + "' appears twice in the header");
       continue;
     }
-    Row row{line, split(text, delimiter)};
+    // Split the line as it is, not trimmed: a missing value in the last column is an empty field.
+    Row row{line, split(raw, delimiter)};
+    // Empty fields past the header's columns (a line ending in a delimiter) hold nothing.
+    while (row.fields.size() > table.columns_.size() && row.fields.back().empty()) row.fields.pop_back();
     if (row.fields.size() != table.columns_.size())
       throw InputError(at(path, line) + std::to_string(row.fields.size()) + " fields, but the header (line " +
                        std::to_string(table.header_line_) + ") has " + std::to_string(table.columns_.size()) +

@@ -75,8 +75,10 @@ def python_files(root):
     """Repository-relative paths of the .py files under root, outside build trees and hidden folders."""
     out = []
     for directory, subdirectories, files in os.walk(root):
+        # Fuzz seed corpora are data (bytes named like the files they imitate), not code.
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith(".") and d != "__pycache__"
-                                   and not os.path.exists(os.path.join(directory, d, "CMakeCache.txt")))
+                                   and not os.path.exists(os.path.join(directory, d, "CMakeCache.txt"))
+                                   and os.path.relpath(os.path.join(directory, d), root) != os.path.join("tests", "fuzz", "corpus"))
         out += [os.path.relpath(os.path.join(directory, f), root) for f in sorted(files) if f.endswith(".py")]
     return out
 

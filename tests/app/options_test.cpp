@@ -108,5 +108,34 @@ TEST(Options, MalformedLinesAndMissingFilesAreUsageErrors) {
             std::string::npos);
 }
 
+// Issue 15, item 8: a UTF-8 byte-order mark made the first line "expected 'key = value', found
+// '\xEF\xBB\xBF[store]'" with the mark invisible in the message.
+TEST(Options, ByteOrderMarkAtTheStartIsSkipped) {
+  test::TempDir dir;
+  test::write_text(dir.file("bom.ini"), "\xEF\xBB\xBF[store]\npath = b.h5\n");
+  Fixture f;
+  auto parsed = f.parse({"--config", dir.file("bom.ini"), "--model", "m.pt"});
+  EXPECT_EQ(parsed.values["store.path"].as<std::string>(), "b.h5");
+  test::write_text(dir.file("bomkey.ini"), "\xEF\xBB\xBFmodel = m.pt\n");
+  EXPECT_EQ(f.parse({"--config", dir.file("bomkey.ini")}).values["model"].as<std::string>(), "m.pt");
+}
+
+// Found by the config fuzz harness: Boost's error message fills in "%value%" until none is left, so
+// a bad value that holds "%value%" hung deepmr (in a file or on the command line).
+TEST(Options, BadValueHoldingAPlaceholderIsAnErrorNotAHang) {
+  test::TempDir dir;
+  test::write_text(dir.file("p.ini"), "model = m.pt\nmc-samples = 5%value%\n");
+  Fixture f;
+  const auto in_file = usage_error(f, {"--config", dir.file("p.ini")});
+  EXPECT_NE(in_file.find("p.ini:2: key 'mc-samples': invalid value '5%value%'"), std::string::npos) << in_file;
+  const auto on_command_line = usage_error(f, {"--model", "m.pt", "--mc-samples", "%value%x"});
+  EXPECT_NE(on_command_line.find("invalid value for option 'mc-samples'"), std::string::npos) << on_command_line;
+  const auto unknown = usage_error(f, {"--model", "m.pt", "--%canonical_option%"});
+  EXPECT_NE(unknown.find("unrecognised option"), std::string::npos) << unknown;
+  // Without a '%', Boost's own wording.
+  EXPECT_NE(usage_error(f, {"--model", "m.pt", "--mc-samples", "x"}).find("the argument ('x') for option"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace deepmr::app

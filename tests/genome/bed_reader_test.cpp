@@ -200,6 +200,54 @@ TEST_F(BedText, CorruptAndTruncatedGzip) {
   EXPECT_HAS(input_error([&] { read_all(dir_.file("crc.narrowPeak.gz")); }), "the gzip stream is corrupt or truncated");
 }
 
+// Issue 15, item 8: the records before the damage are read, and the error names the line the
+// damage falls in (it named line 1).
+TEST_F(BedText, TruncatedGzipNamesTheLineItBrokeIn) {
+  const std::string bytes = test::read_text(atf3_peaks());
+  test::write_text(dir_.file("cut.narrowPeak.gz"), bytes.substr(0, bytes.size() / 2));
+  BedReader reader(dir_.file("cut.narrowPeak.gz"));
+  BedRecord r;
+  long last = 0;
+  const auto message = input_error([&] {
+    while (reader.next(r)) last = r.line;
+  });
+  EXPECT_GT(last, 1000);
+  EXPECT_HAS(message, "cut.narrowPeak.gz:" + std::to_string(last + 1) + ": the gzip stream is corrupt or truncated");
+}
+
+// Issue 15, item 8: a UTF-8 byte-order mark became part of the first chromosome's name.
+TEST_F(BedText, ByteOrderMarkIsSkipped) {
+  for (const std::string name : {"bom.bed", "bom.bed.gz"}) {
+    std::string path = write("bom.bed", "\xEF\xBB\xBF" "chr1\t10\t20\nchr2\t5\t9\n");
+    if (name == "bom.bed.gz") {
+      ASSERT_EQ(test::run("gzip -f " + test::quote(path)).status, 0);
+      path += ".gz";
+    }
+    BedReader reader(path);
+    BedRecord record;
+    ASSERT_TRUE(reader.next(record));
+    EXPECT_EQ(record.chrom, "chr1") << name;
+    EXPECT_EQ(record.line, 1);
+  }
+  // A mark anywhere else is not skipped.
+  EXPECT_HAS(error_of("mid.bed", "chr1\t1\t2\n\xEF\xBB\xBF#x\t1\n"), "mid.bed:2: found 2 columns");
+}
+
+// Issue 15, item 8: a line ending in a tab was refused for its empty, ignored last field.
+TEST_F(BedText, EmptyTrailingFieldsAreIgnored) {
+  const std::string path = write("t.narrowPeak", "chr1\t100\t200\t.\t0\t.\t1\t1\t1\t5\t\nchr1\t1\t9\tp\t0\t+\t1\t1\t1\t-1\t\t\n");
+  const auto s = read_all(path, {1});
+  EXPECT_EQ(s.records, 2u);
+  ASSERT_EQ(s.kept.size(), 1u);
+  EXPECT_EQ(s.kept[0].summit, 5u);
+  EXPECT_EQ(s.kept[0].columns, 10u);
+  const auto bed = read_all(write("t.bed", "chr1\t10\t20\t\n"), {1});
+  ASSERT_EQ(bed.kept.size(), 1u);
+  EXPECT_EQ(bed.kept[0].columns, 3u);
+  // An empty field among the columns read is still an error.
+  EXPECT_HAS(error_of("e.narrowPeak", "chr1\t100\t200\t.\t0\t.\t1\t1\t1\t\n"), "e.narrowPeak:1: summit (column 10)");
+}
+
 TEST_F(BedText, EmptyFileHasNoRecords) {
   // The reader sees no record; the plan refuses an empty peak file (plan_test).
   const auto s = read_all(write("e.bed", "track name=empty\n# nothing\n"));

@@ -283,6 +283,40 @@ TEST_F(FastaErrors, FaiThatDoesNotMatchItsFasta) {
   EXPECT_HAS(message, "delete the .fai and deepmr rebuilds it");
 }
 
+// Issue 15, item 8: a record appended after the .fai was written was reported as "has no sequence".
+TEST_F(FastaErrors, StaleFaiAfterARecordWasAppended) {
+  const std::string f = write("s.fa", ">a\nACGTACGT\nACG\n>empty\n");
+  { FastaReader first(f); }  // writes s.fa.fai
+  ASSERT_TRUE(std::filesystem::exists(f + ".fai"));
+  // Headers without sequence past the index are what samtools leaves out: the index still fits.
+  FastaReader same(f);
+  EXPECT_EQ(same.index().size(), 1u);
+  test::write_text(f, test::read_text(f) + ">added more words\nACGTTT\n");
+  const auto message = input_error([&] { FastaReader r(f); });
+  EXPECT_HAS(message, "s.fa.fai: the index does not match the FASTA " + f);
+  EXPECT_HAS(message, "the FASTA has sequence 'added' on line 6, past the sequences the index lists");
+  EXPECT_HAS(message, "delete the .fai and deepmr rebuilds it");
+  std::filesystem::remove(f + ".fai");
+  FastaReader rebuilt(f);
+  EXPECT_EQ(rebuilt.fetch("added", 0, 6), "ACGTTT");
+}
+
+// Found by the fasta fuzz harness: a FASTA or .fai refused in the constructor left the FASTA's
+// file descriptor open (no destructor runs), until opens failed with "too many open files".
+TEST_F(FastaErrors, RefusedOpensCloseTheFasta) {
+  auto open_files = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator());
+  };
+  const std::string bad_fai = write("b.fa", ">a\nACGT\n");
+  write("b.fa.fai", "a\t4\t3\tfour\t5\n");
+  const std::string bad_fasta = write("c.fa", ">a\nACRT\n");
+  const std::string gz = write("d.fa", "\x1f\x8b rest");
+  const auto before = open_files();
+  for (int i = 0; i < 50; ++i)
+    for (const auto& f : {bad_fai, bad_fasta, gz, dir_.path()}) input_error([&] { FastaReader r(f); });
+  EXPECT_EQ(open_files(), before);
+}
+
 TEST_F(FastaErrors, WindowsOutsideASequenceAndUnknownNames) {
   FastaReader reader(genome_fasta());
   EXPECT_HAS(input_error([&] { reader.fetch("chr22", 299990, 300001); }),

@@ -125,6 +125,55 @@ TEST(ModelFile, MissingAndNonTorchScriptFiles) {
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
 }
 
+// Found by the model fuzz harness: a damaged code entry makes LibTorch's TorchScript compiler throw
+// a std::runtime_error, not a c10::Error; it left load_model_file as an internal error (exit 1).
+TEST(ModelFile, DamagedCodeEntryIsAModelError) {
+  test::TempDir dir;
+  test::write_text(dir.file("damage.py"),
+                   "import sys, zipfile\n"
+                   "src, out = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], 'w')\n"
+                   "for item in src.infolist():\n"
+                   "    data = src.read(item)\n"
+                   "    if item.filename.endswith('code/__torch__/torch/nn/modules/dropout.py'):\n"
+                   "        data = data.replace(b'self.training', b'self.training,, ')\n"
+                   "    out.writestr(item, data)\n"
+                   "out.close()\n");
+  const std::string damaged = dir.file("damaged.pt");
+  ASSERT_EQ(test::run(test::python() + " " + test::quote(dir.file("damage.py")) + " " +
+                      test::quote(fixture_model("conv1d_small")) + " " + test::quote(damaged))
+                .status,
+            0);
+  const auto message = model_error(damaged);
+  EXPECT_NE(message.find(damaged + ": not a TorchScript model file (expected ident but found ','"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+}
+
+// Found by the model fuzz harness: LibTorch loads a tensor whose data entry is shorter than its
+// storage, and reading its weights ran past the buffer (a heap overflow under ASan).
+TEST(ModelFile, TensorWithTooFewBytesIsAModelError) {
+  test::TempDir dir;
+  test::write_text(dir.file("cut.py"),
+                   "import sys, zipfile\n"
+                   "src, out = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], 'w')\n"
+                   "for item in src.infolist():\n"
+                   "    data = src.read(item)\n"
+                   "    if item.filename.endswith('/data/1'):\n"
+                   "        data = data[:100]\n"
+                   "    out.writestr(item, data)\n"
+                   "out.close()\n");
+  const std::string cut = dir.file("cut.pt");
+  ASSERT_EQ(test::run(test::python() + " " + test::quote(dir.file("cut.py")) + " " +
+                      test::quote(fixture_model("conv1d_small")) + " " + test::quote(cut))
+                .status,
+            0);
+  const auto message = model_error(cut);
+  EXPECT_NE(message.find(cut + ": tensor '"), std::string::npos) << message;
+  EXPECT_NE(message.find("bytes of data but the file holds 100; the file is damaged"), std::string::npos) << message;
+  // The allocator is LibTorch's own again: a good file still loads.
+  EXPECT_NO_THROW(load_model_file(fixture_model("conv1d_small")));
+}
+
 TEST(ModelFile, BadAlphabetOverrideIsRefused) {
   ModelOverrides overrides;
   overrides.alphabet = "ACGU";

@@ -1,7 +1,8 @@
 #pragma once
 // BED (BED3 and more columns) and ENCODE narrowPeak readers, plain or gzip. Coordinates are
 // 0-based, half-open, as in the files. `track`, `browser` and `#` lines and blank lines are skipped.
-// Columns are separated by tabs (by runs of blanks on a line that has no tab).
+// Columns are separated by tabs (by runs of blanks on a line that has no tab); empty fields past
+// the columns read (a line ending in a tab) are ignored, and so is a UTF-8 byte-order mark.
 
 #include <cstdint>
 #include <optional>

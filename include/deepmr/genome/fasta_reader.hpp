@@ -23,9 +23,9 @@ enum class IndexSource { read, built_and_written, built_in_memory };
 class FastaReader {
  public:
   // Opens the FASTA and reads <path>.fai, checking it against the FASTA (each sequence's header,
-  // first and last base); builds the index when the .fai is absent. InputError (file, line where
-  // known) on a missing, unreadable or gzip-compressed FASTA, a bad FASTA or a .fai that does not
-  // match it.
+  // first and last base, and that no sequence follows the last one it lists); builds the index when
+  // the .fai is absent. InputError (file, line where known) on a missing, unreadable or
+  // gzip-compressed FASTA, a bad FASTA or a .fai that does not match it (a stale one included).
   explicit FastaReader(const std::string& path, FastaOptions options = {});
   ~FastaReader();
   FastaReader(FastaReader&& other) noexcept;
@@ -52,7 +52,9 @@ class FastaReader {
   std::string fetch(const Window& window) const { return fetch(window.chrom, window.start, window.end); }
 
  private:
+  void open_index(const FastaOptions& options);  // the checks and the index of the constructor
   void check_index() const;
+  void check_index_covers_file() const;  // a record appended after the .fai was written: mismatch
   void read_exactly(std::uint64_t offset, std::size_t size, char* out) const;  // short read: mismatch
   std::size_t read_some(std::uint64_t offset, std::size_t size, char* out) const;
   long line_of(std::uint64_t offset) const;  // 1-based line of a byte: for error messages only

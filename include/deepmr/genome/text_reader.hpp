@@ -1,6 +1,7 @@
 #pragma once
 // Line-by-line reading of a text file that may be gzip-compressed. zlib's gz* API reads gzip
-// (including multi-member files such as bgzip output) and, transparently, plain files.
+// (including multi-member files such as bgzip output) and, transparently, plain files. A UTF-8
+// byte-order mark at the start of the file is skipped.
 
 #include <cstddef>
 #include <string>
@@ -22,7 +23,8 @@ class TextReader {
   TextReader& operator=(const TextReader&) = delete;
 
   // The next line without its '\n' or "\r\n"; valid until the next call. False at the end of the
-  // file. Throws InputError (file and line) on a corrupt or truncated gzip stream.
+  // file. Throws InputError on a corrupt or truncated gzip stream, after the lines decoded before
+  // the damage, with the number of the line it broke in.
   bool next(std::string_view& line);
 
   // 1-based number of the line last returned (0 before the first).
@@ -39,6 +41,7 @@ class TextReader {
   std::size_t begin_ = 0, end_ = 0;  // unread bytes are buffer_[begin_, end_)
   bool eof_ = false;
   long line_ = 0;
+  std::string stream_error_;  // zlib's message once the stream broke; raised when its data run out
 };
 
 }  // namespace deepmr::genome

@@ -2,7 +2,8 @@
 // Summary statistics as users keep them: a delimited text table (TSV, or CSV when the header has
 // commas and no tabs) with a header line naming the columns, in any order, other columns ignored.
 // Blank lines and lines starting with '#' are skipped; fields may be double-quoted (R's write.csv);
-// CRLF line ends are accepted. Every problem is an InputError "FILE:LINE: what (what to do)".
+// CRLF line ends, a UTF-8 byte-order mark and empty fields past the header's columns (a line ending
+// in a delimiter) are accepted. Every problem is an InputError "FILE:LINE: what (what to do)".
 
 #include <cstddef>
 #include <string>
