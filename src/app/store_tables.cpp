@@ -3,10 +3,22 @@
 #include "deepmr/common/error.hpp"
 
 namespace deepmr::app {
+namespace {
+
+std::int64_t int_attribute(const store::StoreContents& store, const char* key) {
+  auto it = store.int_attributes.find(key);
+  return it == store.int_attributes.end() ? std::int64_t{0} : it->second;
+}
+
+}  // namespace
+
+bool is_complete(const store::StoreContents& store) { return int_attribute(store, "complete") == 1; }
+
+std::string run_state(const store::StoreContents& store) { return is_complete(store) ? "complete" : "partial"; }
 
 Table summary_table(const store::StoreContents& store, std::size_t method) {
   Table table({"exposure", "method", "regions", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2",
-               "failed", "status"});
+               "failed", "status", "run"});
   // Units whose region failed (the model gave NaN or Inf), per exposure.
   std::vector<long long> failed(store.exposures.size(), 0);
   for (std::size_t u = 0; u < store.unit_status.size(); ++u)
@@ -29,6 +41,7 @@ Table summary_table(const store::StoreContents& store, std::size_t method) {
     table.set("status", status == store::FitStatus::ok              ? std::string("ok")
                         : status == store::FitStatus::not_estimable ? "not estimable: " + store.meta_reason[method][e]
                                                                     : std::string("pending"));
+    table.set("run", run_state(store));
   }
   return table;
 }
@@ -37,6 +50,7 @@ Table units_table(const store::StoreContents& store) {
   std::vector<std::string> header = {"unit", "exposure", "region", "method"};
   for (const auto& c : store::fit_columns()) header.push_back(c);
   header.push_back("status");
+  header.push_back("run");
   Table table(header);
   for (std::size_t u = 0; u < store.unit_region.size(); ++u)
     for (std::size_t m = 0; m < store.methods.size(); ++m) {
@@ -51,19 +65,17 @@ Table units_table(const store::StoreContents& store) {
                           : status == store::FitStatus::not_estimable ? std::string("not estimable")
                           : status == store::FitStatus::failed        ? "failed: " + store.unit_reason[u]
                                                                       : std::string("pending"));
+      table.set("run", run_state(store));
     }
   return table;
 }
 
 std::string completeness(const store::StoreContents& store) {
-  auto get = [&](const char* key) {
-    auto it = store.int_attributes.find(key);
-    return it == store.int_attributes.end() ? std::int64_t{0} : it->second;
-  };
+  auto get = [&](const char* key) { return int_attribute(store, key); };
   const auto done = get("units_done"), total = get("units_total"), failed = get("units_failed");
   return std::to_string(done) + " of " + std::to_string(total) + " units done" +
          (failed ? " (" + std::to_string(failed) + " failed)" : std::string()) +
-         (get("complete") ? "; the run is complete" : "; the run is not complete: resume it with deepmr run --resume");
+         (is_complete(store) ? "; the run is complete" : "; the run is not complete: resume it with deepmr run --resume");
 }
 
 }  // namespace deepmr::app

@@ -40,14 +40,20 @@ std::vector<double> r_sequence(double from, double to, std::size_t n) {
 
 const DensityGrid& KernelDensity::estimate(const std::vector<double>& values, const std::vector<double>& weights,
                                            double bandwidth) {
-  if (values.empty() || values.size() != weights.size() || !(bandwidth > 0))
-    throw InternalError("stats: kernel density needs values, one weight each and a positive bandwidth");
-  const std::size_t n = points_;
+  if (values.empty()) throw InternalError("stats: kernel density needs values");
   const auto [min_it, max_it] = std::minmax_element(values.begin(), values.end());
-  const double from = *min_it - 3 * bandwidth, to = *max_it + 3 * bandwidth;
+  return estimate_over(values, weights, bandwidth, *min_it - 3 * bandwidth, *max_it + 3 * bandwidth);
+}
+
+const DensityGrid& KernelDensity::estimate_over(const std::vector<double>& values, const std::vector<double>& weights,
+                                                double bandwidth, double from, double to) {
+  if (values.empty() || values.size() != weights.size() || !(bandwidth > 0) || !(to > from))
+    throw InternalError("stats: kernel density needs values, one weight each, a positive bandwidth and a range");
+  const std::size_t n = points_;
   const double lo = from - 4 * bandwidth, up = to + 4 * bandwidth;
 
-  // BinDist: linear binning onto n points over [lo, up] (every value lies strictly inside).
+  // BinDist: linear binning onto n points over [lo, up]; values outside it are left out, as R's
+  // BinDist leaves them (on R's own range every value lies strictly inside).
   binned_.assign(n, 0.0);
   const double delta = (up - lo) / static_cast<double>(n - 1);
   for (std::size_t i = 0; i < values.size(); ++i) {

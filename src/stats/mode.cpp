@@ -2,14 +2,59 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 
+#include "deepmr/stats/density_mode.hpp"
 #include "deepmr/stats/heterogeneity.hpp"
-#include "deepmr/stats/kernel_density.hpp"
 #include "deepmr/stats/normal_stream.hpp"
 #include "mr_support.hpp"
 
 namespace deepmr::stats {
 namespace {
+
+// Numbers of a note: 3 significant digits.
+std::string short_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", value);
+  return buffer;
+}
+
+// How the densities of one fit were resolved (density_mode.hpp): the estimate's and the
+// bootstrap draws'.
+struct GridTally {
+  std::size_t central = 0, unresolved = 0;
+  double widest_unresolved = 0;  // the largest grid spacing, in bandwidths, of an unresolved density
+  double widest_r_grid = 0;      // the largest spacing of R's grid where the central grid was used
+  void add(const DensityMode& mode) {
+    if (mode.grid == ModeGrid::central_mass) {
+      ++central;
+      widest_r_grid = std::max(widest_r_grid, mode.r_spacing_in_bandwidths);
+    }
+    if (!mode.resolved()) {
+      ++unresolved;
+      widest_unresolved = std::max(widest_unresolved, mode.spacing_in_bandwidths);
+    }
+  }
+};
+
+// The warning an estimable mode fit carries in its reason (empty: R's grid resolved every
+// density, the estimate is R's). At most 120 characters, the store's reason width.
+std::string grid_warning(const GridTally& estimate, const GridTally& draws, std::size_t n_draws) {
+  const std::string central = "mode found over the central " + short_number(100 * (1 - 2 * kCentralGridTail)) + "% of the weight";
+  const std::string in_draws = " in " + std::to_string(draws.unresolved ? draws.unresolved : draws.central) + " of " +
+                               std::to_string(n_draws) + " bootstrap draws";
+  if (estimate.unresolved)
+    return "the mode is not resolved: its density grid's spacing is " + short_number(estimate.widest_unresolved) +
+           " bandwidths (too wide a spread of by/bx)";
+  if (draws.unresolved)
+    return "the mode is not resolved" + in_draws + ": density grid spacing up to " + short_number(draws.widest_unresolved) +
+           " bandwidths";
+  if (estimate.central)
+    return "R's density grid is too coarse (spacing " + short_number(estimate.widest_r_grid) + " bandwidths): " + central;
+  if (draws.central) return "R's density grid is too coarse" + in_draws + ": " + central;
+  return "";
+}
 
 // Hartwig's bandwidth: phi * 0.9 * min(sd, mad) / J^(1/5).
 double bandwidth(const std::vector<double>& ratios, double phi) {
@@ -23,8 +68,8 @@ double mode_based_estimate(const std::vector<double>& ratios, const std::vector<
   if (ratios.size() < 2) return NAN;
   const double h = bandwidth(ratios, phi);
   if (!(h > 0) || !std::isfinite(h)) return NAN;
-  KernelDensity density;
-  return density.mode(ratios, weights, h);
+  DensityModeFinder finder;
+  return finder.find(ratios, weights, h).x;
 }
 
 MrResult fit_mode(const Instruments& instruments, const MrOptions& options) {
@@ -54,8 +99,11 @@ MrResult fit_mode(const Instruments& instruments, const MrOptions& options) {
   if (!(h > 0) || !std::isfinite(h))
     return detail::not_estimable(method, n,
                                  "the ratio estimates have no spread (bandwidth 0: at least half of them are equal)");
-  KernelDensity density;
-  const double estimate = density.mode(ratios, weights, h);
+  DensityModeFinder finder;
+  GridTally estimate_grid, draw_grids;
+  const DensityMode found = finder.find(ratios, weights, h);
+  estimate_grid.add(found);
+  const double estimate = found.x;
 
   MrResult result;
   result.method = method;
@@ -72,13 +120,16 @@ MrResult fit_mode(const Instruments& instruments, const MrOptions& options) {
       const double boot_h = bandwidth(boot, options.mode_phi);
       if (!(boot_h > 0) || !std::isfinite(boot_h))
         return detail::not_estimable(method, n, "a bootstrap draw had no spread in its ratio estimates");
-      estimates[d] = density.mode(boot, weights, boot_h);
+      const DensityMode draw = finder.find(boot, weights, boot_h);
+      draw_grids.add(draw);
+      estimates[d] = draw.x;
     }
     const double se = detail::median_absolute_deviation(estimates);
     detail::set_wald(result, estimate, se, options, static_cast<long>(n) - 1);
     result.bootstrap_draws = draws;
   }
   result.f_mean = mean_f_statistic(used);
+  result.reason = grid_warning(estimate_grid, draw_grids, draws);
   return result;
 }
 

@@ -71,6 +71,32 @@ TEST(IsmCommand, JsonHasTheSameFields) {
   EXPECT_NE(r.out.find("\"se\": 0}"), std::string::npos);  // N = 1: se is exactly 0
 }
 
+TEST(IsmCommand, OneSampleWarnsThatSesNeedTwo) {
+  const std::string common = ism() + " --model " + quote(fixture_model("conv1d_small")) + " --sequence " +
+                             fixture_window("conv1d_small") + " --outputs 0";
+  auto one = run(common + " --mc-samples 1");
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(one.err, "deepmr ism: warning: --mc-samples 1: every se is 0 because an SE needs at least 2 samples\n");
+  auto two = run(common + " --mc-samples 2");
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_TRUE(two.err.empty()) << two.err;
+  auto off = run(common + " --mc-samples 1 --dropout off");  // deterministic: se = 0 is exact
+  ASSERT_EQ(off.status, 0) << off.err;
+  EXPECT_TRUE(off.err.empty()) << off.err;
+}
+
+TEST(IsmCommand, NonFiniteOutputIsNamedOnStderrWithItsMutantCount) {
+  // Output 2 of this model is NaN for every input: one warning line for it, none for the others.
+  auto r = run(ism() + " --model " + quote(test::source_dir() + "/tests/data/robustness/nan_exposure.pt") +
+               " --sequence " + std::string(60, 'A') + " --outputs 1,2,3 --mc-samples 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "deepmr ism: warning: output out2: 180 of 180 mutants have a non-finite effect (the model gave NaN or Inf "
+            "on the reference or the mutant), printed as empty fields\n");
+  EXPECT_EQ(r.out.find("\tout2\t\t0\n"), std::string::npos);  // no se of 0 beside an empty beta
+  EXPECT_NE(r.out.find("\tout2\t\t\n"), std::string::npos);
+}
+
 struct BadCase {
   std::string name;
   std::string arguments;
@@ -116,6 +142,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"missing_sequence", small, 2, "give either --sequence or --fasta"},
         BadCase{"bad_dropout", small + "--sequence " + seq60 + " --dropout maybe", 2, "option 'dropout'"},
         BadCase{"negative_samples", small + "--sequence " + seq60 + " --mc-samples -1", 2, "mc-samples"},
+        BadCase{"negative_region_id", small + "--sequence " + seq60 + " --region-id -1", 2,
+                "option 'region-id': expected an integer from 0 to 4294967295, got '-1'"},
+        BadCase{"region_id_past_32_bits", small + "--sequence " + seq60 + " --region-id 4294967296", 2,
+                "option 'region-id'"},
+        BadCase{"negative_seed", small + "--sequence " + seq60 + " --seed -1", 2,
+                "option 'seed': expected a non-negative integer"},
         BadCase{"bad_device", small + "--sequence " + seq60 + " --device gpu7", 2, "unknown device 'gpu7'"},
         BadCase{"cuda_unavailable", small + "--sequence " + seq60 + " --device cuda:0", 4, "sees no CUDA GPU"},
         BadCase{"unknown_option", small + "--sequence " + seq60 + " --mc-sample 3", 2, "mc-sample"}),

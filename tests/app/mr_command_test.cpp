@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <sstream>
 
 #include "stats_command_support.hpp"
 #include "test_support.hpp"
@@ -127,6 +128,23 @@ TEST(MrCommand, DegenerateDataGivesNotEstimableRowsNotAnError) {
   EXPECT_EQ(r.out.find("nan"), std::string::npos);
 }
 
+// Issue 15, item 8: a UTF-8 byte-order mark hid the first column ("no column 'bx'"), and an
+// empty last field in a column mr does not read was "4 fields, but the header (line 1) has 5".
+TEST(MrCommand, ByteOrderMarkAndAnEmptyIgnoredLastFieldAreAccepted) {
+  test::TempDir dir;
+  std::string text = "\xEF\xBB\xBF";
+  std::istringstream lipids(test::read_text(kLipids));
+  int line = 0;
+  for (std::string row; std::getline(lipids, row);)
+    text += row + (++line == 1 ? "\tnote\n" : line == 3 ? "\tkept\n" : "\t\n");
+  test::write_text(dir.file("bom.tsv"), text);
+  const auto expected = run(mr("--input " + quote(kLipids)));
+  const auto r = run(mr("--input " + quote(dir.file("bom.tsv"))));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(r.out, expected.out);
+}
+
 struct BadInput {
   std::string name, text, message;
 };
@@ -187,6 +205,41 @@ TEST(MrCommand, ExtremeButFiniteEffectsGiveRowsNotACrash) {
       EXPECT_EQ(status.find("same |bx|"), std::string::npos) << status;
     }
   }
+}
+
+// Far-out ratio estimates make R's 512-point density grid too coarse for the mode (issue 15: 10.99
+// for a true 0.5). Two far, weak instruments: the mode is found over the central mass, with a
+// warning that this is not R's grid. Weight spread thinly over a wide range: no grid resolves the
+// mode, and the warning says so. The fit stays "ok" either way.
+TEST(MrCommand, ModeWarnsWhereItsDensityGridCannotResolveTheMode) {
+  test::TempDir dir("mr-mode-grid");
+  std::string far = "bx\tbxse\tby\tbyse\n";
+  for (int i = 0; i < 200; ++i) far += "1\t0.01\t" + std::to_string(0.5 + 0.001 * (i % 20 - 10)) + "\t0.01\n";
+  far += "0.001\t0.01\t100\t1\n0.001\t0.01\t-70\t1\n";  // ratios 1e5 and -7e4, almost no weight (R's grid: -137)
+  test::write_text(dir.file("far.tsv"), far);
+  auto r = run(mr("--input " + quote(dir.file("far.tsv")) + " --methods mode-weighted --bootstrap 0"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto rows = parse_tsv(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("status"), "ok");
+  EXPECT_NEAR(field_number(rows[0], "estimate"), 0.5, 0.005);
+  EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("deepmr mr: warning: mode-weighted: R's density grid is too coarse (", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("mode found over the central 99.8% of the weight"), std::string::npos) << r.err;
+
+  std::string flat = "bx\tbxse\tby\tbyse\n";
+  for (int i = 0; i < 900; ++i) flat += "1\t0\t" + std::to_string(0.001 * (i % 10)) + "\t100\n";
+  for (int i = 0; i < 100; ++i) flat += "1\t0\t" + std::to_string(-1000 + 20 * i) + "\t1\n";
+  test::write_text(dir.file("flat.tsv"), flat);
+  r = run(mr("--input " + quote(dir.file("flat.tsv")) + " --methods mode-weighted --bootstrap 0"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  rows = parse_tsv(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("status"), "ok");
+  EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("deepmr mr: warning: mode-weighted: the mode is not resolved: its density grid's spacing is ", 0),
+            0u)
+      << r.err;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // required values are UsageErrors naming the key, with file and line when it came from a file.
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,7 +23,8 @@ struct ConfigEntry {
 };
 
 // Reads an INI file: `[section]` headers, `key = value` lines, `#` or `;` comments (whole lines, or
-// after whitespace), blank lines. Throws UsageError (file and line) on malformed lines.
+// after whitespace), blank lines; a UTF-8 byte-order mark at the start is skipped. Throws UsageError
+// (file and line) on malformed lines.
 std::vector<ConfigEntry> read_config_file(const std::string& path);
 
 struct ParsedOptions {
@@ -36,5 +38,10 @@ struct ParsedOptions {
 ParsedOptions parse_options(const std::string& command, const po::options_description& options,
                             const po::positional_options_description& positional,
                             const std::vector<std::string>& args);
+
+// A string-typed option read as an integer in [0, max]; throws UsageError naming the option
+// otherwise (Boost would wrap "-1" around for unsigned types).
+std::uint64_t unsigned_option(const ParsedOptions& parsed, const std::string& name,
+                              std::uint64_t max = UINT64_MAX);
 
 }  // namespace deepmr::app

@@ -9,10 +9,18 @@
 
 namespace deepmr::app {
 
+// Whether the run that wrote the store finished (root attribute `complete` = 1); a run stopped
+// early or killed leaves a partial store.
+bool is_complete(const store::StoreContents& store);
+// "complete" or "partial": the last column of both tables, so that a table printed from a partial
+// store says so on every row, in TSV and JSON alike.
+std::string run_state(const store::StoreContents& store);
+
 // The per-exposure table of a store for one method: exposure, method, regions, estimate, se,
-// ci_low, ci_high, pvalue, tau2, tau, i2, failed, status.
+// ci_low, ci_high, pvalue, tau2, tau, i2, failed, status, run.
 Table summary_table(const store::StoreContents& store, std::size_t method);
-// Every unit's fits, one row per unit and method.
+// Every unit's fits, one row per unit and method (unit, exposure, region, method, the fit
+// columns, status, run).
 Table units_table(const store::StoreContents& store);
 // "850 of 900 units done (12 failed); the run is complete" and the like.
 std::string completeness(const store::StoreContents& store);

@@ -20,8 +20,13 @@ class KernelDensity {
   explicit KernelDensity(std::size_t points = 512) : points_(points) {}
   // values and weights of equal length >= 1, bandwidth > 0, all finite.
   const DensityGrid& estimate(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth);
+  // The same computation on the same number of points over [from, to] (binning over [from - 4h, to + 4h]) instead
+  // of R's range; values outside the binning range are left out (density_mode.hpp uses it).
+  const DensityGrid& estimate_over(const std::vector<double>& values, const std::vector<double>& weights,
+                                   double bandwidth, double from, double to);
   // The x of the (first) highest density point.
   double mode(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth);
+  std::size_t points() const { return points_; }
 
  private:
   std::size_t points_;

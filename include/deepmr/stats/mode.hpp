@@ -5,7 +5,9 @@
 // s^-2 (normalised) and bandwidth phi * 0.9 min(sd(b), mad(b)) / J^(1/5); the estimate is the
 // highest point of that density on R's 512-point grid (kernel_density.hpp). SE: the median
 // absolute deviation (R's mad, constant 1.4826) of estimates over bootstrap draws b ~ N(b, s^2),
-// weights kept fixed. Instruments with bx = 0 are left out.
+// weights kept fixed. Instruments with bx = 0 are left out. Where R's grid is too coarse for the
+// bandwidth (far-out ratios), the mode is looked for over the central mass instead, and the
+// result's reason says so (density_mode.hpp; a deliberate difference from R).
 
 #include <vector>
 

@@ -55,7 +55,8 @@ struct MrOptions {
 struct MrResult {
   MrMethod method = MrMethod::ivw;
   bool estimable = false;
-  std::string reason;  // why not estimable (empty when estimable)
+  std::string reason;  // why not estimable; when estimable, a warning about the estimate or empty
+                       // (mode-weighted: its density grid could not resolve the mode, density_mode.hpp)
   std::string model;   // ivw: "fixed" or "random" as applied; other methods: empty
 
   std::optional<double> estimate, se, ci_low, ci_high, pvalue;

@@ -1,6 +1,7 @@
 // deepmr ism: saturation mutagenesis of one window with paired-mask MC dropout; one row per mutant
 // and output (position ref alt output beta se).
 
+#include <cmath>
 #include <iostream>
 
 #include "deepmr/app/command.hpp"
@@ -14,6 +15,25 @@
 
 namespace deepmr::app {
 namespace {
+
+// The masks are keyed by a 32-bit region id (model/dropout_masks.hpp).
+constexpr std::uint64_t kMaxRegionId = 0xffffffffull;
+
+// One line per output whose effects are not finite: the model gave NaN or Inf on the reference or
+// on mutants (a run marks such units failed; here the rows print empty fields).
+void warn_non_finite(const ism::Effects& effects, const std::vector<std::string>& labels) {
+  const int n_outputs = static_cast<int>(labels.size());
+  for (int o = 0; o < n_outputs; ++o) {
+    std::size_t affected = 0;
+    for (std::size_t m = 0; m < effects.mutants.size(); ++m)
+      if (!std::isfinite(effects.beta_at(static_cast<int>(m), o)) || !std::isfinite(effects.se_at(static_cast<int>(m), o)))
+        ++affected;
+    if (affected > 0)
+      std::cerr << "deepmr ism: warning: output " << labels[o] << ": " << affected << " of " << effects.mutants.size()
+                << " mutants have a non-finite effect (the model gave NaN or Inf on the reference or the mutant), "
+                   "printed as empty fields" << std::endl;
+  }
+}
 
 class IsmCommand : public Command {
  public:
@@ -33,9 +53,9 @@ class IsmCommand : public Command {
         ("outputs", po::value<std::string>()->value_name("LIST"),
          "outputs to report: comma-separated names (targets) or 0-based indices")
         ("mc-samples", po::value<int>()->default_value(50)->value_name("N"), "Monte Carlo dropout samples")
-        ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"), "seed of the dropout masks")
-        ("region-id", po::value<std::uint64_t>()->default_value(0)->value_name("R"),
-         "region id keying the masks (a run uses the plan's id)")
+        ("seed", po::value<std::string>()->default_value("1")->value_name("S"), "seed of the dropout masks (64-bit)")
+        ("region-id", po::value<std::string>()->default_value("0")->value_name("R"),
+         "region id keying the masks, 0 to 2^32 - 1 (a run uses the plan's id)")
         ("dropout", po::value<std::string>()->default_value("on")->value_name("on|off"),
          "off: deterministic f(m) - f(r) in inference mode, se = 0")
         ("batch", po::value<int>()->default_value(64)->value_name("B"),
@@ -51,13 +71,15 @@ class IsmCommand : public Command {
     const auto format = parse_table_format(v["format"].as<std::string>());
     ism::IsmOptions options;
     options.mc_samples = v["mc-samples"].as<int>();
-    options.seed = v["seed"].as<std::uint64_t>();
-    options.region_id = v["region-id"].as<std::uint64_t>();
+    options.seed = unsigned_option(parsed, "seed");
+    options.region_id = unsigned_option(parsed, "region-id", kMaxRegionId);
     options.batch = v["batch"].as<int>();
     const auto& dropout = v["dropout"].as<std::string>();
     if (dropout != "on" && dropout != "off") throw UsageError("option 'dropout': use on or off, not '" + dropout + "'");
     options.dropout = dropout == "on";
     if (options.mc_samples < 0) throw UsageError("option 'mc-samples' must be at least 0 (0: dropout off)");
+    if (options.dropout && options.mc_samples == 1)
+      std::cerr << "deepmr ism: warning: --mc-samples 1: every se is 0 because an SE needs at least 2 samples" << std::endl;
     if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
     const auto& engine_name = v["engine"].as<std::string>();
     ism::check_engine_name(engine_name, "engine");
@@ -107,10 +129,14 @@ class IsmCommand : public Command {
         table.set("ref", std::string(1, effects.mutants[m].ref));
         table.set("alt", std::string(1, effects.mutants[m].alt));
         table.set("output", labels[o]);
-        table.set("beta", effects.beta_at(static_cast<int>(m), o));
-        table.set("se", effects.se_at(static_cast<int>(m), o));
+        const double beta = effects.beta_at(static_cast<int>(m), o), se = effects.se_at(static_cast<int>(m), o);
+        table.set("beta", beta);
+        // A NaN effect's se comes out of max(0, NaN) as 0: print it empty, not as an exact 0.
+        if (std::isfinite(beta)) table.set("se", se);
       }
     table.write(std::cout, format);
+    std::cout.flush();
+    warn_non_finite(effects, labels);
     return 0;
   }
 };

@@ -1,7 +1,6 @@
 // deepmr mr: Mendelian randomization estimates from a table of summary statistics, one row per
 // method (docs/statistics.md). The same library fits every (exposure, region) unit of a run.
 
-#include <charconv>
 #include <cmath>
 #include <iostream>
 
@@ -14,16 +13,6 @@
 
 namespace deepmr::app {
 namespace {
-
-// A non-negative integer option (Boost would wrap "-1" around for unsigned types).
-std::uint64_t unsigned_option(const ParsedOptions& options, const std::string& name) {
-  const std::string text = options.values[name].as<std::string>();
-  std::uint64_t value = 0;
-  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
-    throw UsageError("option '" + name + "': expected a non-negative integer, got '" + text + "'");
-  return value;
-}
 
 // One row per method: the method, every fit column, the status.
 Table result_table(const std::vector<stats::MrResult>& results) {
@@ -88,6 +77,11 @@ class MrCommand final : public Command {
     const auto table = stats::SummaryTable::read(values["input"].as<std::string>());
     const auto results = stats::fit_all(methods, stats::read_instruments(table), options);
     result_table(results).write(std::cout, format);
+    std::cout.flush();
+    // An estimable fit with a reason carries a warning (e.g. the mode's density grid): one line each.
+    for (const auto& r : results)
+      if (r.estimable && !r.reason.empty())
+        std::cerr << "deepmr mr: warning: " << stats::mr_method_name(r.method) << ": " << r.reason << std::endl;
     return 0;
   }
 };

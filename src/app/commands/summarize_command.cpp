@@ -1,4 +1,5 @@
 // deepmr summarize: the per-exposure table of a store (finished or partial), or every unit's fits.
+// A partial store's table says so in its `run` column, and the exit status is 75 rather than 0.
 
 #include <iostream>
 
@@ -49,7 +50,8 @@ class SummarizeCommand : public Command {
     }
     std::cout.flush();
     std::cerr << "deepmr summarize: " << v["store"].as<std::string>() << ": " << completeness(contents) << std::endl;
-    return 0;
+    // A partial store's table is printed all the same, but a script must not take it for the final one.
+    return is_complete(contents) ? 0 : static_cast<int>(ExitCode::resumable);
   }
 };
 

@@ -1,0 +1,85 @@
+#include "deepmr/stats/density_mode.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "deepmr/common/error.hpp"
+
+namespace deepmr::stats {
+namespace {
+
+constexpr double kOneOverSqrtTwoPi = 0.398942280401432677939946059934;
+// The central grid's highest point must exceed the bound outside it by this factor: a margin for
+// the error of the binned density against the exact one.
+constexpr double kOutsideBoundMargin = 1.5;
+
+// The smallest value whose weight at or below it reaches `mass`, by a weighted quickselect
+// (expected linear time; scrambles `pairs`).
+double weighted_lower_quantile(std::vector<std::pair<double, double>>& pairs, double mass) {
+  auto first = pairs.begin(), last = pairs.end();
+  while (last - first > 1) {
+    const auto middle = first + (last - first) / 2;
+    std::nth_element(first, middle, last, [](const auto& a, const auto& b) { return a.first < b.first; });
+    double below = 0;
+    for (auto it = first; it != middle; ++it) below += it->second;
+    if (below >= mass) {
+      last = middle;  // reached within the lower part
+    } else {
+      mass -= below;
+      first = middle;
+    }
+  }
+  return first->first;
+}
+
+std::size_t highest(const DensityGrid& grid) {  // the first of equal maxima, as R's which.max
+  return static_cast<std::size_t>(std::max_element(grid.y.begin(), grid.y.end()) - grid.y.begin());
+}
+
+}  // namespace
+
+bool DensityMode::resolved() const { return spacing_in_bandwidths <= kMaxModeGridSpacing; }
+
+DensityMode DensityModeFinder::find(const std::vector<double>& values, const std::vector<double>& weights,
+                                    double bandwidth) {
+  if (values.empty() || values.size() != weights.size() || !(bandwidth > 0))
+    throw InternalError("stats: a density mode needs values, one weight each and a positive bandwidth");
+  const double h = bandwidth;
+  const double intervals = static_cast<double>(density_.points() - 1);
+  const auto [min_it, max_it] = std::minmax_element(values.begin(), values.end());
+  const double r_from = *min_it - 3 * h, r_to = *max_it + 3 * h;
+
+  DensityMode mode;
+  mode.r_spacing_in_bandwidths = (r_to - r_from) / intervals / h;
+  auto on_r_grid = [&] {
+    const DensityGrid& grid = density_.estimate_over(values, weights, h, r_from, r_to);
+    mode.x = grid.x[highest(grid)];
+    mode.grid = ModeGrid::r;
+    mode.spacing_in_bandwidths = mode.r_spacing_in_bandwidths;
+    return mode;
+  };
+  if (mode.r_spacing_in_bandwidths <= kMaxModeGridSpacing) return on_r_grid();
+
+  // The weighted kCentralGridTail and 1 - kCentralGridTail quantiles.
+  double total = 0;
+  for (double w : weights) total += w;
+  scratch_.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) scratch_[i] = {values[i], weights[i]};
+  const double low = weighted_lower_quantile(scratch_, kCentralGridTail * total);
+  for (std::size_t i = 0; i < values.size(); ++i) scratch_[i] = {-values[i], weights[i]};
+  const double high = -weighted_lower_quantile(scratch_, kCentralGridTail * total);
+
+  const double from = low - 3 * h, to = high + 3 * h;
+  const DensityGrid& central = density_.estimate_over(values, weights, h, from, to);
+  const std::size_t peak = highest(central);
+  // Left of `from` only the weight below `low` (at most the tail) is nearer than 3h; the same on
+  // the right. So the density outside is below this bound.
+  const double outside = (kCentralGridTail + std::exp(-4.5)) * total * kOneOverSqrtTwoPi / h;
+  if (!(central.y[peak] > kOutsideBoundMargin * outside)) return on_r_grid();  // too flat to tell
+  mode.x = central.x[peak];
+  mode.grid = ModeGrid::central_mass;
+  mode.spacing_in_bandwidths = (to - from) / intervals / h;
+  return mode;
+}
+
+}  // namespace deepmr::stats
