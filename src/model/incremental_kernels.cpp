@@ -16,6 +16,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <chrono>
 #include <cstring>
 
@@ -384,7 +386,7 @@ void IncrementalKernels::pooling(int l, const Group& group, Workspace& work) con
                 : reference_row(l, group.variants.reference[v], column);
         if (j == 0) std::copy(x, x + channels, acc);
         else if (is_max)
-          for (int c = 0; c < channels; ++c) acc[c] = std::max(acc[c], x[c]);
+          for (int c = 0; c < channels; ++c) acc[c] = detail::nan_max(acc[c], x[c]);
         else
           for (int c = 0; c < channels; ++c) acc[c] = acc[c] + x[c];
       }
@@ -442,13 +444,26 @@ void IncrementalKernels::linear(int l, const Group& group, Workspace& work) cons
     last = std::max(last, windows[v].end() - 1);
   }
   work.sums.assign(static_cast<std::size_t>(variants) * out, 0.0f);
+  // PyTorch multiplies a dropped feature by 0, which turns an infinity or a NaN into NaN: a variant
+  // with such a value among its dropped features gets NaN outputs, as in the full pass.
+  std::vector<std::uint8_t> poisoned(variants, 0);
   auto& members = work.members;
   for (int w = first; w <= last; ++w) {
     members.clear();
     for (int v = 0; v < variants; ++v)
       if (windows[v].contains(w)) members.push_back(v);
     const auto& kept = kept_[l][w];
-    if (members.empty() || kept.empty()) continue;
+    if (members.empty()) continue;
+    if (static_cast<int>(kept.size()) < channels)
+      for (int v : members) {
+        const float* x = work.state.data() + static_cast<std::size_t>(rows[v] + w - windows[v].start) * channels;
+        std::size_t j = 0;
+        for (int c = 0; c < channels; ++c) {
+          if (j < kept.size() && kept[j] == c) ++j;
+          else if (!std::isfinite(x[c])) poisoned[v] = 1;
+        }
+      }
+    if (kept.empty()) continue;
     // Deltas of column w of every member, kept channels only.
     const int m = static_cast<int>(members.size()), k = static_cast<int>(kept.size());
     work.delta.resize(static_cast<std::size_t>(m) * k);
@@ -474,7 +489,7 @@ void IncrementalKernels::linear(int l, const Group& group, Workspace& work) cons
     const float* reference = reference_row(l + 1, group.variants.reference[v], 0);
     const float* sum = work.sums.data() + static_cast<std::size_t>(v) * out;
     float* x = work.next.data() + static_cast<std::size_t>(v) * out;
-    for (int o = 0; o < out; ++o) x[o] = reference[o] + sum[o];
+    for (int o = 0; o < out; ++o) x[o] = poisoned[v] ? std::numeric_limits<float>::quiet_NaN() : reference[o] + sum[o];
   }
   work.state.swap(work.next);
 }

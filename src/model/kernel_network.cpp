@@ -178,7 +178,7 @@ void KernelNetwork::run(const float* inputs, int batch, const DropoutMasks* mask
           float* o = y_.data() + static_cast<std::size_t>(row) * out_width;
           for (int i = 0; i < out_width; ++i) {
             float acc = in[i * k];
-            for (int j = 1; j < k; ++j) acc = is_max ? std::max(acc, in[i * k + j]) : acc + in[i * k + j];
+            for (int j = 1; j < k; ++j) acc = is_max ? detail::nan_max(acc, in[i * k + j]) : acc + in[i * k + j];
             o[i] = is_max ? acc : acc / static_cast<float>(k);
           }
         }

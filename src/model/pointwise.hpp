@@ -18,12 +18,14 @@ inline bool is_activation(LayerKind kind) {
 // (a comparison and a select are exact in any width).
 inline void activate(const Layer& layer, float* x, std::size_t count) {
   switch (layer.kind) {
+    // NaN passes through ReLU and Threshold as in PyTorch (clamp_min(x, 0) and x <= t ? v : x),
+    // so a poisoned weight is seen downstream instead of turning into 0.
     case LayerKind::relu:
-      for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > 0.0f || x[i] != x[i] ? x[i] : 0.0f;
       return;
     case LayerKind::threshold: {
       const float threshold = static_cast<float>(layer.threshold), value = static_cast<float>(layer.value);
-      for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > threshold ? x[i] : value;
+      for (std::size_t i = 0; i < count; ++i) x[i] = x[i] <= threshold ? value : x[i];
       return;
     }
     case LayerKind::elu: {
@@ -37,5 +39,8 @@ inline void activate(const Layer& layer, float* x, std::size_t count) {
     default: return;
   }
 }
+
+// max(a, b) as PyTorch's max pooling takes it: NaN wins (std::max would drop a NaN b).
+inline float nan_max(float a, float b) { return b > a || b != b ? b : a; }
 
 }  // namespace deepmr::model::detail

@@ -5,6 +5,9 @@
   nan_exposure.pt   like the tiny test model, but output 2 is NaN for every input (a poisoned bias)
   no_dropout.pt     a valid stack without any dropout layer (MC dropout cannot give SEs)
   dropout_one.pt    a dropout layer with p = 1 (every activation dropped)
+  nan_first_conv.pt like the tiny test model, but one weight of its first convolution is NaN: PyTorch
+                    gives NaN everywhere (0 x NaN is NaN, ReLU keeps NaN)
+  dropout_zero.pt   dropout layers that all have p = 0 (MC dropout would give se = 0 everywhere)
 """
 import os
 import sys
@@ -35,6 +38,12 @@ def main():
     export_model.wrap(poisoned, "ACGT", False, 60, targets).save(os.path.join(out, "nan_exposure.pt"))
     export_model.wrap(small(dropout=None), "ACGT", False, 60, targets).save(os.path.join(out, "no_dropout.pt"))
     export_model.wrap(small(dropout=1.0), "ACGT", False, 60, targets).save(os.path.join(out, "dropout_one.pt"))
+    torch.manual_seed(3)
+    nan_conv = small()
+    with torch.no_grad():
+        nan_conv[0].weight[3, 1, 2] = float("nan")
+    export_model.wrap(nan_conv, "ACGT", False, 60, targets).save(os.path.join(out, "nan_first_conv.pt"))
+    export_model.wrap(small(dropout=0.0), "ACGT", False, 60, targets).save(os.path.join(out, "dropout_zero.pt"))
 
 
 if __name__ == "__main__":
