@@ -2,6 +2,7 @@
 // and a documented exit status (docs/cli.md).
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 #include "deepmr/app/version.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/dist/collective_step.hpp"
+#include "deepmr/dist/unanswered_failure.hpp"
+#include "deepmr/store/unclosed_files.hpp"
 
 namespace {
 
@@ -54,6 +57,11 @@ int run_under_mpi(deepmr::app::Command& command, Parse&& parse, int argc, char**
   } catch (...) {
     return deepmr::app::report_failure(command.name(), std::current_exception());
   }
+  deepmr::dist::set_unanswered_failure_handler([name = command.name()](const deepmr::dist::RankFailure& failure) {
+    const int status = deepmr::app::report_failure(name, deepmr::Failure{failure.code, failure.message});
+    std::cout.flush();
+    std::_Exit(status);
+  });
   const auto world = deepmr::dist::Communicator::world();
   std::optional<deepmr::app::ParsedOptions> parsed;
   try {
@@ -61,11 +69,20 @@ int run_under_mpi(deepmr::app::Command& command, Parse&& parse, int argc, char**
   } catch (const deepmr::dist::AgreedFailure& agreed) {
     return deepmr::app::report_failure(command.name(), agreed.failure, world);
   }
+  int status = 0;
   try {
-    return command.run(*parsed, argc, argv);
+    status = command.run(*parsed, argc, argv);
   } catch (...) {
-    return deepmr::app::report_failure(command.name(), std::current_exception());
+    status = deepmr::app::report_failure(command.name(), std::current_exception());
   }
+  if (deepmr::store::parallel_files_left_open()) {
+    // MPI_Finalize would make HDF5 close the file again and crash (store/unclosed_files.hpp): the
+    // error is reported, the journal is durable, so end here.
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(status);
+  }
+  return status;
 }
 
 }  // namespace

@@ -1,13 +1,35 @@
 #include "deepmr/app/prepare_run.hpp"
 
+#include <unistd.h>
+
 #include "deepmr/app/region_options.hpp"
 #include "deepmr/app/run_config.hpp"
 #include "deepmr/app/version.hpp"
+#include "deepmr/common/disk_space.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/run/plan_run.hpp"
 #include "deepmr/model/targets.hpp"
 
 namespace deepmr::app {
+
+namespace {
+
+// A worker keeps every sample's outputs of a region (the paired differences give beta and se):
+// about N x (3L + 1) x (1 + exposures) x 4 bytes. Refused up front when that cannot fit in memory.
+void check_sample_memory(const RunSetup& setup) {
+  const double length = setup.model.stack->options.input_length;
+  const double bytes = static_cast<double>(setup.config.mc_samples) * (3 * length + 1) *
+                       (1.0 + static_cast<double>(setup.plan.exposures().size())) * sizeof(float);
+  const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  if (memory > 0 && bytes > memory / 2)
+    throw UsageError("option 'analysis.mc-samples' = " + std::to_string(setup.config.mc_samples) + " needs about " +
+                     byte_size_text(static_cast<std::uint64_t>(bytes)) + " per worker for one region's samples "
+                     "(N x (3L + 1) x outputs x 4 bytes), more than half of this node's " +
+                     byte_size_text(static_cast<std::uint64_t>(memory)) + "; use fewer samples (a few hundred "
+                     "already give SEs within a few percent)");
+}
+
+}  // namespace
 
 RunSetup prepare_run(const ParsedOptions& options) {
   RunSetup setup;
@@ -23,6 +45,11 @@ RunSetup prepare_run(const ParsedOptions& options) {
   if (stack.dropout_layers().empty())
     throw ModelError(stack.source + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "
                      "standard errors MR needs (export the model with its dropout layers)");
+  bool drops = false;
+  for (int l : stack.dropout_layers()) drops = drops || stack.layers[l].p > 0;
+  if (!drops)
+    throw ModelError(stack.source + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
+                     "everywhere (export the model with the dropout rates it was trained with)");
   setup.outcome_output = resolve_output_list(setup.model, {setup.config.outcome}).front();
   std::vector<std::string> pattern_exposures;
   if (!setup.config.exposure_pattern.empty())
@@ -39,6 +66,12 @@ RunSetup prepare_run(const ParsedOptions& options) {
   setup.plan_spec.seed = setup.config.seed;
   setup.plan_spec.window_length = static_cast<std::uint64_t>(stack.options.input_length);
   run::plan_run(setup);
+  for (std::size_t e = 0; e < setup.exposure_outputs.size(); ++e)
+    if (setup.exposure_outputs[e] == setup.outcome_output)
+      throw UsageError("exposure '" + setup.plan.exposures()[e] + "' is the outcome's own output (" +
+                       setup.output_name(setup.outcome_output) + "): its estimate would be exactly 1; map it to "
+                       "another output (analysis.exposure) or choose another analysis.outcome");
+  check_sample_memory(setup);
   return setup;
 }
 

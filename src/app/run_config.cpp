@@ -1,6 +1,8 @@
 #include "deepmr/app/run_config.hpp"
 
 #include <boost/any.hpp>
+#include <charconv>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -17,6 +19,21 @@ const std::set<std::string>& operational_keys() {
                                              "run.threads", "run.gpus-per-worker", "run.dispatch-batch",
                                              "run.progress-interval", "analysis.batch"};
   return keys;
+}
+
+// Keys naming files: compared on resume by canonical path (their contents by run/input_digests).
+const std::set<std::string>& path_keys() {
+  static const std::set<std::string> keys = {"model.file", "model.targets", "regions.fasta", "regions.peaks",
+                                             "regions.sweep", "regions.sequences"};
+  return keys;
+}
+
+// The same file by any spelling (relative, absolute, through links) gives the same text.
+std::string canonical_path(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  const auto canonical = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  return ec ? path : canonical.string();
 }
 
 std::string value_text(const boost::any& value) {
@@ -37,6 +54,15 @@ std::string value_text(const boost::any& value) {
 
 }  // namespace
 
+std::uint64_t unsigned_value(const po::variables_map& values, const std::string& key) {
+  const std::string text = values[key].as<std::string>();
+  std::uint64_t value = 0;
+  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
+    throw UsageError("option '" + key + "': expected a non-negative integer (0 to 2^64 - 1), got '" + text + "'");
+  return value;
+}
+
 void describe_run_options(po::options_description& options) {
   describe_model_options(options, ModelKeys::run_config());
   options.add_options()
@@ -47,7 +73,7 @@ void describe_run_options(po::options_description& options) {
       ("analysis.exposure-pattern", po::value<std::string>()->value_name("REGEX"),
        "sweep or sequences sources: every output whose name matches (e.g. HepG2\\|.*) is an exposure, the outcome "
        "excepted, unless regions.exposures lists them")
-      ("analysis.seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"),
+      ("analysis.seed", po::value<std::string>()->default_value("1")->value_name("S"),
        "seed of the region sampling, the dropout masks and the bootstraps")
       ("analysis.mc-samples", po::value<int>()->default_value(50)->value_name("N"),
        "Monte Carlo dropout samples (at least 2: the SEs of the effects are their spread)")
@@ -93,12 +119,13 @@ RunConfig read_run_config(const po::variables_map& values) {
       c.exposure_outputs.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
     }
   if (!values["analysis.exposure-pattern"].empty()) c.exposure_pattern = values["analysis.exposure-pattern"].as<std::string>();
-  c.seed = values["analysis.seed"].as<std::uint64_t>();
+  c.seed = unsigned_value(values, "analysis.seed");
   c.mc_samples = values["analysis.mc-samples"].as<int>();
   if (c.mc_samples < 2)
     throw UsageError("option 'analysis.mc-samples' must be at least 2, not " + std::to_string(c.mc_samples) +
                      ": the standard errors of the effects are the spread of paired samples (deterministic "
                      "effects: deepmr ism --dropout off)");
+
   c.engine = values["analysis.engine"].as<std::string>();
   if (c.engine != "full" && c.engine != "incremental" && c.engine != "auto")
     throw UsageError("option 'analysis.engine': use full, incremental or auto, not '" + c.engine + "'");
@@ -108,6 +135,8 @@ RunConfig read_run_config(const po::variables_map& values) {
   c.mr.distribution = stats::parse_distribution(values["analysis.distribution"].as<std::string>(), "analysis.distribution");
   const auto bootstrap = values["analysis.bootstrap"].as<std::int64_t>();
   if (bootstrap < 0) throw UsageError("option 'analysis.bootstrap' must be 0 or more draws");
+  if (bootstrap == 1)
+    throw UsageError("option 'analysis.bootstrap': 1 draw gives no standard error (use 0 for none, or at least 2)");
   c.mr.bootstrap_draws = static_cast<std::size_t>(bootstrap);
   c.mr.min_abs_z_x = values["analysis.min-abs-z-x"].as<double>();
   if (!(c.mr.min_abs_z_x >= 0)) throw UsageError("option 'analysis.min-abs-z-x' must be 0 or more");
@@ -131,7 +160,21 @@ std::map<std::string, std::string> result_keys(const po::variables_map& values) 
   for (const auto& [key, value] : values) {
     const bool config_key = key.rfind("model.", 0) == 0 || key.rfind("analysis.", 0) == 0 ||
                             key.rfind("regions.", 0) == 0 || key.rfind("run.", 0) == 0;
-    if (config_key && !operational_keys().count(key)) out[key] = value_text(value.value());
+    if (!config_key || operational_keys().count(key)) continue;
+    out[key] = value_text(value.value());
+    if (!path_keys().count(key)) continue;
+    if (key == "regions.peaks") {
+      std::string canonical;
+      for (const auto& entry : value.as<std::vector<std::string>>()) {
+        const auto eq = entry.find('=');
+        canonical += (canonical.empty() ? "" : " ; ") +
+                     (eq == std::string::npos ? canonical_path(entry)
+                                              : entry.substr(0, eq + 1) + canonical_path(entry.substr(eq + 1)));
+      }
+      out[key] = canonical;
+    } else {
+      out[key] = canonical_path(out[key]);
+    }
   }
   return out;
 }

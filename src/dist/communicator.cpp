@@ -2,6 +2,7 @@
 
 #include "deepmr/common/leak_check.hpp"
 #include "deepmr/dist/mpi_native.hpp"
+#include "deepmr/dist/unanswered_failure.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -171,6 +172,8 @@ Communicator Communicator::split_node_local() const {
 
 std::optional<RankFailure> agree_on_failure(const Communicator& comm,
                                             const std::optional<RankFailure>& local) {
+  std::optional<FailureWatchdog> watchdog;  // a failing rank never waits forever for the others
+  if (local) watchdog.emplace(*local, kUnansweredFailureSeconds);
   const std::int64_t none = std::numeric_limits<std::int64_t>::max();
   std::int64_t mine = local ? comm.rank() : none;
   std::int64_t first = 0;

@@ -145,6 +145,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   store::RegionResult result;
   result.region = region_id;
   result.rank = rank_;
+  result.run = setup_.run_id;
   result.attempt = attempt_;
 
   const auto ism_start = Clock::now();

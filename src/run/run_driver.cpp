@@ -58,11 +58,16 @@ RunOutcome run_deep_mr(const Communicator& world, RunSetup& setup, const RunRequ
   // Rank 0 decides what is left to do: everything (a fresh run) or what the journal lacks.
   RunOutcome outcome;
   store::JournalStartPlan journal_plan;
+  std::int64_t run_id = 0;
   collectively(world, [&] {
-    if (world.is_root())
-      journal_plan = store::start_journal(setup.config.store, setup.manifest(), setup.plan.region_count(), request.start);
+    if (!world.is_root()) return;
+    const auto manifest = setup.manifest();
+    run_id = static_cast<std::int64_t>(manifest.run_id());
+    journal_plan = store::start_journal(setup.config.store, manifest, setup.plan.region_count(), request.start,
+                                        observer.warning);
   });
   outcome.attempt = world.broadcast(static_cast<std::int64_t>(journal_plan.attempt), 0);
+  setup.run_id = static_cast<std::uint64_t>(world.broadcast(run_id, 0));  // every record carries it
 
   std::vector<std::uint32_t> units_per_region(setup.plan.region_count());
   for (std::uint64_t r = 0; r < setup.plan.region_count(); ++r)

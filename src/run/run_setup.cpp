@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "deepmr/common/build_info.hpp"
+#include "deepmr/run/input_digests.hpp"
 
 namespace deepmr::run {
 
@@ -16,7 +17,7 @@ std::string plan_text(const genome::Plan& plan) {
 store::Manifest RunSetup::manifest() const {
   store::Manifest manifest;
   for (const auto& [key, value] : provenance.result_keys) manifest.set(key, value);
-  manifest.set("model.sha256", model_sha256);
+  for (const auto& [key, value] : input_digests(*this)) manifest.set(key, value);
   manifest.set("plan.sha256", plan_digest);
   manifest.set("run.backend(effective)", model.backend == model::Backend::kernels ? "kernels" : "torch");
   manifest.set("run.device(kind)", model.device.kind == model::Device::Kind::cpu ? "cpu" : "cuda");

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/dist/collective_step.hpp"
 #include "deepmr/stats/meta_analysis.hpp"
 #include "deepmr/stats/result_columns.hpp"
 #include "deepmr/store/journal.hpp"
@@ -36,17 +37,23 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
                                const std::map<std::string, double>& double_attributes) {
   const std::string journal = store::journal_directory(setup.config.store);
   const auto layout = setup.store_layout();
+  // Every step that can fail on one rank is agreed on before the next collective call
+  // (dist::collectively), so that no rank waits for another that has given up.
   store::RunStoreWriter writer(setup.config.store, comm, layout);
 
   // Each rank writes the rows of its share of the journal parts.
   const int ranks = comm.size(), rank = comm.rank();
-  store::read_journal_parts(
-      journal, [&](std::size_t position) { return static_cast<int>(position % ranks) == rank; },
-      [&](store::RegionResult&& result) { writer.write(result); }, setup.config.store_effects);
+  dist::collectively(comm, [&] {
+    store::read_journal_parts(
+        journal, [&](std::size_t position) { return static_cast<int>(position % ranks) == rank; },
+        [&](store::RegionResult&& result) { writer.write(result); }, setup.config.store_effects, setup.run_id);
+    writer.write_pending();
+  });
 
   AssemblyOutcome outcome;
   std::map<std::string, std::int64_t> counts = int_attributes;
-  if (comm.is_root()) {
+  dist::collectively(comm, [&] {
+    if (!comm.is_root()) return;
     // Rank 0 gathers every unit's estimates from the journal for the meta-analysis.
     const std::size_t methods = setup.config.methods.size(), exposures = setup.plan.exposures().size();
     std::vector<std::vector<std::vector<double>>> estimates(methods, std::vector<std::vector<double>>(exposures)),
@@ -71,14 +78,14 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
             }
           }
         },
-        false);
+        false, setup.run_id);
     outcome.duplicate_records = stats.duplicate_records;
     outcome.torn_parts = stats.torn_parts;
     std::vector<std::vector<store::MetaRow>> meta(methods);
     for (std::size_t m = 0; m < methods; ++m)
       for (std::size_t e = 0; e < exposures; ++e) meta[m].push_back(meta_row(estimates[m][e], ses[m][e], setup.config.meta));
     writer.write_meta(meta);
-  }
+  });
   // Counts are root attributes: every rank must write the same values.
   counts["units_done"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_done), 0);
   counts["units_failed"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_failed), 0);

@@ -92,9 +92,12 @@ Handle& Handle::operator=(Handle&& other) noexcept {
   return *this;
 }
 
-void Handle::reset() {
-  if (id_ >= 0 && close_) close_(id_);
+void Handle::reset() { close(); }
+
+herr_t Handle::close() {
+  const herr_t rc = id_ >= 0 && close_ ? close_(id_) : 0;
   id_ = -1;
+  return rc;
 }
 
 template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
@@ -387,6 +390,6 @@ void File::flush() const {
   check_rc(H5Fflush(id(), H5F_SCOPE_GLOBAL), path_ + ": cannot flush the HDF5 file");
 }
 
-void File::close() { handle_.reset(); }
+void File::close() { check_rc(handle_.close(), path_ + ": cannot close the HDF5 file"); }
 
 }  // namespace deepmr::store

@@ -27,7 +27,7 @@ namespace deepmr::store {
 class Handle {
  public:
   Handle() = default;
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Handle(hid_t id, herr_t (*closer)(hid_t)) : id_(id), close_(closer) {}
   ~Handle() { reset(); }
   Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
   Handle& operator=(Handle&& other) noexcept;
@@ -37,6 +37,8 @@ class Handle {
   hid_t id() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void reset();
+  // Closes now and returns the closing function's status (reset() ignores it).
+  herr_t close();
 
  private:
   hid_t id_ = -1;
@@ -130,6 +132,7 @@ class File {
   bool has_attribute(const std::string& object, const std::string& name) const;
 
   void flush() const;  // collective in parallel mode
+  // Collective in parallel mode; throws StoreError when HDF5 could not write what it held.
   void close();
 
  private:

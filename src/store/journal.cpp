@@ -14,6 +14,7 @@
 
 #include "deepmr/common/atomic_file.hpp"
 #include "deepmr/common/error.hpp"
+#include "deepmr/common/sha256.hpp"
 
 namespace deepmr::store {
 namespace fs = std::filesystem;
@@ -132,13 +133,21 @@ void JournalWriter::append(const RegionResult& result) {
     throw StoreError(path_ + ": cannot make the journal durable (" + errno_text() + "); resume the run later");
 }
 
+std::uint64_t Manifest::run_id() const {
+  std::string text;
+  for (const auto& [key, value] : entries_) text += key + "\n" + value + "\n";
+  const std::string hex = sha256_hex(text);
+  return std::stoull(hex.substr(0, 16), nullptr, 16);
+}
+
 JournalStats read_journal(const std::string& directory, const std::function<void(RegionResult&&)>& visit,
-                          bool with_effects) {
-  return read_journal_parts(directory, [](std::size_t) { return true; }, visit, with_effects);
+                          bool with_effects, std::optional<std::uint64_t> run) {
+  return read_journal_parts(directory, [](std::size_t) { return true; }, visit, with_effects, run);
 }
 
 JournalStats read_journal_parts(const std::string& directory, const std::function<bool(std::size_t)>& take,
-                                const std::function<void(RegionResult&&)>& visit, bool with_effects) {
+                                const std::function<void(RegionResult&&)>& visit, bool with_effects,
+                                std::optional<std::uint64_t> run) {
   JournalStats stats;
   if (!fs::is_directory(directory)) return stats;
   std::vector<std::string> parts;
@@ -157,6 +166,10 @@ JournalStats read_journal_parts(const std::string& directory, const std::functio
     const std::string& part = parts[position];
     std::ifstream in(part, std::ios::binary);
     if (!in) throw StoreError(part + ": cannot read the journal");
+    std::error_code ec;
+    const std::uint64_t file_size = fs::file_size(part, ec);
+    if (ec) throw StoreError(part + ": cannot read the journal (" + ec.message() + ")");
+    std::uint64_t offset = 0;
     for (;;) {
       char header[kHeader];
       in.read(header, kHeader);
@@ -168,7 +181,9 @@ JournalStats read_journal_parts(const std::string& directory, const std::functio
         std::memcpy(&magic, header, 4);
         std::memcpy(&size, header + 4, 8);
         std::memcpy(&crc, header + 12, 4);
-        torn = magic != kMagic || size > (std::uint64_t{1} << 40);
+        // A length beyond the end of the file is damage (a torn or flipped record), never a
+        // reason to allocate.
+        torn = magic != kMagic || size > file_size - std::min(file_size, offset + kHeader);
       }
       std::string payload;
       if (!torn) {
@@ -180,7 +195,12 @@ JournalStats read_journal_parts(const std::string& directory, const std::functio
         ++stats.torn_parts;
         break;
       }
+      offset += kHeader + size;
       RegionResult result = deserialize(payload);
+      if (run && result.run != *run)
+        throw StoreError(part + ": holds records of another run (run id " + std::to_string(result.run) + ", not " +
+                         std::to_string(*run) + " as in its manifest); was it copied from another journal? Move it "
+                         "out of " + directory + " and resume");
       ++stats.records;
       if (!seen.insert(result.region).second) ++stats.duplicate_records;
       if (!with_effects) {

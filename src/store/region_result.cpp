@@ -6,13 +6,16 @@
 namespace deepmr::store {
 namespace {
 
-constexpr std::uint32_t kLayout = 1;  // bump when the payload layout changes
+constexpr std::uint32_t kLayout = 2;  // bump when the payload layout changes (2: the run id)
+// The fewest bytes a unit and a fit take in a record (for counts read from it).
+constexpr std::size_t kUnitBytes = 8 + 4 + 1 + 4 + 4, kFitBytes = 1 + 4 + 4;
 
 }  // namespace
 
 std::string serialize(const RegionResult& r) {
   ByteWriter w;
   w.put(kLayout);
+  w.put(r.run);
   w.put(r.region);
   w.put(r.rank);
   w.put(r.attempt);
@@ -43,8 +46,12 @@ std::string serialize(const RegionResult& r) {
 
 RegionResult deserialize(const std::string& bytes) {
   ByteReader<StoreError> in(bytes, "journal record");
-  if (in.get<std::uint32_t>() != kLayout) throw StoreError("journal record of an unknown layout");
+  const auto layout = in.get<std::uint32_t>();
+  if (layout != kLayout)
+    throw StoreError("journal record of layout " + std::to_string(layout) + ", not " + std::to_string(kLayout) +
+                     ": the journal was written by another deepmr version; resume it with that version");
   RegionResult r;
+  r.run = in.get<std::uint64_t>();
   r.region = in.get<std::uint64_t>();
   r.rank = in.get<std::int32_t>();
   r.attempt = in.get<std::uint32_t>();
@@ -52,13 +59,13 @@ RegionResult deserialize(const std::string& bytes) {
   r.seconds_mr = in.get<double>();
   r.failed = in.get<std::uint8_t>() != 0;
   r.reason = in.get_string();
-  r.units.resize(in.get<std::uint32_t>());
+  r.units.resize(in.get_count(kUnitBytes));
   for (auto& unit : r.units) {
     unit.unit = in.get<std::uint64_t>();
     unit.exposure = in.get<std::uint32_t>();
     unit.failed = in.get<std::uint8_t>() != 0;
     unit.reason = in.get_string();
-    unit.fits.resize(in.get<std::uint32_t>());
+    unit.fits.resize(in.get_count(kFitBytes));
     for (auto& fit : unit.fits) {
       fit.status = static_cast<FitStatus>(in.get<std::int8_t>());
       fit.reason = in.get_string();

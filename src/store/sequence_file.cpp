@@ -106,8 +106,15 @@ std::vector<std::uint8_t> SequenceFile::bound(const std::vector<std::uint64_t>& 
       throw InputError(e.what());  // the wrapper names the file
     }
     for (std::uint64_t r = 0; r < n; ++r)
-      for (std::size_t k = 0; k < columns.size(); ++k)
-        out[(first + r) * columns.size() + k] = values[r * label_count_ + columns[k]] > 0.5f ? 1 : 0;
+      for (std::size_t k = 0; k < columns.size(); ++k) {
+        const float label = values[r * label_count_ + columns[k]];
+        // NaN would read as "unbound" and silently shrink the sampling pool.
+        if (label != label)
+          throw InputError(at(path_) + "'" + labels_name_ + "' holds NaN at row " + std::to_string(first + r) +
+                           ", column " + std::to_string(columns[k]) + " (rows and columns count from 0): labels "
+                           "must be 0 or 1");
+        out[(first + r) * columns.size() + k] = label > 0.5f ? 1 : 0;
+      }
   }
   return out;
 }

@@ -1,10 +1,18 @@
 #include "deepmr/store/store_writer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <limits>
 
+#include "deepmr/common/disk_space.hpp"
 #include "deepmr/common/error.hpp"
+#include "deepmr/dist/collective_step.hpp"
 #include "hdf5.hpp"
 
 namespace deepmr::store {
@@ -43,6 +51,32 @@ void write_attributes(const File& f, const std::map<std::string, std::string>& t
   for (const auto& [key, value] : real) check(key, ValueType::float64), f.set_attribute("/", key, value);
 }
 
+// Allocates the file's blocks (Linux fallocate; file systems without it are left as they are: no
+// emulation by writing zeros). A full disk is an error here, naming what the store needs.
+void reserve_space(const std::string& path, std::uint64_t bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;  // HDF5 created it: a failure to reopen is reported by the writes that follow
+  const int rc = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes)) == 0 ? 0 : errno;
+  ::close(fd);
+  if (rc == ENOSPC || rc == EDQUOT)
+    throw StoreError(path + ": No space left on device for the store: it needs about " + byte_size_text(bytes) +
+                     " (" + std::strerror(rc) + "); free space and resume (deepmr run --resume: the journal holds "
+                     "every computed region)");
+}
+
+// Gives back what the reservation allocated past the end of the closed file.
+void release_reserve(const std::string& path, std::uint64_t reserved) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  // A file system frees blocks past the end when the file shrinks (not on a hole punched there).
+  if (end >= 0 && static_cast<std::uint64_t>(end) < reserved && ::ftruncate(fd, end + 1) == 0)
+    if (::ftruncate(fd, end) != 0) {
+      // The store keeps one zero byte more than HDF5 wrote, which readers ignore.
+    }
+  ::close(fd);
+}
+
 }  // namespace
 
 struct RunStoreWriter::Impl {
@@ -52,6 +86,27 @@ struct RunStoreWriter::Impl {
   int rank = 0;
   StoreLayout layout;
   std::unique_ptr<File> file;
+  bool finished = false;
+
+  // A store that was not finished is removed (its space freed: the journal holds everything).
+  // Collective (the file is closed by every rank): the writer's steps fail on all ranks together.
+  ~Impl() {
+    if (finished) return;
+    file.reset();
+    if (rank == 0) std::remove(assembling.c_str());
+  }
+
+  // A failed write names a full disk when that is the cause (MPI-IO hides errno).
+  void step(const std::function<void()>& work) {
+    dist::collectively(comm, [&] {
+      try {
+        work();
+      } catch (const StoreError& e) {
+        const std::string what = e.what();
+        throw StoreError(what.find("No space left") != std::string::npos ? what : what + full_disk_note(assembling));
+      }
+    });
+  }
 
   // A run of consecutive regions (and their consecutive units) waiting to be written.
   struct Pending {
@@ -152,6 +207,26 @@ RunStoreWriter::RunStoreWriter(const std::string& path, const dist::Communicator
   impl_->assembling = path + ".assembling";
   impl_->layout = layout;
   impl_->rank = comm.rank();
+  // Room for the whole store first: a full disk is then reported before anything is written.
+  impl_->step([&] {
+    if (impl_->rank != 0) return;
+    const std::uint64_t needed = estimated_store_bytes(layout);
+    const auto left = free_bytes(impl_->assembling);
+    if (left && *left < needed)
+      throw StoreError(impl_->assembling + ": No space left on device for the store: it needs about " +
+                       byte_size_text(needed) + " and its file system has " + byte_size_text(*left) +
+                       " free; free space and resume (deepmr run --resume: the journal holds every computed region)");
+  });
+  impl_->step([&] { create(layout); });
+  // The space itself, before any row is written: HDF5 1.10 does not agree on a write error inside
+  // its own metadata flush, where its ranks would then wait on each other forever.
+  impl_->step([&] {
+    if (impl_->rank == 0) reserve_space(impl_->assembling, estimated_store_bytes(layout));
+  });
+}
+
+void RunStoreWriter::create(const StoreLayout& layout) {
+  const dist::Communicator& comm = impl_->comm;
   impl_->file = std::make_unique<File>(File::create_parallel(impl_->assembling, comm));
   File& f = *impl_->file;
   const bool root = impl_->rank == 0;
@@ -263,16 +338,43 @@ void RunStoreWriter::write_meta(const std::vector<std::vector<MetaRow>>& meta) {
 void RunStoreWriter::finish(const std::map<std::string, std::int64_t>& final_int_attributes,
                             const std::map<std::string, std::string>& final_text_attributes,
                             const std::map<std::string, double>& final_double_attributes) {
-  impl_->flush();
+  // Each collective HDF5 call in a step of its own: a rank that fails never leaves the others
+  // waiting inside HDF5 for a call it will not make.
+  impl_->step([&] { impl_->flush(); });
   File& f = *impl_->file;
-  write_attributes(f, final_text_attributes, final_int_attributes, final_double_attributes);
-  f.flush();
-  f.close();
-  impl_->comm.barrier();
-  std::int64_t ok = 1;
-  if (impl_->rank == 0 && std::rename(impl_->assembling.c_str(), impl_->path.c_str()) != 0) ok = 0;
-  ok = impl_->comm.broadcast(ok, 0);
-  if (!ok) throw StoreError(impl_->path + ": cannot move the assembled store into place");
+  impl_->step([&] { write_attributes(f, final_text_attributes, final_int_attributes, final_double_attributes); });
+  impl_->step([&] { f.flush(); });
+  impl_->step([&] { f.close(); });
+  if (impl_->rank == 0) release_reserve(impl_->assembling, estimated_store_bytes(impl_->layout));
+  impl_->step([&] {
+    if (impl_->rank == 0 && std::rename(impl_->assembling.c_str(), impl_->path.c_str()) != 0)
+      throw StoreError(impl_->path + ": cannot move the assembled store into place (" + std::strerror(errno) + ")");
+  });
+  impl_->finished = true;
+}
+
+void RunStoreWriter::write_pending() { impl_->flush(); }
+
+std::uint64_t estimated_store_bytes(const StoreLayout& layout) {
+  const std::uint64_t E = layout.exposures.size(), R = layout.region_start.size(), U = layout.unit_region.size(),
+                      M = layout.mutants;
+  const auto datasets = expand_datasets(layout.methods, M > 0);
+  std::uint64_t bytes = 0;
+  for (const auto& dataset : datasets) {
+    const std::string& rows = dataset.spec->rows;
+    const std::uint64_t count = rows == kExposureRows ? E : rows == kRegionRows ? R : rows == kUnitRows ? U
+                                : rows == kMutantRows ? M : rows == "regions x mutants" ? R * M : U * M;
+    std::uint64_t width = 8;
+    switch (dataset.spec->type) {
+      case ValueType::text: width = dataset.path == "effects/sequence" ? layout.window_length : kReasonWidth; break;
+      case ValueType::int8: width = 1; break;
+      case ValueType::int32: case ValueType::float32: width = 4; break;
+      default: break;
+    }
+    bytes += count * width;
+  }
+  // Metadata (measured: about 0.5 KiB per dataset, plus the root's attributes), with room to spare.
+  return bytes + bytes / 100 + 1024 * datasets.size() + (std::uint64_t{1} << 14);
 }
 
 }  // namespace deepmr::store

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/dist/collective_step.hpp"
 #include "deepmr/dist/communicator.hpp"
 #include "deepmr/ism/engine.hpp"
 #include "deepmr/model/model_file.hpp"
@@ -270,9 +271,12 @@ TEST(StoreAssembly, ResumePolicyFindsWhatTheJournalLacks) {
   EXPECT_THROW(store::start_journal(store_path, setup.manifest(), 5, store::JournalStart::resume), UsageError);
   store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), store::JournalStart::fresh);
   EXPECT_THROW(store::start_journal(store_path, setup.manifest(), 5, store::JournalStart::fresh), StoreError);
+  const std::uint64_t run_id = setup.manifest().run_id();
   {
     store::JournalWriter journal(store::journal_directory(store_path), 0, 0);
-    journal.append(record(setup, 2, 0.5, 0.2));
+    auto result = record(setup, 2, 0.5, 0.2);
+    result.run = run_id;
+    journal.append(result);
   }
   const auto resumed = store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), store::JournalStart::auto_resume);
   EXPECT_EQ(resumed.attempt, 1u);
@@ -282,6 +286,54 @@ TEST(StoreAssembly, ResumePolicyFindsWhatTheJournalLacks) {
   other.config.mc_samples = 5;
   other.provenance.result_keys["analysis.mc-samples"] = "5";
   EXPECT_THROW(store::start_journal(store_path, other.manifest(), 5, store::JournalStart::resume), UsageError);
+
+  // A part copied in from another run (its records carry another run id) is refused by name.
+  {
+    store::JournalWriter journal(store::journal_directory(store_path), 7, 3);
+    auto foreign = record(setup, 3, 0.5, 0.2);
+    foreign.run = run_id + 1;
+    journal.append(foreign);
+  }
+  try {
+    store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), store::JournalStart::resume);
+    ADD_FAILURE() << "a foreign journal part was accepted";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("part-7-3.jrn: holds records of another run"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(StoreAssembly, ResumeRefusesAChangedInputNamingIt) {
+  const auto dir = temp_dir("content");
+  const std::string store_path = dir + "/s.h5";
+  RunSetup setup = tiny_setup(store_path, false);
+  store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), store::JournalStart::fresh);
+  RunSetup changed = setup;
+  changed.model_sha256 = std::string(64, '0');  // same model path, other bytes
+  try {
+    store::start_journal(store_path, changed.manifest(), setup.plan.region_count(), store::JournalStart::resume);
+    ADD_FAILURE() << "a changed model was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("the contents of model.file changed"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(StoreAssembly, JournalRecordsWithoutAManifestGetOneAdviceForEveryStart) {
+  const auto dir = temp_dir("orphan");
+  const std::string store_path = dir + "/s.h5";
+  RunSetup setup = tiny_setup(store_path, false);
+  fs::create_directory(store::journal_directory(store_path));
+  { store::JournalWriter(store::journal_directory(store_path), 0, 1).append(record(setup, 2, 0.5, 0.2)); }
+  for (auto start : {store::JournalStart::fresh, store::JournalStart::resume, store::JournalStart::auto_resume}) {
+    try {
+      store::start_journal(store_path, setup.manifest(), setup.plan.region_count(), start);
+      ADD_FAILURE() << "records without a manifest were accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("holds journal records but no manifest"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("--resume"), std::string::npos) << "circular advice: " << e.what();
+    }
+  }
   fs::remove_all(dir);
 }
 
@@ -289,11 +341,21 @@ TEST(StoreWriter, RefusesAnAttributeTheSchemaDoesNotList) {
   const auto dir = temp_dir("writer");
   RunSetup setup = tiny_setup(dir + "/s.h5", false);
   auto layout = setup.store_layout();
+  // The writer's steps agree on failure: every rank gets the same AgreedFailure, an internal error.
+  auto internal_error = [&] {
+    try {
+      store::RunStoreWriter(dir + "/s.h5", dist::Communicator::world(), layout);
+    } catch (const dist::AgreedFailure& e) {
+      return e.failure.code == ExitCode::internal;
+    }
+    return false;
+  };
   layout.text_attributes["store_state"] = "done";
-  EXPECT_THROW(store::RunStoreWriter(dir + "/s.h5", dist::Communicator::world(), layout), InternalError);
+  EXPECT_TRUE(internal_error());
   layout = setup.store_layout();
   layout.int_attributes["model_sha256"] = 1;  // listed as text
-  EXPECT_THROW(store::RunStoreWriter(dir + "/s.h5", dist::Communicator::world(), layout), InternalError);
+  EXPECT_TRUE(internal_error());
+  EXPECT_FALSE(fs::exists(dir + "/s.h5.assembling")) << "a store that failed is removed";
   fs::remove_all(dir);
 }
 

@@ -69,7 +69,7 @@ def journal_records(store):
             if magic != 0x4A524D44 or len(payload) != size or zlib.crc32(payload) != crc:
                 torn += 1
                 break
-            regions.append(struct.unpack_from("<Q", payload, 4)[0])  # after the u32 layout version
+            regions.append(struct.unpack_from("<Q", payload, 12)[0])  # after the u32 layout and the u64 run id
             at += 16 + size
     return regions, torn
 

@@ -171,13 +171,20 @@ class StopAndResume(RunTest):
             os.kill(pid, signal.SIGTERM)  # as SLURM's --signal does: every rank gets it
         out, err = process.communicate(timeout=120)
         self.assertEqual(process.returncode, 75, err)
-        self.assertIn("resume with: deepmr run --config " + ini + " --resume", err.strip().splitlines()[-1])
+        # The resume line repeats the command (overrides included) under mpirun with as many ranks.
+        self.assertIn("resume with: mpirun -n 3 %s run --config %s --resume" % (DEEPMR, ini), err.strip().splitlines()[-1])
         with Store(store) as s:  # a readable partial store
             self.assertEqual(s.attrs["complete"], 0)
             done = int(s.attrs["units_done"])
             self.assertGreater(done, 0)
             self.assertLess(done, 12)
             self.assertEqual(int(np.sum(s.dataset("units/status") == STATUS["ok"])), done)
+        # The tables of a partial store say so on every row (the run's own and summarize's), and
+        # summarize exits 75 rather than 0.
+        self.assertTrue(all(line.endswith("\tpartial") for line in out.splitlines()[1:]), out)
+        summary = subprocess.run([DEEPMR, "summarize", store], capture_output=True, text=True)
+        self.assertEqual(summary.returncode, 75, summary.stderr)
+        self.assertEqual(summary.stdout, out)
         result = deepmr_run(2, ini, "--resume")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertSameStore(store, reference)

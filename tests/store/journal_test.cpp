@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 
 #include "deepmr/common/error.hpp"
@@ -100,6 +101,62 @@ TEST(Journal, ATornOrCorruptTailIsSkippedAndCounted) {
   stats = read_journal(dir.path(), [&](RegionResult&& r) { regions.push_back(r.region); });
   EXPECT_TRUE(regions.empty());
   EXPECT_EQ(stats.torn_parts, 1u);
+}
+
+// A flipped bit in a record's length field (issue 15, item 3): the length is checked against the
+// file before anything is allocated, and the record counts as torn (its region is computed again).
+TEST(Journal, ALengthFieldPastTheEndOfThePartIsATornRecordNotAnAllocation) {
+  test::TempDir dir;
+  {
+    JournalWriter w(dir.path(), 0, 0);
+    w.append(sample(0));
+    w.append(sample(1));
+    w.append(sample(2));
+  }
+  const std::string part = dir.file("part-0-0.jrn");
+  std::uint64_t first_size = 0;
+  {
+    std::ifstream in(part, std::ios::binary);
+    in.seekg(4);
+    in.read(reinterpret_cast<char*>(&first_size), 8);
+  }
+  for (int bit : {62, 40, 31}) {  // 4 EiB, 1 TiB, 2 GiB: each was allocated before
+    std::uint64_t damaged = 0;
+    {
+      std::fstream f(part, std::ios::in | std::ios::out | std::ios::binary);
+      const std::streamoff second = 16 + static_cast<std::streamoff>(first_size);
+      f.seekg(second + 4);
+      std::uint64_t size = 0;
+      f.read(reinterpret_cast<char*>(&size), 8);
+      damaged = size ^ (std::uint64_t{1} << bit);
+      f.seekp(second + 4);
+      f.write(reinterpret_cast<const char*>(&damaged), 8);
+    }
+    std::vector<std::uint64_t> regions;
+    const auto stats = read_journal(dir.path(), [&](RegionResult&& r) { regions.push_back(r.region); });
+    EXPECT_EQ(regions, (std::vector<std::uint64_t>{0})) << "bit " << bit;
+    EXPECT_EQ(stats.torn_parts, 1u);
+    {
+      std::fstream f(part, std::ios::in | std::ios::out | std::ios::binary);
+      const std::uint64_t restored = damaged ^ (std::uint64_t{1} << bit);
+      f.seekp(16 + static_cast<std::streamoff>(first_size) + 4);
+      f.write(reinterpret_cast<const char*>(&restored), 8);
+    }
+  }
+  std::vector<std::uint64_t> regions;
+  read_journal(dir.path(), [&](RegionResult&& r) { regions.push_back(r.region); });
+  EXPECT_EQ(regions, (std::vector<std::uint64_t>{0, 1, 2}));
+}
+
+// A damaged count inside a record (CRC intact, e.g. a record written by a broken build) is a
+// malformed record, not an allocation of 4 billion units.
+TEST(Journal, ACountPastTheEndOfTheRecordIsMalformed) {
+  RegionResult r = sample(4);
+  std::string bytes = serialize(r);
+  const std::size_t units_count_at = 4 + 8 + 8 + 4 + 4 + 8 + 8 + 1 + 4 + r.reason.size();
+  const std::uint32_t huge = 0xffffffffu;
+  std::memcpy(bytes.data() + units_count_at, &huge, 4);
+  EXPECT_THROW(deserialize(bytes), StoreError);
 }
 
 TEST(Journal, DuplicateRegionsAreCounted) {

@@ -66,6 +66,13 @@ class ByteReader {
     at_ += count * sizeof(T);
     return values;
   }
+  // A count of items that take at least `bytes_each` bytes each: checked against what is left, so
+  // that a damaged count never makes a reader allocate for items that cannot be there.
+  std::uint32_t get_count(std::size_t bytes_each) {
+    const auto count = get<std::uint32_t>();
+    need(static_cast<std::size_t>(count) * bytes_each);
+    return count;
+  }
   bool done() const { return at_ == bytes_.size(); }
 
  private:

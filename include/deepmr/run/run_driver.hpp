@@ -37,6 +37,7 @@ struct RunStart {
 struct RunObserver {
   std::function<void(const RunStart&)> started;                               // rank 0
   std::function<void(const dist::Scheduler&, double elapsed_seconds)> progress;  // rank 0
+  std::function<void(const std::string&)> warning;                             // rank 0: one line
 };
 
 struct RunOutcome {

@@ -39,7 +39,10 @@ struct RunSetup {
   RunProvenance provenance;
 
   std::string output_name(int output) const { return model::output_label(model, output); }
-  // What a resume must match (journal manifest).
+  std::uint64_t run_id = 0;  // the journal's Manifest::run_id(), set by run_deep_mr on every rank
+
+  // What a resume must match (journal manifest): result keys, inputs by content
+  // (run/input_digests.hpp: reads every planned window, so one rank calls it), plan digest.
   store::Manifest manifest() const;
   // The store's shape and provenance.
   store::StoreLayout store_layout() const;

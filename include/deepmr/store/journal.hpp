@@ -10,11 +10,14 @@
 //                  before the coordinator counts its units as done
 //
 // A process killed mid-write leaves at most a torn last record, which readers detect (length or
-// CRC) and skip; its region is simply computed again on resume. Nothing else is ever rewritten.
+// CRC) and skip; its region is simply computed again on resume. Damage inside a part (a flipped
+// bit) ends that part the same way: its later records are computed again. Nothing else is ever
+// rewritten.
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,9 @@
 namespace deepmr::store {
 
 std::string journal_directory(const std::string& store_path);
+
+// Manifest keys of inputs identified by content ("content.regions.fasta" = a SHA-256).
+inline constexpr const char* kContentKeyPrefix = "content.";
 
 // Key-value description of a run, compared on resume.
 class Manifest {
@@ -38,6 +44,9 @@ class Manifest {
   // One line per key that differs, e.g. "analysis.mc-samples: 20 here, 50 in the run"; empty
   // when the two describe the same run.
   std::vector<std::string> differences(const Manifest& run) const;
+
+  // 64 bits of the SHA-256 of every entry: the id every record of the run carries.
+  std::uint64_t run_id() const;
 
  private:
   std::map<std::string, std::string> entries_;
@@ -72,10 +81,12 @@ struct JournalStats {
 // Calls visit(record) for every valid record of every part, parts in name order, records in file
 // order; stops a part at its first torn or corrupt record. When `with_effects` is false, the
 // effects arrays are dropped while reading (cheap scans).
+// With `run`, a record of another run (another run id) is refused: StoreError naming its part.
 JournalStats read_journal(const std::string& directory, const std::function<void(RegionResult&&)>& visit,
-                          bool with_effects = true);
+                          bool with_effects = true, std::optional<std::uint64_t> run = std::nullopt);
 // The same for the parts whose position in name order satisfies `take(position)` (a rank's share).
 JournalStats read_journal_parts(const std::string& directory, const std::function<bool(std::size_t)>& take,
-                                const std::function<void(RegionResult&&)>& visit, bool with_effects = true);
+                                const std::function<void(RegionResult&&)>& visit, bool with_effects = true,
+                                std::optional<std::uint64_t> run = std::nullopt);
 
 }  // namespace deepmr::store

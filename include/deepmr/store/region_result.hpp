@@ -26,6 +26,7 @@ struct UnitResult {
 };
 
 struct RegionResult {
+  std::uint64_t run = 0;      // the run it belongs to (Manifest::run_id()): a foreign record is refused
   std::uint64_t region = 0;
   std::int32_t rank = -1;     // the rank that computed it (informational)
   std::uint32_t attempt = 0;  // the run attempt (0: first, 1: first resume, ...)

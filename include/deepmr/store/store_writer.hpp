@@ -49,15 +49,21 @@ struct MetaRow {
 
 class RunStoreWriter {
  public:
-  // Collective over comm: creates <path>.assembling and every dataset; rank 0 writes the plan's
-  // region and unit tables.
+  // Collective over comm: checks that the file system has room for the store, creates
+  // <path>.assembling and every dataset; rank 0 writes the plan's region and unit tables. Every
+  // collective step agrees on failure first (dist::AgreedFailure on every rank, the cause named,
+  // a full disk as "No space left on device"). A writer destroyed unfinished removes its file;
+  // destruction is collective too, so a caller calls write() and write_pending() inside
+  // dist::collectively steps.
   RunStoreWriter(const std::string& path, const dist::Communicator& comm, const StoreLayout& layout);
   ~RunStoreWriter();
   RunStoreWriter(const RunStoreWriter&) = delete;
   RunStoreWriter& operator=(const RunStoreWriter&) = delete;
 
-  // Any rank, independently: the rows of one computed region.
+  // Any rank, independently: the rows of one computed region (coalesced with its neighbours;
+  // write_pending() writes what is held back).
   void write(const RegionResult& result);
+  void write_pending();
   // Rank 0 (others may call with nothing): meta[method][exposure].
   void write_meta(const std::vector<std::vector<MetaRow>>& meta);
   // Collective: flushes, writes the final attributes, closes, and (rank 0) renames the file to
@@ -67,8 +73,12 @@ class RunStoreWriter {
               const std::map<std::string, double>& final_double_attributes = {});
 
  private:
+  void create(const StoreLayout& layout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Bytes the store of this layout takes on disk, metadata included (an upper estimate).
+std::uint64_t estimated_store_bytes(const StoreLayout& layout);
 
 }  // namespace deepmr::store

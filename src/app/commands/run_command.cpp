@@ -15,7 +15,9 @@
 #include "deepmr/app/stop_signals.hpp"
 #include "deepmr/app/store_tables.hpp"
 #include "deepmr/app/table.hpp"
+#include "deepmr/common/atomic_file.hpp"
 #include "deepmr/common/error.hpp"
+#include "deepmr/common/failure.hpp"
 #include "deepmr/run/run_driver.hpp"
 #include "deepmr/store/store_reader.hpp"
 
@@ -75,24 +77,58 @@ class RunCommand : public Command {
         ("resume", po::bool_switch(), "continue the run of this config from its journal (after a kill or a stop)")
         ("auto-resume", po::bool_switch(),
          "resume when the store's journal holds a run, else start one (for job scripts that requeue)")
-        ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "summary table format");
+        ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "summary table format")
+        ("status-file", po::value<std::string>()->value_name("FILE"),
+         "write this run's exit status there when it ends (job scripts: mpirun itself exits 1 when it is "
+         "signalled, although deepmr stopped cleanly with 75)");
     describe_run_options(options);
   }
 
   bool uses_mpi(const std::vector<std::string>&) const override { return true; }
 
-  int run(const ParsedOptions& parsed, int, char**) override {
+  int run(const ParsedOptions& parsed, int argc, char** argv) override {
     const Communicator world = Communicator::world();
     install_stop_handlers();
+    int status = 0;
     try {
-      return run_collectively(parsed, world);
+      status = run_collectively(parsed, world, resume_command(world, argc, argv));
     } catch (const AgreedFailure& agreed) {
-      return report_failure(name(), agreed.failure, world);  // every rank the same status; rank 0 speaks
+      status = report_failure(name(), agreed.failure, world);  // every rank the same status; rank 0 speaks
     }
+    if (world.is_root() && !parsed.values["status-file"].empty()) write_status_file(parsed.values["status-file"].as<std::string>(), status);
+    return status;
   }
 
  private:
-  static int run_collectively(const ParsedOptions& parsed, const Communicator& world) {
+  static void write_status_file(const std::string& path, int status) {
+    try {
+      write_file_atomically(path, [&](std::ostream& out) { out << status << "\n"; }, "run --status-file",
+                            ExitCode::usage, Durability::synced);
+    } catch (const std::exception& e) {
+      std::cerr << "deepmr run: warning: " << one_line(e.what()) << std::endl;
+    }
+  }
+
+  // The command that resumes this run: the same arguments (overrides included) with --resume, under
+  // mpirun with as many ranks (any other mpirun options are the user's to repeat).
+  static std::string resume_command(const Communicator& world, int argc, char** argv) {
+    auto quoted = [](const std::string& word) {
+      if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                                  "-_./=:,+@%") == std::string::npos)
+        return word;
+      std::string out = "'";
+      for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      return out + "'";
+    };
+    std::string command = "mpirun -n " + std::to_string(world.size()) + " " + quoted(argc > 0 ? argv[0] : "deepmr");
+    for (int i = 1; i < argc; ++i) {
+      const std::string word = argv[i];
+      if (word != "--resume" && word != "--auto-resume") command += " " + quoted(word);
+    }
+    return command + " --resume";
+  }
+
+  static int run_collectively(const ParsedOptions& parsed, const Communicator& world, const std::string& resume_with) {
     const bool resume = parsed.values["resume"].as<bool>();
     const bool auto_resume = parsed.values["auto-resume"].as<bool>();
     TableFormat format = TableFormat::tsv;
@@ -121,6 +157,7 @@ class RunCommand : public Command {
                 << std::fixed << std::setprecision(1) << 100.0 * s.units_done() / std::max<std::uint64_t>(1, s.units_total())
                 << "%), " << std::setprecision(3) << rate << " units/s, ETA " << duration_text(eta) << std::endl;
     };
+    observer.warning = [](const std::string& line) { std::cerr << "deepmr run: warning: " << line << std::endl; };
     observer.started = [&](const run::RunStart& s) {
       done_before = s.units_done;
       print_start(s);
@@ -128,13 +165,11 @@ class RunCommand : public Command {
 
     const auto outcome = run::run_deep_mr(world, setup, request, observer);
     if (world.is_root()) print_end(setup, outcome, format);
-    if (outcome.loop.stopped_early) {
-      const std::string how = "deepmr run --config " + (parsed.config_path.empty() ? std::string("FILE") : parsed.config_path) + " --resume";
+    if (outcome.loop.stopped_early)
       throw AgreedFailure(dist::RankFailure{0, ExitCode::resumable,
                                             std::to_string(outcome.loop.units_done) + " of " +
                                                 std::to_string(outcome.loop.units_total) +
-                                                " units done and kept; resume with: " + how});
-    }
+                                                " units done and kept; resume with: " + resume_with});
     return 0;
   }
 };
