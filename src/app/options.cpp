@@ -148,7 +148,11 @@ ParsedOptions parse_options(const std::string& command, const po::options_descri
 }
 
 std::uint64_t unsigned_option(const ParsedOptions& parsed, const std::string& name, std::uint64_t max) {
-  const std::string text = parsed.values[name].as<std::string>();
+  return unsigned_option(parsed.values, name, max);
+}
+
+std::uint64_t unsigned_option(const po::variables_map& values, const std::string& name, std::uint64_t max) {
+  const std::string text = values[name].as<std::string>();
   std::uint64_t value = 0;
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
   const bool whole = !text.empty() && result.ec == std::errc() && result.ptr == text.data() + text.size();

@@ -1,7 +1,6 @@
 #include "deepmr/app/run_config.hpp"
 
 #include <boost/any.hpp>
-#include <charconv>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -53,15 +52,6 @@ std::string value_text(const boost::any& value) {
 }
 
 }  // namespace
-
-std::uint64_t unsigned_value(const po::variables_map& values, const std::string& key) {
-  const std::string text = values[key].as<std::string>();
-  std::uint64_t value = 0;
-  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
-    throw UsageError("option '" + key + "': expected a non-negative integer (0 to 2^64 - 1), got '" + text + "'");
-  return value;
-}
 
 void describe_run_options(po::options_description& options) {
   describe_model_options(options, ModelKeys::run_config());
@@ -119,7 +109,7 @@ RunConfig read_run_config(const po::variables_map& values) {
       c.exposure_outputs.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
     }
   if (!values["analysis.exposure-pattern"].empty()) c.exposure_pattern = values["analysis.exposure-pattern"].as<std::string>();
-  c.seed = unsigned_value(values, "analysis.seed");
+  c.seed = unsigned_option(values, "analysis.seed");
   c.mc_samples = values["analysis.mc-samples"].as<int>();
   if (c.mc_samples < 2)
     throw UsageError("option 'analysis.mc-samples' must be at least 2, not " + std::to_string(c.mc_samples) +

@@ -51,6 +51,18 @@ void write_attributes(const File& f, const std::map<std::string, std::string>& t
   for (const auto& [key, value] : real) check(key, ValueType::float64), f.set_attribute("/", key, value);
 }
 
+StoreError no_room(const std::string& path, std::uint64_t needed, const std::string& what_is_left) {
+  return StoreError(path + ": No space left on device for the store: it needs about " + byte_size_text(needed) +
+                    " and " + what_is_left + "; free space and resume (deepmr run --resume: the journal holds "
+                    "every computed region)");
+}
+
+// Checked before the file is created: the free space against the store's size.
+void check_room(const std::string& path, std::uint64_t bytes) {
+  const auto left = free_bytes(path);
+  if (left && *left < bytes) throw no_room(path, bytes, "its file system has " + byte_size_text(*left) + " free");
+}
+
 // Allocates the file's blocks (Linux fallocate; file systems without it are left as they are: no
 // emulation by writing zeros). A full disk is an error here, naming what the store needs.
 void reserve_space(const std::string& path, std::uint64_t bytes) {
@@ -58,10 +70,7 @@ void reserve_space(const std::string& path, std::uint64_t bytes) {
   if (fd < 0) return;  // HDF5 created it: a failure to reopen is reported by the writes that follow
   const int rc = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes)) == 0 ? 0 : errno;
   ::close(fd);
-  if (rc == ENOSPC || rc == EDQUOT)
-    throw StoreError(path + ": No space left on device for the store: it needs about " + byte_size_text(bytes) +
-                     " (" + std::strerror(rc) + "); free space and resume (deepmr run --resume: the journal holds "
-                     "every computed region)");
+  if (rc == ENOSPC || rc == EDQUOT) throw no_room(path, bytes, std::string("it cannot be reserved (") + std::strerror(rc) + ")");
 }
 
 // Gives back what the reservation allocated past the end of the closed file.
@@ -86,6 +95,7 @@ struct RunStoreWriter::Impl {
   int rank = 0;
   StoreLayout layout;
   std::unique_ptr<File> file;
+  std::uint64_t reserved = 0;  // estimated_store_bytes: checked, then reserved on disk
   bool finished = false;
 
   // A store that was not finished is removed (its space freed: the journal holds everything).
@@ -208,20 +218,15 @@ RunStoreWriter::RunStoreWriter(const std::string& path, const dist::Communicator
   impl_->layout = layout;
   impl_->rank = comm.rank();
   // Room for the whole store first: a full disk is then reported before anything is written.
+  impl_->reserved = estimated_store_bytes(layout);
   impl_->step([&] {
-    if (impl_->rank != 0) return;
-    const std::uint64_t needed = estimated_store_bytes(layout);
-    const auto left = free_bytes(impl_->assembling);
-    if (left && *left < needed)
-      throw StoreError(impl_->assembling + ": No space left on device for the store: it needs about " +
-                       byte_size_text(needed) + " and its file system has " + byte_size_text(*left) +
-                       " free; free space and resume (deepmr run --resume: the journal holds every computed region)");
+    if (impl_->rank == 0) check_room(impl_->assembling, impl_->reserved);
   });
   impl_->step([&] { create(layout); });
   // The space itself, before any row is written: HDF5 1.10 does not agree on a write error inside
   // its own metadata flush, where its ranks would then wait on each other forever.
   impl_->step([&] {
-    if (impl_->rank == 0) reserve_space(impl_->assembling, estimated_store_bytes(layout));
+    if (impl_->rank == 0) reserve_space(impl_->assembling, impl_->reserved);
   });
 }
 
@@ -345,7 +350,7 @@ void RunStoreWriter::finish(const std::map<std::string, std::int64_t>& final_int
   impl_->step([&] { write_attributes(f, final_text_attributes, final_int_attributes, final_double_attributes); });
   impl_->step([&] { f.flush(); });
   impl_->step([&] { f.close(); });
-  if (impl_->rank == 0) release_reserve(impl_->assembling, estimated_store_bytes(impl_->layout));
+  if (impl_->rank == 0) release_reserve(impl_->assembling, impl_->reserved);
   impl_->step([&] {
     if (impl_->rank == 0 && std::rename(impl_->assembling.c_str(), impl_->path.c_str()) != 0)
       throw StoreError(impl_->path + ": cannot move the assembled store into place (" + std::strerror(errno) + ")");

@@ -382,36 +382,6 @@ class Corpus(unittest.TestCase):
         self.w.values["run"]["store"] = os.path.join(blocker, "run.h5")
         self.run_case(5, "run.store")
 
-    def test_disk_full_keeps_what_was_written(self):
-        disk = os.path.join(self.w.dir, "disk")
-        os.mkdir(disk)
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", disk], capture_output=True)
-        if mounted.returncode != 0:
-            self.skipTest("cannot mount a small tmpfs here: " + mounted.stderr.decode().strip())
-        try:
-            self.w.values["run"]["store"] = os.path.join(disk, "run.h5")
-            self.w.values["run"]["store-effects"] = "true"  # big records: the disk fills after a few
-            ini = self.w.config()
-            for p in (2, 3):
-                with self.subTest(ranks=p):
-                    subprocess.run(["sh", "-c", "rm -rf %s/*" % disk])
-                    result = self.deepmr("run", "--config", ini, ranks=p)
-                    self.expect(result, 5, "No space left on device")
-                    kept = fingerprint([self.w.values["run"]["store"] + ".journal"])
-                    # Nothing written is lost: the journal is intact and a resume elsewhere
-                    # (after moving it to a bigger disk) completes from it.
-                    moved = os.path.join(self.w.dir, "moved%d" % p)
-                    os.mkdir(moved)
-                    shutil.copytree(self.w.values["run"]["store"] + ".journal", os.path.join(moved, "run.h5.journal"))
-                    self.w.values["run"]["store"] = os.path.join(moved, "run.h5")
-                    resumed = self.deepmr("run", "--config", self.w.config("moved.ini"), "--resume", ranks=p)
-                    self.assertEqual(resumed.returncode, 0, resumed.stderr)
-                    self.assertIn("units done", resumed.stderr)
-                    self.assertEqual(kept, fingerprint([os.path.join(disk, "run.h5.journal")]))
-                    self.w.values["run"]["store"] = os.path.join(disk, "run.h5")
-        finally:
-            subprocess.run(["umount", disk])
-
     def mounted_disk(self, size):
         disk = os.path.join(self.w.dir, "disk")
         os.makedirs(disk, exist_ok=True)
@@ -443,22 +413,30 @@ class Corpus(unittest.TestCase):
         self.assertEqual(resumed.returncode, 0, resumed.stderr)
         self.assertIn("the run is complete", resumed.stderr)
 
-    def test_disk_full_while_the_store_is_assembled(self):
-        # The journal fits, the store does not (issue 15, item 1: this hung every rank).
-        disk = self.mounted_disk("100k")
+    def check_full_disk(self, size, expect_failure):
+        """A run on a tmpfs of `size` with big records fails as `expect_failure` checks; nothing written
+        is lost: the journal stays as it was, and a resume elsewhere (a bigger disk) completes."""
+        disk = self.mounted_disk(size)
         self.w.values["run"]["store"] = os.path.join(disk, "run.h5")
         self.w.values["run"]["store-effects"] = "true"
         ini = self.w.config()
+        journal = os.path.join(disk, "run.h5.journal")
         for p in (2, 3):
             with self.subTest(ranks=p):
                 subprocess.run(["sh", "-c", "rm -rf %s/*" % disk])
-                result = self.deepmr("run", "--config", ini, ranks=p)
-                self.expect_io_failure(result, "No space left on device")
-                journal = os.path.join(disk, "run.h5.journal")
+                expect_failure(self.deepmr("run", "--config", ini, ranks=p))
                 kept = fingerprint([journal])
                 self.assertFalse(os.path.exists(os.path.join(disk, "run.h5.assembling")), "the failed store is removed")
-                self.resume_elsewhere_completes(journal, p, "bigger%d" % p)
+                self.resume_elsewhere_completes(journal, p, "moved-%s-%d" % (size, p))
                 self.assertEqual(kept, fingerprint([journal]))
+
+    def test_disk_full_keeps_what_was_written(self):
+        # The journal itself fills the disk after a few records.
+        self.check_full_disk("16k", lambda result: self.expect(result, 5, "No space left on device"))
+
+    def test_disk_full_while_the_store_is_assembled(self):
+        # The journal fits, the store does not (issue 15, item 1: this hung every rank).
+        self.check_full_disk("100k", lambda result: self.expect_io_failure(result, "No space left on device"))
 
     def test_disk_fills_inside_hdf5_writes(self):
         # After the space check passed, writes to the store fail (an LD_PRELOAD shim) where some

@@ -25,6 +25,18 @@ bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
+// The message of the E that `call` throws; "" when it throws none (another exception escapes), so
+// that a search in it for the expected text fails.
+template <typename E, typename Call>
+std::string error_message(Call&& call) {
+  try {
+    call();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // A line split at every tab (an empty field where two tabs meet or the line ends in one).
 inline std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> fields;

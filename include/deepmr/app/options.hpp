@@ -41,6 +41,8 @@ ParsedOptions parse_options(const std::string& command, const po::options_descri
 
 // A string-typed option read as an integer in [0, max]; throws UsageError naming the option
 // otherwise (Boost would wrap "-1" around for unsigned types).
+std::uint64_t unsigned_option(const po::variables_map& values, const std::string& name,
+                              std::uint64_t max = UINT64_MAX);
 std::uint64_t unsigned_option(const ParsedOptions& parsed, const std::string& name,
                               std::uint64_t max = UINT64_MAX);
 

@@ -28,10 +28,6 @@ RunConfig read_run_config(const po::variables_map& values);
 
 using model::outputs_matching;
 
-// A string-typed key read as a 64-bit unsigned integer (analysis.seed): UsageError naming the key
-// for a sign, a fraction or text (Boost would wrap "-1" around to 2^64 - 1).
-std::uint64_t unsigned_value(const po::variables_map& values, const std::string& key);
-
 // Every key that shapes a run's results, with its effective value: what a resume must match.
 // Operational keys (threads, device placement, batch sizes, progress, the store path) are left out.
 std::map<std::string, std::string> result_keys(const po::variables_map& values);

@@ -89,7 +89,7 @@ class PlanCommand final : public Command {
     if (length <= 0)
       throw UsageError("option 'model.input-length' must be a positive number of bases, not " + std::to_string(length));
     genome::PlanSpec spec = read_region_options(values, pattern_exposures);
-    spec.seed = unsigned_value(values, "analysis.seed");
+    spec.seed = unsigned_option(values, "analysis.seed");
     spec.window_length = static_cast<std::uint64_t>(length);
 
     const std::filesystem::path out_dir = values["out"].as<std::string>();
