@@ -4,6 +4,7 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "deepmr/common/child_process.hpp"
 #include "deepmr/common/error.hpp"
 
 namespace deepmr::model {
@@ -405,6 +407,29 @@ void check_tensor_storage(const Module& top, const RecordingAllocator& recorded,
   }
 }
 
+// LibTorch 1.13's TorchScript importer dies of SIGSEGV on some damaged archives (the model fuzz
+// harness found one in ScriptTypeParser::parseClassConstant) instead of throwing. It reads the file
+// first in a child process, so that such a crash becomes a ModelError rather than ending every rank.
+// Costs one more read of the file and a fork (tens of milliseconds for the test models).
+void check_importer_survives(const std::string& path) {
+  const auto end = run_in_child_process(
+      [&] {
+        torch::jit::load(path, torch::kCPU);
+        return 0;
+      },
+      std::chrono::minutes(5));
+  // An exception (exit 125) is reported by the load below with LibTorch's own message; a child that
+  // could not start, took too long or was killed from outside leaves the file to it too.
+  if (end.crashed())
+    throw ModelError(path + ": LibTorch crashed reading the model file with " + signal_text(end.code) +
+                     "; the file is damaged or was not written by torch.jit.save: export the model again "
+                     "with scripts/export_model.py");
+  if (end.kind == ChildEnd::Kind::exited && end.code != 0 && end.code != 125)
+    throw ModelError(path + ": LibTorch failed reading the model file (its reader ended with status " +
+                     std::to_string(end.code) + "); the file is damaged: export the model again with "
+                     "scripts/export_model.py");
+}
+
 // LibTorch's messages span lines (source excerpts, backtraces): the first one says what happened.
 std::string first_line(const std::string& what) { return what.substr(0, what.find('\n')); }
 
@@ -415,6 +440,7 @@ LayerStack load_model_file(const std::string& path, const ModelOverrides& overri
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw ModelError(path + ": cannot read the model file (check the path)");
   }
+  check_importer_survives(path);
   Module top;
   try {
     const RecordingAllocator recorded;

@@ -6,7 +6,8 @@
 // code and constants, and deepmr's walk of the layers.
 //
 // LibTorch is not instrumented: coverage guides only through deepmr's code. A crash inside
-// LibTorch's own deserializer on such an archive is recorded in docs/reliability.md ("Fuzzing").
+// LibTorch's own importer is caught by load_model_file's first read in a child process and must
+// come back as a ModelError (docs/reliability.md, "Fuzzing").
 
 #include <caffe2/serialize/inline_container.h>
 

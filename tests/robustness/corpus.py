@@ -321,6 +321,24 @@ class Corpus(unittest.TestCase):
         self.w.values["model"]["file"] = write(os.path.join(self.w.dir, "model.pt"), "not a model\n")
         self.run_case(4, "not a TorchScript model file")
 
+    def test_model_that_crashes_libtorch(self):
+        # LibTorch 1.13's importer dies of SIGSEGV on some damaged archives (a fuzz finding);
+        # a shim makes it crash on every file. deepmr reads the file in a child process first.
+        shim = os.path.join(BUILD, "lib", "libdeepmr_importer_crash_shim.so")
+        if "DEEPMR_SANITIZE:BOOL=ON" in read(os.path.join(BUILD, "CMakeCache.txt")):
+            self.skipTest("a preloaded shim cannot come before the sanitizer runtime")
+        message = "LibTorch crashed reading the model file with SIGSEGV"
+        result = subprocess.run([DEEPMR, "ism", "--model", MODEL, "--sequence", "ACGT" * 25, "--outputs", "out0"],
+                                env=dict(ENV, LD_PRELOAD=shim), capture_output=True, text=True, timeout=TIMEOUT,
+                                cwd=self.w.dir)
+        self.expect(result, 4, message)
+        ini = self.w.config()
+        for p in (2, 3):
+            with self.subTest(ranks=p):
+                command = MPIRUN + ["-n", str(p), "-x", "LD_PRELOAD=" + shim, DEEPMR, "run", "--config", ini]
+                result = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=TIMEOUT, cwd=self.w.dir)
+                self.expect(result, 4, message)
+
     def test_model_unsupported_layer(self):
         self.w.values["model"]["file"] = os.path.join(SOURCE, "tests", "data", "models", "unsupported_layer.pt")
         self.run_case(4, "'GELU'")
