@@ -10,6 +10,7 @@
 
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/exit_status.hpp"
+#include "deepmr/app/stop_signals.hpp"
 #include "deepmr/app/version.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/dist/collective_step.hpp"
@@ -120,6 +121,10 @@ int main(int argc, char** argv) {
               << "; see deepmr --help)" << std::endl;
     return static_cast<int>(deepmr::ExitCode::usage);
   }
+
+  // A job's stop request can come while MPI starts or the model loads (a job preempted at once):
+  // it is kept and honoured when the run's loop begins, rather than killing the ranks unreported.
+  if (command->stops_on_request()) deepmr::app::install_stop_handlers();
 
   std::vector<std::string> rest(args.begin() + 1, args.end());
   for (const auto& a : rest)

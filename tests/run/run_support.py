@@ -94,6 +94,18 @@ def rank_processes(mpirun_pid):
     return out
 
 
+def signals_caught(pid):
+    """The mask of signals a process has handlers for (SigCgt in /proc/PID/status; 0 when gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return 0
+
+
 def wait_for_records(store, count, process, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline and process.poll() is None:

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import numpy as np
@@ -20,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis"))
 import run_support  # noqa: E402
 from deepmr_store import STATUS, Store  # noqa: E402
-from run_support import config, deepmr_run, journal_records, rank_processes, start_run, wait_for_records  # noqa: E402
+from run_support import (config, deepmr_run, journal_records, rank_processes, signals_caught, start_run,  # noqa: E402
+                         wait_for_records)
 
 run_support.configure(sys.argv[1], sys.argv[2])
 DEEPMR, COMPARE = run_support.DEEPMR, run_support.COMPARE
@@ -191,6 +193,37 @@ class StopAndResume(RunTest):
         regions, torn = journal_records(store)
         self.assertEqual(len(regions), len(set(regions)), "a region was computed twice")
         self.assertEqual(len(regions), 11)
+
+
+    def test_a_stop_during_start_up_is_kept(self):
+        # A job preempted at once: SIGTERM reaches each rank as soon as it can be caught (deepmr's
+        # handlers come first, before MPI starts), long before the loop. The request is kept and
+        # honoured when the loop begins; the resume computes everything.
+        reference = Reference.store(300)
+        ini = config(self.directory, "e.h5", mc_samples=300)
+        store = os.path.join(self.directory, "e.h5")
+        process = start_run(2, ini)
+        try:
+            ranks, signalled, deadline = {}, set(), time.time() + 60
+            while len(signalled) < 2 and time.time() < deadline and process.poll() is None:
+                if len(ranks) < 2:
+                    ranks = rank_processes(process.pid)
+                for pid in set(ranks.values()) - signalled:
+                    if signals_caught(pid) & (1 << (signal.SIGTERM - 1)):
+                        os.kill(pid, signal.SIGTERM)
+                        signalled.add(pid)
+                time.sleep(0.001)
+            self.assertEqual(len(signalled), 2, "the ranks never caught SIGTERM")
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+        self.assertEqual(process.returncode, 75, err)
+        self.assertIn("stopped: 0 of 12 units done and kept; resume with:", err.strip().splitlines()[-1])
+        result = deepmr_run(2, ini, "--resume")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertSameStore(store, reference)
 
 
 class Kill(RunTest):

@@ -24,6 +24,9 @@ class Command {
   // initialises MPI before reading their options, so that all ranks agree on an option error and
   // only rank 0 reports it.
   virtual bool uses_mpi(const std::vector<std::string>& /*args*/) const { return false; }
+  // Commands that stop cleanly on SIGTERM or SIGUSR1 (app/stop_signals.hpp): main installs the
+  // handlers first thing, before MPI starts, so that a signal during start-up is not lost.
+  virtual bool stops_on_request() const { return false; }
 };
 
 std::vector<std::unique_ptr<Command>> make_commands();

@@ -85,10 +85,10 @@ class RunCommand : public Command {
   }
 
   bool uses_mpi(const std::vector<std::string>&) const override { return true; }
+  bool stops_on_request() const override { return true; }
 
   int run(const ParsedOptions& parsed, int argc, char** argv) override {
     const Communicator world = Communicator::world();
-    install_stop_handlers();
     int status = 0;
     try {
       status = run_collectively(parsed, world, resume_command(world, argc, argv));
