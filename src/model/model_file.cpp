@@ -431,7 +431,11 @@ void check_importer_survives(const std::string& path) {
 }
 
 // LibTorch's messages span lines (source excerpts, backtraces): the first one says what happened.
-std::string first_line(const std::string& what) { return what.substr(0, what.find('\n')); }
+// Some of its errors on damaged archives have no text at all.
+std::string first_line(const std::string& what) {
+  const auto line = what.substr(0, what.find('\n'));
+  return line.find_first_not_of(" \t\r") == std::string::npos ? "LibTorch gave no reason" : line;
+}
 
 }  // namespace
 
