@@ -105,12 +105,13 @@ BoundsPolicy parse_bounds_policy(std::string_view text, const std::string& optio
   throw UsageError("option '" + option + "': unknown policy '" + std::string(text) + "' (use skip or error)");
 }
 
-std::vector<Window> read_windows(const std::string& path, PeakFormat format, const FastaReader& fasta,
-                                 const std::vector<bool>& keep, std::uint64_t length, BoundsPolicy bounds,
-                                 WindowCounts& counts) {
+PeakWindows read_windows(const std::string& path, PeakFormat format, const FastaReader& fasta,
+                         const std::vector<bool>& keep, std::uint64_t length, BoundsPolicy bounds,
+                         WindowCounts& counts) {
   BedReader reader(path, format);
   BedRecord record;
   std::vector<Window> windows;
+  std::vector<PeakLabel> labels;
   // Peak files come grouped by chromosome: remember the last name's lookup.
   std::string last_name;
   std::int64_t last_id = -1;
@@ -151,15 +152,31 @@ std::vector<Window> read_windows(const std::string& path, PeakFormat format, con
       continue;
     }
     windows.push_back(Window{chrom, static_cast<std::uint64_t>(p.start), static_cast<std::uint64_t>(p.end)});
+    const std::int64_t summit =
+        record.summit ? static_cast<std::int64_t>(record.start + *record.summit) : PeakLabel::kNoSummit;
+    labels.push_back(peak_label(record.name, summit));
   }
   if (counts.records == 0)
     throw InputError(at(path) + "holds no peaks (only header lines, or nothing); check that it is the right file");
-  std::sort(windows.begin(), windows.end());
-  const auto unique_end = std::unique(windows.begin(), windows.end());
-  counts.duplicate = static_cast<std::uint64_t>(windows.end() - unique_end);
-  windows.erase(unique_end, windows.end());
-  windows.shrink_to_fit();
-  return windows;
+  // Genomic order; the peaks of one window keep their file order, and their labels are merged.
+  std::vector<std::size_t> order(windows.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return windows[a] < windows[b]; });
+  PeakWindows out;
+  out.windows.reserve(windows.size());
+  out.labels.reserve(windows.size());
+  for (std::size_t i : order) {
+    if (!out.windows.empty() && out.windows.back() == windows[i]) {
+      merge_label(out.labels.back(), labels[i]);
+      ++counts.duplicate;
+      continue;
+    }
+    out.windows.push_back(windows[i]);
+    out.labels.push_back(std::move(labels[i]));
+  }
+  out.windows.shrink_to_fit();
+  out.labels.shrink_to_fit();
+  return out;
 }
 
 Plan build_peak_plan(const PlanSpec& spec, const FastaReader& fasta) {
@@ -168,11 +185,13 @@ Plan build_peak_plan(const PlanSpec& spec, const FastaReader& fasta) {
   const auto order = name_order(spec);
   std::vector<std::string> names;
   std::vector<std::vector<Region>> chosen;
+  std::vector<std::vector<PeakLabel>> labels;
   std::vector<ExposureSummary> summaries;
   for (std::size_t index : order) {
     const ExposureInput& exposure = spec.exposures[index];
     WindowCounts counts;
-    const auto windows = read_windows(exposure.path, spec.format, fasta, keep, spec.window_length, spec.out_of_bounds, counts);
+    const auto peaks = read_windows(exposure.path, spec.format, fasta, keep, spec.window_length, spec.out_of_bounds, counts);
+    const auto& windows = peaks.windows;
     ExposureSummary s;
     s.exposure = exposure.name;
     s.input = exposure.path;
@@ -191,30 +210,41 @@ Plan build_peak_plan(const PlanSpec& spec, const FastaReader& fasta) {
     if (spec.per_exposure > 0 && picks.size() < spec.per_exposure && !spec.allow_fewer) too_few(spec, s, picks.size());
 
     std::vector<Region> regions;
+    std::vector<PeakLabel> region_labels;
     regions.reserve(picks.size());
-    for (std::size_t i : picks) regions.push_back(Region::of_window(windows[i]));
+    for (std::size_t i : picks) {
+      regions.push_back(Region::of_window(windows[i]));
+      region_labels.push_back(peaks.labels[i]);
+    }
     names.push_back(exposure.name);
     chosen.push_back(std::move(regions));
+    labels.push_back(std::move(region_labels));
     summaries.push_back(std::move(s));
   }
   return Plan::assemble(RegionSource::peaks, spec.window_length, sequence_names(fasta), std::move(names), chosen,
-                        std::move(summaries));
+                        std::move(summaries), labels);
 }
 
 Plan build_sweep_plan(const PlanSpec& spec, const FastaReader& fasta) {
   check_spec(spec);
   const auto keep = chromosome_filter(spec, fasta);
   WindowCounts counts;
-  const auto windows = read_windows(spec.sweep, spec.format, fasta, keep, spec.window_length, spec.out_of_bounds, counts);
+  const auto peaks = read_windows(spec.sweep, spec.format, fasta, keep, spec.window_length, spec.out_of_bounds, counts);
+  const auto& windows = peaks.windows;
   // A sweep draws nothing: every usable window is kept.
   const auto usable = test_all(windows.size(), window_test(windows, fasta, spec.n_policy));
   SamplingCounts sampling;
   sampling.examined = windows.size();
   std::vector<Region> regions;
+  std::vector<PeakLabel> labels;
   regions.reserve(windows.size());
   for (std::size_t i = 0; i < windows.size(); ++i) {
-    if (usable[i]) regions.push_back(Region::of_window(windows[i]));
-    else ++sampling.rejected;
+    if (usable[i]) {
+      regions.push_back(Region::of_window(windows[i]));
+      labels.push_back(peaks.labels[i]);
+    } else {
+      ++sampling.rejected;
+    }
   }
 
   std::vector<std::string> names;
@@ -234,7 +264,7 @@ Plan build_sweep_plan(const PlanSpec& spec, const FastaReader& fasta) {
     summaries.push_back(std::move(s));
   }
   return Plan::all_pairs(RegionSource::sweep, spec.window_length, sequence_names(fasta), std::move(names),
-                         std::move(regions), std::move(summaries));
+                         std::move(regions), std::move(summaries), std::move(labels));
 }
 
 Plan build_row_plan(const PlanSpec& spec, const RowCandidates& rows) {

@@ -67,8 +67,8 @@ TEST_F(PlanCommand, WritesRegionsUnitsAndASummary) {
   EXPECT_TRUE(r.err.empty()) << r.err;
   const std::string bed = test::read_text(dir_.file("out/regions.bed"));
   const std::string units = test::read_text(dir_.file("out/units.tsv"));
-  EXPECT_EQ(bed.rfind("#chrom\tstart\tend\tregion\texposures\nchr22\t", 0), 0u) << bed;
-  EXPECT_EQ(units.rfind("unit\texposure\tregion\n0\t", 0), 0u) << units;
+  EXPECT_EQ(bed.rfind("#chrom\tstart\tend\tregion\texposures\tname\tsummit\nchr22\t", 0), 0u) << bed;
+  EXPECT_EQ(units.rfind("unit\texposure\tregion\tchrom\tstart\tend\tname\tsummit\n0\t", 0), 0u) << units;
   EXPECT_EQ(test::line_count(units), 1 + 24);
   const int regions = test::line_count(bed) - 1;
   EXPECT_GE(regions, 12);
@@ -116,7 +116,7 @@ TEST_F(PlanCommand, SweepSource) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(test::line_count(test::read_text(dir_.file("out/regions.bed"))), 1 + 60);
   EXPECT_EQ(test::line_count(test::read_text(dir_.file("out/units.tsv"))), 1 + 120);
-  EXPECT_NE(test::read_text(dir_.file("out/regions.bed")).find("chr22\t0\t1000\t0\tA,B\n"), std::string::npos);
+  EXPECT_NE(test::read_text(dir_.file("out/regions.bed")).find("chr22\t0\t1000\t0\tA,B\t.\t-1\n"), std::string::npos);
 }
 
 TEST_F(PlanCommand, SequencesSource) {
@@ -142,7 +142,7 @@ TEST_F(PlanCommand, SequencesSource) {
   // EVEN: rows 0..18 even but 6 (N): 9; THIRD: 0, 3, 9, 12, 15, 18: 6.
   EXPECT_EQ(test::line_count(units), 1 + 15);
   const std::string bed = test::read_text(dir_.file("out/regions.bed"));
-  EXPECT_NE(bed.find("row\t0\t1\t0\tEVEN,THIRD\n"), std::string::npos) << bed;
+  EXPECT_NE(bed.find("row\t0\t1\t0\tEVEN,THIRD\t.\t-1\n"), std::string::npos) << bed;
   EXPECT_EQ(bed.find("row\t6\t"), std::string::npos) << bed;
   // The model's input length must match the stored sequences.
   expect_failure(plan(config("l.ini", regions), dir_.file("out"), "--model.input-length 500"), 3,

@@ -136,7 +136,50 @@ TEST_F(PlanTest, IdenticalWindowsOfSeveralExposuresBecomeOneRegion) {
     EXPECT_EQ(s.units, 40u);
     EXPECT_EQ(s.shared, 40u);
   }
-  EXPECT_HAS(bed_of(plan), "\tA,B\n");
+  EXPECT_HAS(bed_of(plan), "\tA,B\t.\t");
+}
+
+// The peak of each region: its name (column 4) and summit (start + column 10) beside the
+// coordinates; a window of several peaks names them all, in exposure order.
+TEST_F(PlanTest, RegionsCarryTheNameAndSummitOfTheirPeaks) {
+  const std::string a = write("a.narrowPeak",
+                              "chr22\t5000\t5400\tpeakA1\t0\t.\t1\t-1\t1\t100\n"
+                              "chr22\t9000\t9300\t.\t0\t.\t1\t-1\t1\t-1\n");
+  const std::string b = write("b.narrowPeak", "chr22\t5050\t5250\tpeakB1\t0\t.\t1\t-1\t1\t50\n");
+  const Plan plan = build_peak_plan(spec({{"B", b}, {"A", a}}, 0), fasta_);
+  ASSERT_EQ(plan.region_count(), 2u);
+  EXPECT_EQ(plan.region(0).start, 5100u - kLength / 2);  // both summits at 5100: one window
+  EXPECT_EQ(plan.label(0).name, "peakA1,peakB1");
+  EXPECT_EQ(plan.label(0).summit, 5100);
+  EXPECT_EQ(plan.label(1).name, "");  // "." is no name
+  EXPECT_EQ(plan.label(1).summit, PeakLabel::kNoSummit);
+  EXPECT_HAS(bed_of(plan), "\t0\tA,B\tpeakA1,peakB1\t5100\n");
+  EXPECT_HAS(bed_of(plan), "\t1\tA\t.\t-1\n");
+  EXPECT_HAS(units_of(plan), "0\tA\t0\tchr22\t4600\t5600\tpeakA1,peakB1\t5100\n1\tB\t0\tchr22\t4600\t5600\tpeakA1,peakB1\t5100\n");
+  EXPECT_HAS(units_of(plan), "2\tA\t1\tchr22\t8650\t9650\t\t\n");
+}
+
+TEST_F(PlanTest, SweepRegionsCarryTheBedName) {
+  const std::string bed = write("sweep.bed", "chr22\t2000\t3000\ttileB\nchr22\t1000\t2000\ttileA\nchr22\t1000\t2000\ttileA2\n");
+  auto s = spec({{"E", ""}}, 0);
+  s.source = RegionSource::sweep;
+  s.sweep = bed;
+  const Plan plan = build_sweep_plan(s, fasta_);
+  ASSERT_EQ(plan.region_count(), 2u);
+  EXPECT_EQ(plan.label(0).name, "tileA,tileA2");  // a duplicate window names both lines, in file order
+  EXPECT_EQ(plan.label(1).name, "tileB");
+  EXPECT_EQ(plan.label(1).summit, PeakLabel::kNoSummit);
+}
+
+TEST(PeakLabel, MergeKeepsDistinctNamesInOrderAndTheFirstSummit) {
+  PeakLabel label = peak_label("x", PeakLabel::kNoSummit);
+  merge_label(label, peak_label("y", 7));
+  merge_label(label, peak_label("x", 9));
+  merge_label(label, peak_label(".", 11));
+  EXPECT_EQ(label.name, "x,y");
+  EXPECT_EQ(label.summit, 7);
+  PeakLabel none = peak_label(".", PeakLabel::kNoSummit);
+  EXPECT_FALSE(none.known());
 }
 
 TEST_F(PlanTest, IdsAreCanonical) {
@@ -309,8 +352,9 @@ TEST_F(PlanWithN, SweepMakesEveryUsableWindowAUnitOfEveryExposure) {
   EXPECT_EQ(plan.exposures(), (std::vector<std::string>{"A", "B", "C"}));
   const std::string units = units_of(plan);
   EXPECT_EQ(test::line_count(units), 481);
-  EXPECT_HAS(units, "unit\texposure\tregion\n0\tA\t0\n1\tB\t0\n2\tC\t0\n3\tA\t1\n");
-  EXPECT_HAS(bed_of(plan), "#chrom\tstart\tend\tregion\texposures\nchrD\t0\t100\t0\tA,B,C\n");
+  EXPECT_HAS(units, "unit\texposure\tregion\tchrom\tstart\tend\tname\tsummit\n0\tA\t0\tchrD\t0\t100\t\t\n"
+                    "1\tB\t0\tchrD\t0\t100\t\t\n2\tC\t0\tchrD\t0\t100\t\t\n3\tA\t1\t");
+  EXPECT_HAS(bed_of(plan), "#chrom\tstart\tend\tregion\texposures\tname\tsummit\nchrD\t0\t100\t0\tA,B,C\t.\t-1\n");
 }
 
 TEST_F(PlanWithN, LargeSweepsAreCheckedOnThreadsWithTheSameResult) {

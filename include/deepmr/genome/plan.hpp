@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "deepmr/genome/peak_label.hpp"
 #include "deepmr/genome/window.hpp"
 
 namespace deepmr::genome {
@@ -81,13 +82,17 @@ class Plan {
 
   // Merges each exposure's chosen regions (chosen[e] for exposures[e]; exposures sorted by name,
   // a region at most once per exposure) into one plan. Fills summaries[e].units and .shared.
+  // labels[e], when given, is parallel to chosen[e]: the peak of each chosen region (a region
+  // chosen by several exposures gets their labels merged, in exposure order).
   static Plan assemble(RegionSource source, std::uint64_t window_length, std::vector<std::string> chromosomes,
                        std::vector<std::string> exposures, const std::vector<std::vector<Region>>& chosen,
-                       std::vector<ExposureSummary> summaries);
-  // Every region (in canonical order, distinct) is a unit of every exposure: a sweep.
+                       std::vector<ExposureSummary> summaries,
+                       const std::vector<std::vector<PeakLabel>>& labels = {});
+  // Every region (in canonical order, distinct) is a unit of every exposure: a sweep. labels, when
+  // given, is parallel to regions.
   static Plan all_pairs(RegionSource source, std::uint64_t window_length, std::vector<std::string> chromosomes,
                         std::vector<std::string> exposures, std::vector<Region> regions,
-                        std::vector<ExposureSummary> summaries);
+                        std::vector<ExposureSummary> summaries, std::vector<PeakLabel> labels = {});
 
   RegionSource source() const { return source_; }
   std::uint64_t window_length() const { return window_length_; }
@@ -100,6 +105,11 @@ class Plan {
   std::uint64_t region_count() const { return regions_.size(); }
   const Region& region(std::uint64_t id) const { return regions_[id]; }
   const std::vector<Region>& regions() const { return regions_; }
+  // The peak region `id` was centred on (name empty and summit -1 when its source does not say).
+  const PeakLabel& label(std::uint64_t id) const;
+  // The name a table prints for a region's chromosome: its FASTA sequence, or "row" for a row of a
+  // sequence file.
+  const std::string& chrom_name(const Region& region) const;
 
   std::uint64_t unit_count() const { return unit_exposure_.size(); }
   // The units of region r are the ids [first_unit(r), first_unit(r + 1)).
@@ -116,16 +126,20 @@ class Plan {
   std::vector<std::string> chromosomes_;
   std::vector<std::string> exposures_;
   std::vector<Region> regions_;
+  std::vector<PeakLabel> labels_;             // by region id; empty when no region has a label
   std::vector<std::uint64_t> first_unit_;     // region_count() + 1 offsets into unit_exposure_
   std::vector<std::uint32_t> unit_exposure_;  // exposure of each unit, by unit id
   std::vector<ExposureSummary> summaries_;
 };
 
-// regions.bed: "#chrom start end region exposures" header, then one line per region: the window
-// (rows of a sequence file: chrom "row", start = row, end = row + 1), its id and its exposures
-// joined by commas.
+// regions.bed: "#chrom start end region exposures name summit" header, then one line per region:
+// the window (rows of a sequence file: chrom "row", start = row, end = row + 1), its id, its
+// exposures joined by commas, and its peak's name and summit ("." and -1 when unknown, as BED and
+// narrowPeak write them).
 void write_regions_bed(const Plan& plan, std::ostream& out);
-// units.tsv: "unit exposure region" header, then one line per unit.
+// units.tsv: "unit exposure region chrom start end name summit" header, then one line per unit
+// with its region's coordinates as in regions.bed (name and summit empty when unknown, as in
+// deepmr's other tables).
 void write_units_tsv(const Plan& plan, std::ostream& out);
 
 }  // namespace deepmr::genome

@@ -55,13 +55,19 @@ struct WindowCounts {
   std::uint64_t duplicate = 0;
 };
 
+// Windows of a peak file and, parallel to them, the peaks they were centred on.
+struct PeakWindows {
+  std::vector<Window> windows;
+  std::vector<PeakLabel> labels;  // a window of several peaks: their labels merged (merge_label)
+};
+
 // The distinct windows of length `length` centred on the records of a peak or BED file, in
 // genomic order. `keep[s]` says whether peaks on FASTA sequence s are kept (empty: all). InputError
 // (file:line) for a chromosome absent from the FASTA (unless filtered out), a window past a
 // sequence end when `bounds` is error, an empty file, and everything BedReader rejects.
-std::vector<Window> read_windows(const std::string& path, PeakFormat format, const FastaReader& fasta,
-                                 const std::vector<bool>& keep, std::uint64_t length, BoundsPolicy bounds,
-                                 WindowCounts& counts);
+PeakWindows read_windows(const std::string& path, PeakFormat format, const FastaReader& fasta,
+                         const std::vector<bool>& keep, std::uint64_t length, BoundsPolicy bounds,
+                         WindowCounts& counts);
 
 Plan build_peak_plan(const PlanSpec& spec, const FastaReader& fasta);
 Plan build_sweep_plan(const PlanSpec& spec, const FastaReader& fasta);
