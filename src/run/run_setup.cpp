@@ -33,10 +33,12 @@ store::StoreLayout RunSetup::store_layout() const {
   layout.exposures = plan.exposures();
   for (int output : exposure_outputs) layout.exposure_outputs.push_back(output);
   for (const auto& region : plan.regions()) {
-    layout.region_chrom.push_back(region.is_window() ? plan.chromosomes()[region.chrom] : std::string("row"));
+    layout.region_chrom.push_back(plan.chrom_name(region));
     layout.region_start.push_back(static_cast<std::int64_t>(region.start));
     layout.region_end.push_back(static_cast<std::int64_t>(region.end));
     layout.region_row.push_back(region.is_row() ? static_cast<std::int64_t>(region.row) : -1);
+    layout.region_name.push_back(plan.label(region.id).name);
+    layout.region_summit.push_back(plan.label(region.id).summit);
   }
   for (std::uint64_t u = 0; u < plan.unit_count(); ++u) {
     const auto unit = plan.unit(u);

@@ -197,14 +197,15 @@ void Dataset::write_strings(hsize_t first, const std::vector<std::string>& value
   transfer_rows(first, values.size(), type.id(), buffer.data(), nullptr, transfer);
 }
 
-std::vector<std::string> Dataset::read_strings() const {
+std::vector<std::string> Dataset::read_strings() const { return read_strings(0, dims().at(0)); }
+
+std::vector<std::string> Dataset::read_strings(hsize_t first, hsize_t rows) const {
   Handle type(H5Dget_type(id()), H5Tclose);
   if (H5Tget_class(type.id()) != H5T_STRING || H5Tis_variable_str(type.id()) > 0)
     throw StoreError(file_ + ": " + path_ + " is not a fixed-length string dataset");
   const std::size_t width = H5Tget_size(type.id());
-  const hsize_t rows = dims().at(0);
   std::vector<char> buffer(rows * width + 1, '\0');
-  transfer_rows(0, rows, type.id(), nullptr, buffer.data(), Transfer::independent);
+  transfer_rows(first, rows, type.id(), nullptr, buffer.data(), Transfer::independent);
   std::vector<std::string> out(rows);
   for (hsize_t i = 0; i < rows; ++i) {
     const char* s = buffer.data() + i * width;

@@ -77,6 +77,7 @@ class Dataset {
   // Fixed-length strings (1-D): each element padded with NULs to the dataset's width.
   void write_strings(hsize_t first, const std::vector<std::string>& values, Transfer transfer) const;
   std::vector<std::string> read_strings() const;
+  std::vector<std::string> read_strings(hsize_t first, hsize_t rows) const;
 
  private:
   // Writes `in` when `out` is null, else reads into `out`.

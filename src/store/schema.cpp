@@ -63,6 +63,8 @@ const std::vector<DatasetSpec>& store_datasets() {
       {"regions/start", T::int64, kRegionRows},
       {"regions/end", T::int64, kRegionRows},
       {"regions/row", T::int64, kRegionRows},
+      {"regions/name", T::text, kRegionRows},
+      {"regions/summit", T::int64, kRegionRows},
       {"regions/seconds_ism", T::float64, kRegionRows},
       {"regions/seconds_mr", T::float64, kRegionRows},
       {"regions/rank", T::int32, kRegionRows},

@@ -31,6 +31,17 @@ StoreContents read_store(const std::string& path) {
     start = comma + 1;
   }
   s.exposures = f.open_dataset("/exposures/name").read_strings();
+  s.region_chrom = f.open_dataset("/regions/chrom").read_strings();
+  s.region_start = f.open_dataset("/regions/start").read_all<std::int64_t>();
+  s.region_end = f.open_dataset("/regions/end").read_all<std::int64_t>();
+  s.region_row = f.open_dataset("/regions/row").read_all<std::int64_t>();
+  s.region_status = f.open_dataset("/regions/status").read_all<std::int8_t>();
+  const std::size_t regions = s.region_start.size();
+  s.region_name = f.exists("/regions/name") ? f.open_dataset("/regions/name").read_strings() : std::vector<std::string>{};
+  s.region_summit = f.exists("/regions/summit") ? f.open_dataset("/regions/summit").read_all<std::int64_t>()
+                                                : std::vector<std::int64_t>{};
+  s.region_name.resize(regions);
+  s.region_summit.resize(regions, -1);
   s.unit_exposure = f.open_dataset("/units/exposure").read_all<std::int32_t>();
   s.unit_region = f.open_dataset("/units/region").read_all<std::int64_t>();
   s.unit_status = f.open_dataset("/units/status").read_all<std::int8_t>();

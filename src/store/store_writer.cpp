@@ -261,6 +261,7 @@ void RunStoreWriter::create(const StoreLayout& layout) {
   auto width_of = [&](const std::string& path) -> std::size_t {
     if (path == "exposures/name") return widest(layout.exposures);
     if (path == "regions/chrom") return widest(layout.region_chrom);
+    if (path == "regions/name") return widest(layout.region_name);
     if (path == "effects/sequence") return std::max<std::uint32_t>(1, layout.window_length);
     return kReasonWidth;
   };
@@ -286,6 +287,13 @@ void RunStoreWriter::create(const StoreLayout& layout) {
   f.open_dataset("/regions/start").write_rows(0, rows(R), layout.region_start.data(), collective);
   f.open_dataset("/regions/end").write_rows(0, rows(R), layout.region_end.data(), collective);
   f.open_dataset("/regions/row").write_rows(0, rows(R), layout.region_row.data(), collective);
+  // A layout without peak labels (a sequence file, or a caller that has none): no names, no summits.
+  std::vector<std::string> names = layout.region_name;
+  std::vector<std::int64_t> summits = layout.region_summit;
+  names.resize(R);
+  summits.resize(R, -1);
+  f.open_dataset("/regions/name").write_strings(0, root ? names : std::vector<std::string>{}, collective);
+  f.open_dataset("/regions/summit").write_rows(0, rows(R), summits.data(), collective);
   f.open_dataset("/units/exposure").write_rows(0, rows(U), layout.unit_exposure.data(), collective);
   f.open_dataset("/units/region").write_rows(0, rows(U), layout.unit_region.data(), collective);
   if (M > 0) f.open_dataset("/effects/position").write_rows(0, rows(M), layout.mutant_position.data(), collective);
@@ -371,7 +379,11 @@ std::uint64_t estimated_store_bytes(const StoreLayout& layout) {
                                 : rows == kMutantRows ? M : rows == "regions x mutants" ? R * M : U * M;
     std::uint64_t width = 8;
     switch (dataset.spec->type) {
-      case ValueType::text: width = dataset.path == "effects/sequence" ? layout.window_length : kReasonWidth; break;
+      case ValueType::text:
+        width = dataset.path == "effects/sequence" ? layout.window_length
+                : dataset.path == "regions/name"   ? widest(layout.region_name)
+                                                   : kReasonWidth;
+        break;
       case ValueType::int8: width = 1; break;
       case ValueType::int32: case ValueType::float32: width = 4; break;
       default: break;

@@ -24,7 +24,7 @@ declare -A uses=(
   [run]="common genome model ism stats dist store run"
   [app]="common genome model ism stats dist store run app"
 )
-reader_files="hdf5.hpp hdf5.cpp hdf5_version.hpp schema.hpp schema.cpp sequence_file.hpp sequence_file.cpp store_reader.hpp store_reader.cpp"
+reader_files="effects_reader.hpp effects_reader.cpp hdf5.hpp hdf5.cpp hdf5_version.hpp schema.hpp schema.cpp sequence_file.hpp sequence_file.cpp store_reader.hpp store_reader.cpp"
 
 violation() {
   echo "layering: $1"

@@ -17,6 +17,12 @@ struct StoreContents {
   std::map<std::string, std::int64_t> int_attributes;
   std::map<std::string, double> double_attributes;
   std::vector<std::string> methods, exposures;
+  // Regions: chrom, start, end as stored (a sequence file's rows: chrom "row", row >= 0), status,
+  // and the peak each was centred on. A store written before regions/name and regions/summit
+  // existed reads with empty names and summits of -1.
+  std::vector<std::string> region_chrom, region_name;
+  std::vector<std::int64_t> region_start, region_end, region_row, region_summit;
+  std::vector<std::int8_t> region_status;
   std::vector<std::int32_t> unit_exposure;
   std::vector<std::int64_t> unit_region;
   std::vector<std::int8_t> unit_status;  // FitStatus of the unit (pending, ok = done, failed)

@@ -27,6 +27,9 @@ struct StoreLayout {
   // Regions: window (chrom name, start, end) or row of a sequence file (row >= 0).
   std::vector<std::string> region_chrom;
   std::vector<std::int64_t> region_start, region_end, region_row;
+  // The peak each region was centred on: name (empty when unknown) and summit (-1 when unknown).
+  std::vector<std::string> region_name;
+  std::vector<std::int64_t> region_summit;
   // Units: (exposure index, region id), by unit id.
   std::vector<std::int32_t> unit_exposure;
   std::vector<std::int64_t> unit_region;
