@@ -46,8 +46,19 @@ Table summary_table(const store::StoreContents& store, std::size_t method) {
   return table;
 }
 
+void set_region_columns(Table& table, const store::StoreContents& store, std::int64_t region) {
+  const auto r = static_cast<std::size_t>(region);
+  const std::int64_t row = store.region_row.at(r);
+  // A row of a sequence file is "row r r+1", as in plan's regions.bed.
+  table.set("chrom", store.region_chrom.at(r));
+  table.set("start", static_cast<long long>(row >= 0 ? row : store.region_start.at(r)));
+  table.set("end", static_cast<long long>(row >= 0 ? row + 1 : store.region_end.at(r)));
+  if (!store.region_name.at(r).empty()) table.set("name", store.region_name[r]);
+  if (store.region_summit.at(r) >= 0) table.set("summit", static_cast<long long>(store.region_summit[r]));
+}
+
 Table units_table(const store::StoreContents& store) {
-  std::vector<std::string> header = {"unit", "exposure", "region", "method"};
+  std::vector<std::string> header = {"unit", "exposure", "region", "chrom", "start", "end", "name", "summit", "method"};
   for (const auto& c : store::fit_columns()) header.push_back(c);
   header.push_back("status");
   header.push_back("run");
@@ -58,6 +69,7 @@ Table units_table(const store::StoreContents& store) {
       table.set("unit", u);
       table.set("exposure", store.exposures.at(store.unit_exposure[u]));
       table.set("region", static_cast<long long>(store.unit_region[u]));
+      set_region_columns(table, store, store.unit_region[u]);
       table.set("method", store.methods[m]);
       for (std::size_t c = 0; c < store::fit_columns().size(); ++c) table.set(store::fit_columns()[c], store.fits[m][c][u]);
       const auto status = static_cast<store::FitStatus>(store.fit_status[m][u]);

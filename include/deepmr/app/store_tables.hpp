@@ -19,9 +19,12 @@ std::string run_state(const store::StoreContents& store);
 // The per-exposure table of a store for one method: exposure, method, regions, estimate, se,
 // ci_low, ci_high, pvalue, tau2, tau, i2, failed, status, run.
 Table summary_table(const store::StoreContents& store, std::size_t method);
-// Every unit's fits, one row per unit and method (unit, exposure, region, method, the fit
-// columns, status, run).
+// Every unit's fits, one row per unit and method (unit, exposure, region, chrom, start, end, name,
+// summit, method, the fit columns, status, run).
 Table units_table(const store::StoreContents& store);
+// The region columns of a table row (chrom, start, end: 0-based half-open; name and summit of the
+// region's peak, empty when unknown).
+void set_region_columns(Table& table, const store::StoreContents& store, std::int64_t region);
 // "850 of 900 units done (12 failed); the run is complete" and the like.
 std::string completeness(const store::StoreContents& store);
 
