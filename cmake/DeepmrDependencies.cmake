@@ -29,6 +29,22 @@ target_compile_definitions(deepmr_hdf5_api INTERFACE ${HDF5_DEFINITIONS} OMPI_SK
 add_library(deepmr_hdf5 INTERFACE)
 target_link_libraries(deepmr_hdf5 INTERFACE deepmr_hdf5_api deepmr_mpi)
 
+# libBigWig (Debian's libbigwig-dev): the bigWig tracks of deepmr export. Its header declares the
+# remote-file API with curl's types unless NOCURL is set; deepmr writes local files only, so it is
+# compiled with NOCURL (the library's structures keep their layout: only a union member is hidden).
+find_path(DEEPMR_BIGWIG_INCLUDE_DIR bigWig.h)
+find_library(DEEPMR_BIGWIG_LIBRARY NAMES BigWig)
+if(NOT DEEPMR_BIGWIG_INCLUDE_DIR OR NOT DEEPMR_BIGWIG_LIBRARY)
+  message(FATAL_ERROR
+    "deepmr needs libBigWig (bigWig.h and libBigWig.so) for 'deepmr export --format bigwig', but did not find it "
+    "(bigWig.h: ${DEEPMR_BIGWIG_INCLUDE_DIR}, library: ${DEEPMR_BIGWIG_LIBRARY}). "
+    "On Debian install libbigwig-dev (scripts/install-deps does), or set CMAKE_PREFIX_PATH to its prefix.")
+endif()
+add_library(deepmr_bigwig INTERFACE)
+target_include_directories(deepmr_bigwig SYSTEM INTERFACE ${DEEPMR_BIGWIG_INCLUDE_DIR})
+target_link_libraries(deepmr_bigwig INTERFACE ${DEEPMR_BIGWIG_LIBRARY})
+target_compile_definitions(deepmr_bigwig INTERFACE NOCURL=1)
+
 # LibTorch's config appends flags to CMAKE_CXX_FLAGS; keep them on the targets that use Torch instead.
 set(_deepmr_saved_cxx_flags "${CMAKE_CXX_FLAGS}")
 find_package(Torch REQUIRED)

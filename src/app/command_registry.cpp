@@ -6,6 +6,7 @@ namespace deepmr::app {
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_plan_command();
 std::unique_ptr<Command> make_summarize_command();
+std::unique_ptr<Command> make_export_command();
 std::unique_ptr<Command> make_mr_command();
 std::unique_ptr<Command> make_meta_command();
 std::unique_ptr<Command> make_ism_command();
@@ -16,6 +17,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_run_command());
   commands.push_back(make_plan_command());
   commands.push_back(make_summarize_command());
+  commands.push_back(make_export_command());
   commands.push_back(make_mr_command());
   commands.push_back(make_meta_command());
   commands.push_back(make_ism_command());

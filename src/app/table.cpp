@@ -20,6 +20,12 @@ std::string format_number(double value) {
   return std::string(buffer, result.ptr);
 }
 
+std::string format_float(float value) {
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
 Table::Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
 
 void Table::add_row() { rows_.emplace_back(columns_.size()); }

@@ -45,5 +45,7 @@ class Table {
 
 // Shortest decimal text that reads back to exactly `value`.
 std::string format_number(double value);
+// The same for a float (the store's per-mutant effects): shortest text that reads back as this float.
+std::string format_float(float value);
 
 }  // namespace deepmr::app
