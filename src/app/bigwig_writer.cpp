@@ -4,8 +4,11 @@ extern "C" {
 #include <bigWig.h>
 }
 
+#include <cstdio>
+#include <filesystem>
 #include <mutex>
 
+#include "deepmr/common/disk_space.hpp"
 #include "deepmr/common/error.hpp"
 
 namespace deepmr::app {
@@ -27,7 +30,9 @@ void initialise_libbigwig() {
 
 struct BigWigWriter::Impl {
   std::string path;
+  std::string partial;  // written here, renamed to path once read back whole
   bigWigFile_t* file = nullptr;
+  std::uint64_t bases = 0;  // covered by the intervals added: what the header must say
   std::vector<ChromSize> chroms;
   std::vector<const char*> chrom_names;
   // Intervals of the current sequence not yet handed over.
@@ -38,7 +43,7 @@ struct BigWigWriter::Impl {
   std::uint32_t last_end = 0;  // of the current sequence's last interval
 
   void fail(const std::string& what) const {
-    throw Error(ExitCode::usage, "--out: cannot write the bigWig file " + path + " (" + what + ")");
+    throw Error(ExitCode::usage, "--out: cannot write the bigWig file " + path + " (" + what + ")" + full_disk_note(path));
   }
 
   void open();
@@ -65,6 +70,7 @@ struct BigWigWriter::Impl {
 BigWigWriter::BigWigWriter(const std::string& path, const std::vector<ChromSize>& chroms)
     : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
+  impl_->partial = path + ".partial";
   impl_->chroms = chroms;
   for (const auto& c : impl_->chroms) impl_->chrom_names.push_back(c.name.c_str());
 }
@@ -74,7 +80,7 @@ void BigWigWriter::Impl::open() {
   if (chroms.empty()) fail("no sequences for its header");
   std::vector<std::uint32_t> lengths;
   for (const auto& c : chroms) lengths.push_back(c.length);
-  file = bwOpen(path.c_str(), nullptr, "w");
+  file = bwOpen(partial.c_str(), nullptr, "w");
   if (!file) fail("it cannot be created");
   if (bwCreateHdr(file, kZoomLevels) != 0) fail("bwCreateHdr failed");
   file->cl = bwCreateChromList(chrom_names.data(), lengths.data(), static_cast<std::int64_t>(chroms.size()));
@@ -83,7 +89,9 @@ void BigWigWriter::Impl::open() {
 }
 
 BigWigWriter::~BigWigWriter() {
-  if (impl_->file) bwClose(impl_->file);
+  if (!impl_->file) return;
+  bwClose(impl_->file);  // an export that failed on the way leaves no file behind
+  std::remove(impl_->partial.c_str());
 }
 
 void BigWigWriter::add(std::uint32_t chrom, std::uint32_t start, std::uint32_t end, float value) {
@@ -102,6 +110,7 @@ void BigWigWriter::add(std::uint32_t chrom, std::uint32_t start, std::uint32_t e
     throw InternalError("bigWig intervals overlap or are unsorted at " + m.chroms[chrom].name + ":" + std::to_string(start));
   }
   m.last_end = end;
+  m.bases += end - start;
   m.starts.push_back(start);
   m.ends.push_back(end);
   m.values.push_back(value);
@@ -109,12 +118,24 @@ void BigWigWriter::add(std::uint32_t chrom, std::uint32_t start, std::uint32_t e
 }
 
 bool BigWigWriter::close() {
-  if (!impl_->file) return false;
-  impl_->hand_over();
-  // bwClose writes the last block, the zoom levels and the index; it reports nothing, so the
-  // file's existence is what can be checked.
-  bwClose(impl_->file);
-  impl_->file = nullptr;
+  auto& m = *impl_;
+  if (!m.file) return false;
+  m.hand_over();
+  // bwClose writes the last block, the zoom levels, the index and the header's summary, and reports
+  // no write error: the file is read back (header, sequences, index) and its count of covered bases
+  // compared before it takes its name, so that a full disk never leaves a file that looks whole.
+  bwClose(m.file);
+  m.file = nullptr;
+  bigWigFile_t* back = bwOpen(m.partial.c_str(), nullptr, "r");
+  const bool whole = back && back->cl && back->cl->nKeys == static_cast<std::int64_t>(m.chroms.size()) && back->hdr &&
+                     back->hdr->nBasesCovered == m.bases;
+  if (back) bwClose(back);
+  std::error_code error;
+  if (whole) std::filesystem::rename(m.partial, m.path, error);
+  if (!whole || error) {
+    std::remove(m.partial.c_str());
+    m.fail(whole ? "cannot move it into place: " + error.message() : "it did not read back whole after writing");
+  }
   return true;
 }
 

@@ -298,6 +298,24 @@ class Export(unittest.TestCase):
                     self.check_bigwig(os.path.join(out, "%s.%s.%s.%s.bw" % (role, label, stat, alt)),
                                       role, exposure, stat, alt)
 
+    def test_a_full_disk_leaves_no_track_that_looks_whole(self):
+        # libBigWig reports no write error: each file is read back before it takes its name.
+        disk = self.path("disk")
+        os.makedirs(disk, exist_ok=True)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", disk], capture_output=True)
+        if mounted.returncode != 0:
+            self.skipTest("cannot mount a small tmpfs here: " + mounted.stderr.decode().strip())
+        self.addCleanup(subprocess.run, ["umount", disk])
+        result = export(self.store, "bigwig", disk)
+        self.expect_error(result, 2, "cannot write the bigWig file", "No space left on device")
+        written = os.listdir(disk)
+        self.assertTrue(all(name.endswith(".bw") for name in written), written)
+        self.assertLess(len(written), 72)
+        for name in written:
+            bw = pyBigWig.open(os.path.join(disk, name))
+            self.assertGreater(bw.header()["nBasesCovered"], 0, name)
+            bw.close()
+
     def test_bedgraph_holds_the_same_values_as_the_bigwig(self):
         out = self.path("tracks.bedGraph")
         result = export(self.store, "bedgraph", out, "--exposure", "TFA", "--outcome", "--stat", "beta,z")

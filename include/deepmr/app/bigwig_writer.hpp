@@ -18,9 +18,11 @@ struct ChromSize {
 
 class BigWigWriter {
  public:
-  // A file `path` with these sequences in its header, in this order, created (replacing it) with
-  // the first interval: a track without intervals writes no file. Error with exit status 2 when it
-  // cannot be created (the --out directory is the user's to fix).
+  // A file `path` with these sequences in its header, in this order. It is written as
+  // `path`.partial from the first interval on (a track without intervals writes no file), read back
+  // at close() and only then renamed to `path` (replacing it); a failed or abandoned writer leaves
+  // neither. Error with exit status 2 when it cannot be written (the --out directory, or its free
+  // space, is the user's to fix).
   BigWigWriter(const std::string& path, const std::vector<ChromSize>& chroms);
   ~BigWigWriter();  // closes the file if close() was not called (errors then ignored)
   BigWigWriter(const BigWigWriter&) = delete;
@@ -29,8 +31,8 @@ class BigWigWriter {
   // One interval [start, end) of `chrom` (an index into the header's sequences) with its value.
   // Intervals must come in header order of their sequences, sorted and disjoint within each.
   void add(std::uint32_t chrom, std::uint32_t start, std::uint32_t end, float value);
-  // Writes what is held, the zoom levels and the index, and closes the file; false when no
-  // interval was added (no file).
+  // Writes what is held, the zoom levels and the index, closes the file, checks it and gives it its
+  // name; false when no interval was added (no file).
   bool close();
 
  private:
