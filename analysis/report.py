@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 
 import figures  # noqa: E402
 import kde  # noqa: E402
+import mutation_maps  # noqa: E402
 import scaling_plots  # noqa: E402
 import summary as summary_module  # noqa: E402
 from deepmr_store import (META_COLUMNS, PLANTED_ATTRIBUTE, STATUS, Skip, Store, UnusableInput,  # noqa: E402
@@ -367,6 +368,54 @@ def units_html(store, method, limit=200):
     return out
 
 
+def mutation_maps_html(report, store, method):
+    """The Mutation maps section: per exposure, its median-estimate and most extreme regions."""
+    title = "Mutation maps"
+    reason = None
+    if method is None:
+        reason = "the store holds no MR fits, so no region can be chosen"
+    elif not store.has_effects:
+        reason = ("the store holds no per-mutant effects (the run had run.store-effects = false); rerun with "
+                  "--run.store-effects true to draw them")
+    elif not store.has("effects/sequence"):
+        reason = "the store's effects/ lacks effects/sequence (each region's window), so the bases are unknown"
+    if reason is not None:
+        report.skipped.append((title, reason))
+        return '<div class="note skipped" id="mutation-maps-missing"><b>No mutation maps:</b> %s.</div>' % esc(reason)
+    counts = np.bincount(store.unit_exposure[store.estimable_units(method)], minlength=len(store.exposures))
+    exposures = [e for e in range(len(store.exposures)) if counts[e] > 0]
+    parts = ['<p id="mutation-maps-intro">For each exposure, its median-estimate region (the lower median of its '
+             'estimable %s estimates, the region of Figure 2d) and its most extreme region (the largest |estimate / '
+             'se|): the in-silico saturation mutagenesis of the window as heatmaps of every substitution\'s effect '
+             'on the exposure and on the outcome, each under a logo of the reference sequence scaled by its mean '
+             'effect.</p>' % esc(figures.method_label(method))]
+    missing = [store.exposures[e] for e in range(len(store.exposures)) if counts[e] == 0]
+    if missing:
+        parts.append('<div class="note">No estimable region, so no mutation map: %s.</div>' % esc(", ".join(missing)))
+    if len(exposures) > mutation_maps.MAX_EXPOSURES:
+        order = sorted(exposures, key=lambda e: (-counts[e], e))
+        kept = sorted(order[:mutation_maps.MAX_EXPOSURES])
+        parts.append('<div class="note">Maps of the %d exposures with the most estimable regions; left out: %s.</div>'
+                     % (len(kept), esc(", ".join(store.exposures[e] for e in exposures if e not in kept))))
+        exposures = kept
+    names = unique_names(exposures, store)
+    for e in exposures:
+        name = store.exposures[e]
+        try:
+            chosen = mutation_maps.choose_units(store, method, e)
+        except Skip as why:
+            report.skipped.append(("Mutation maps of %s" % name, str(why)))
+            parts.append('<div class="note skipped"><b>No mutation map of %s:</b> %s</div>' % (esc(name), esc(why)))
+            continue
+        for role, unit, estimate, z in chosen:
+            filename = "mutmap_%s_%s.png" % (names[e], "extreme" if role == "most extreme" else "median")
+
+            def make(e=e, unit=unit, role=role, estimate=estimate, z=z):
+                return mutation_maps.mutation_map_figure(store, e, unit, method, role, estimate, z)
+            parts.append(report.figure(filename, "Mutation map: %s, %s region" % (name, role), make))
+    return "\n".join(parts)
+
+
 def scaling_html(report, paths):
     parts = []
     used = set()
@@ -518,6 +567,8 @@ def build_from(store, args):
     body.append(fig3_html)
     body.append(meta_table)
     body.append(methods_html(store))
+    body.append('<h2 id="mutation-maps">Mutation maps</h2>')
+    body.append(mutation_maps_html(report, store, method))
     if args.scaling:
         body.append("<h2>Scaling</h2>")
         body.append(scaling_html(report, args.scaling))

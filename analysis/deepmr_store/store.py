@@ -262,6 +262,16 @@ class Store:
         position = f["effects/position"][:] if "effects/position" in f else np.arange(len(bx)) // 3
         return bx, bxse, by, byse, position
 
+    def sequence(self, region):
+        """A region's window as stored in effects/sequence (str), from which each mutant column's
+        reference and alternative base follow (docs/store.md)."""
+        name = "effects/sequence"
+        if name not in self.h5:
+            raise Skip("the store lacks the dataset %s (the window of each region)" % name)
+        if region < 0 or region >= self.h5[name].shape[0]:
+            raise Skip("%s has no row for region %d" % (name, region))
+        return str(text(self.h5[name][region]))
+
     def min_abs_z_x(self):
         value = config_value(self.config_text, "analysis", "min-abs-z-x")
         try:
