@@ -18,6 +18,7 @@ import html.parser
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,8 @@ sys.path.insert(0, os.path.join(SOURCE, "analysis"))
 from deepmr_store import META_COLUMNS, PLANTED_ATTRIBUTE, STATUS, Store, open_h5, strings, write_attributes  # noqa: E402
 
 # Pixel sizes the report promises (analysis/README.md).
-KDE_SIZE, SCATTER_SIZE, SCALING_SIZE = (440, 640), (560, 640), (400, 1000)
+KDE_SIZE, SCATTER_SIZE, SCALING_SIZE, MUTATION_MAP_SIZE = (440, 640), (560, 640), (400, 1000), (640, 1100)
+BASES = "ACGT"
 
 
 def meta_size(exposures):
@@ -55,6 +57,8 @@ def expected_size(name, exposures):
         return meta_size(exposures)
     if name.startswith("scaling_"):
         return SCALING_SIZE
+    if name.startswith("mutmap_"):
+        return MUTATION_MAP_SIZE
     raise AssertionError("unexpected figure " + name)
 
 
@@ -168,6 +172,43 @@ def store_estimates(path, method):
     return out
 
 
+def expected_map_files(path, method):
+    """The mutation maps a report of this store draws, computed here: per exposure with estimable units, the
+    median-estimate unit (lower median, ties by unit) and the largest |estimate / se| (ties by unit)."""
+    files = {}
+    with Store(path) as s:
+        names = s.strings("exposures/name")
+        se = s.dataset("fits/%s/se" % method)
+    for name, pairs in store_estimates(path, method).items():
+        if not pairs:
+            continue
+        median = sorted(pairs)[(len(pairs) - 1) // 2][1]
+        extreme = max(pairs, key=lambda p: (abs(p[0] / se[p[1]]), -p[1]))[1]
+        files["mutmap_%s_median.png" % name] = median
+        if extreme != median:
+            files["mutmap_%s_extreme.png" % name] = extreme
+    assert names
+    return files
+
+
+def independent_map(path, unit):
+    """(exposure 4 x L, outcome 4 x L, sequence) of one unit from the datasets as stored: column j is position
+    j // 3 and the (j % 3)-th base of A, C, G, T other than the reference; reference cells NaN."""
+    with Store(path) as s:
+        region = int(s.dataset("units/region")[unit])
+        sequence = s.strings("effects/sequence")[region]
+        bx = s.dataset("effects/exposure_beta")[unit].astype(np.float64)
+        by = s.dataset("effects/outcome_beta")[region].astype(np.float64)
+    length = len(sequence)
+    ex, out = np.full((4, length), np.nan), np.full((4, length), np.nan)
+    for j in range(3 * length):
+        p = j // 3
+        alt = [b for b in BASES if b != sequence[p]][j % 3]
+        ex[BASES.index(alt), p] = bx[j]
+        out[BASES.index(alt), p] = by[j]
+    return ex, out, sequence
+
+
 def bw_nrd0(x):
     x = np.asarray(x, dtype=float)
     q1, q3 = np.percentile(x, [25, 75])
@@ -211,6 +252,35 @@ class ReportChecks(unittest.TestCase):
             with open(os.path.join(out, name), "rb") as f:
                 self.assertEqual(base64.b64decode(src.split(",", 1)[1]), f.read(), name + " embedded differs")
         return page, text
+
+    def assertMutationMaps(self, out, text, store, method):
+        """The maps drawn are those of each exposure's median and most extreme units, their numbers those of the
+        store (read here), their captions name the unit; returns {file: unit}."""
+        import mutation_maps
+        files = expected_map_files(store, method)
+        drawn = sorted(os.path.basename(p) for p in glob.glob(os.path.join(out, "mutmap_*.png")))
+        self.assertEqual(drawn, sorted(files))
+        self.assertIn('<h2 id="mutation-maps">Mutation maps</h2>', text)
+        with Store(store) as s:
+            for name, unit in files.items():
+                exposure = name[len("mutmap_"):].rsplit("_", 1)[0]
+                caption = re.search(r'data-file="%s">.*?<figcaption>(.*?)</figcaption>' % re.escape(name), text, re.S)
+                self.assertIsNotNone(caption, name)
+                self.assertIn("Mutation map of %s, " % exposure, caption.group(1))
+                self.assertIn("(unit %d, " % unit, caption.group(1))
+                ex, outcome, sequence = independent_map(store, unit)
+                data = mutation_maps.map_data(s, unit)
+                self.assertEqual(data["sequence"], sequence)
+                np.testing.assert_array_equal(data["exposure"], ex)
+                np.testing.assert_array_equal(data["outcome"], outcome)
+                for p, base in enumerate(sequence):  # the reference cell is empty, the other three hold effects
+                    self.assertTrue(math.isnan(data["exposure"][BASES.index(base), p]))
+                    self.assertEqual(int(np.isfinite(data["exposure"][:, p]).sum()), 3)
+                for key, matrix in (("exposure_logo", ex), ("outcome_logo", outcome)):
+                    expected = np.array([-np.mean(matrix[[b for b in range(4) if BASES[b] != sequence[p]], p])
+                                         for p in range(len(sequence))])
+                    np.testing.assert_allclose(data[key], expected, rtol=1e-12, atol=0)
+        return files
 
     def assertMetaTable(self, page, store, method, planted=None):
         table = page.table("meta-table")
@@ -265,10 +335,11 @@ class FromDeepmr(ReportChecks):
         chosen = sorted(names, key=lambda n: (-len(estimates[n]), names.index(n)))[:2]
         expected = ["fig2a_kde_all.png", "fig2b_kde_%s.png" % chosen[0], "fig2c_kde_%s.png" % chosen[1],
                     "fig2d_scatter_%s.png" % chosen[0], "fig2e_scatter_%s.png" % chosen[1], "fig3_meta_egger.png",
-                    "scaling_strong.png"]
+                    "scaling_strong.png"] + list(expected_map_files(self.store, "egger"))
         pngs = self.assertPngs(self.out, len(names))
         self.assertEqual(pngs, sorted(expected))
         page, text = self.assertHtml(self.out, pngs)
+        self.assertMutationMaps(self.out, text, self.store, "egger")
         self.assertEqual([n for n in page.notes if "skipped" in n[0].get("class", "")], [])
         self.assertMetaTable(page, self.store, "egger", planted)
 
@@ -319,8 +390,10 @@ class FromDeepmr(ReportChecks):
         result = run_report(self.store, "--out", self.out, "--method", "ivw", "--exposures", "TFC")
         self.assertEqual(result.returncode, 0, result.stderr)
         pngs = self.assertPngs(self.out, 3)  # the first report's figures are gone
-        self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_TFC.png", "fig2c_scatter_TFC.png", "fig3_meta_ivw.png"])
-        page, _ = self.assertHtml(self.out, pngs)
+        self.assertEqual(pngs, sorted(["fig2a_kde_all.png", "fig2b_kde_TFC.png", "fig2c_scatter_TFC.png", "fig3_meta_ivw.png"]
+                                      + list(expected_map_files(self.store, "ivw"))))
+        page, text = self.assertHtml(self.out, pngs)
+        self.assertMutationMaps(self.out, text, self.store, "ivw")
         self.assertMetaTable(page, self.store, "ivw")
 
     def test_store_without_effects_skips_figure_2d_with_a_note(self):
@@ -338,6 +411,10 @@ class FromDeepmr(ReportChecks):
         for k in scatter_notes:
             self.assertIn("no per-mutant effects", notes[k])
             self.assertIn("store-effects", notes[k])
+        self.assertFalse([p for p in pngs if p.startswith("mutmap_")])
+        missing = [n[1] for n in page.notes if "No mutation maps" in n[1]]
+        self.assertEqual(len(missing), 1, page.notes)
+        self.assertIn("store-effects", missing[0])
         self.assertMetaTable(page, store, "egger")
 
     def test_one_region_per_exposure(self):
@@ -404,7 +481,7 @@ def html_escape(s):
     return html.escape(s, quote=True)
 
 
-def synthetic_store(path, planted_attribute=None, effects=True, seed=3):
+def synthetic_store(path, planted_attribute=None, effects=True, seed=3, sequences=True):
     """A small store in deepmr's schema (docs/store.md), written here: exposures A (6 regions), B (5),
     C (1), estimates around 0.5, 1.2, -0.3; per-mutant effects on a line through the origin."""
     rng = np.random.default_rng(seed)
@@ -460,6 +537,9 @@ def synthetic_store(path, planted_attribute=None, effects=True, seed=3):
             f["effects/outcome_beta"] = by
             f["effects/outcome_se"] = np.full((units, m), 0.001, dtype=np.float32)
             f["effects/position"] = (np.arange(m) // 3).astype(np.int32)
+            if sequences:
+                f["effects/sequence"] = np.array(["".join(rng.choice(list(BASES), m // 3)).encode()
+                                                  for _ in range(units)], dtype="S%d" % (m // 3))
     return path
 
 
@@ -479,8 +559,12 @@ class Offline(ReportChecks):
         self.assertEqual(result.returncode, 0, result.stderr)
         pngs = self.assertPngs(self.out, 3)
         self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_A.png", "fig2c_kde_B.png", "fig2d_scatter_A.png",
-                                "fig2e_scatter_B.png", "fig3_meta_egger.png", "scaling_strong.png", "scaling_weak.png"])
+                                "fig2e_scatter_B.png", "fig3_meta_egger.png", "mutmap_A_extreme.png",
+                                "mutmap_A_median.png", "mutmap_B_extreme.png", "mutmap_B_median.png",
+                                "mutmap_C_median.png", "scaling_strong.png", "scaling_weak.png"])
         page, text = self.assertHtml(self.out, pngs)
+        self.assertMutationMaps(self.out, text, store, "egger")
+        self.assertIn("Mutation map of C, its median-estimate region, which is also its most extreme", text)
         self.assertMetaTable(page, store, "egger", {"A": 0.5, "B": 1.2})
         self.assertIn("planted_effects attribute", text)
         self.assertIn("Not estimable (n.e.): C (1 region)", text)
@@ -501,6 +585,58 @@ class Offline(ReportChecks):
                                          "fig2g_scatter_C.png"])
         self.assertIn("C has 1 estimable region for egger: a density needs at least 2", notes["fig2d_kde_C.png"])
         self.assertIn("no per-mutant effects", notes["fig2g_scatter_C.png"])
+        missing = [n[1] for n in page.notes if "No mutation maps" in n[1]]
+        self.assertEqual(len(missing), 1, page.notes)
+        self.assertIn("no per-mutant effects", missing[0])
+        self.assertIn('<h2 id="mutation-maps">Mutation maps</h2>', text)
+
+    def test_effects_without_sequences_have_no_maps_but_a_note(self):
+        store = synthetic_store(os.path.join(self.directory, "s.h5"), sequences=False)
+        result = run_report(store, "--out", self.out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pngs = self.assertPngs(self.out, 3)
+        self.assertIn("fig2d_scatter_A.png", pngs)
+        self.assertFalse([p for p in pngs if p.startswith("mutmap_")])
+        page, _ = self.assertHtml(self.out, pngs)
+        self.assertIn("lacks effects/sequence", " ".join(n[1] for n in page.notes if "No mutation maps" in n[1]))
+
+    def test_mutation_map_units_and_data(self):
+        """The median and most extreme units (|estimate / se|, not |estimate|), and the map's numbers, against
+        values computed here from the datasets."""
+        import mutation_maps
+        store = synthetic_store(os.path.join(self.directory, "s.h5"))
+        with open_h5(store, "r+") as f:  # se so that |estimate / se| and |estimate| pick different units of A
+            estimate = f["fits/egger/estimate"][:]
+            exposure = f["units/exposure"][:]
+            a = np.flatnonzero(exposure == 0)
+            largest = a[np.argmax(np.abs(estimate[a]))]
+            se = np.full(len(estimate), 0.1)
+            se[largest] = 100.0
+            f["fits/egger/se"][:] = se
+        with Store(store) as s:
+            chosen = mutation_maps.choose_units(s, "egger", 0)
+            pairs = sorted((float(estimate[u]), int(u)) for u in a)
+            median = pairs[(len(pairs) - 1) // 2][1]
+            z = {int(u): abs(estimate[u] / se[u]) for u in a}
+            extreme = max(z, key=lambda u: (z[u], -u))
+            self.assertNotEqual(extreme, largest)
+            self.assertEqual([(r, u) for r, u, _, _ in chosen], [("median", median), ("most extreme", extreme)])
+            self.assertAlmostEqual(chosen[1][3], estimate[extreme] / se[extreme], places=12)
+            one = mutation_maps.choose_units(s, "egger", 2)
+            self.assertEqual([r for r, _, _, _ in one], ["median and most extreme"])
+            for unit in (median, extreme):
+                ex, outcome, sequence = independent_map(store, unit)
+                data = mutation_maps.map_data(s, unit)
+                np.testing.assert_array_equal(data["exposure"], ex)
+                np.testing.assert_array_equal(data["outcome"], outcome)
+                reference = np.array([[BASES[b] == c for c in sequence] for b in range(4)])
+                self.assertTrue(np.isnan(data["exposure"][reference]).all())
+                self.assertTrue(np.isfinite(data["exposure"][~reference]).all())
+                np.testing.assert_allclose(data["outcome_logo"], -np.nanmean(outcome, axis=0), rtol=1e-12)
+                np.testing.assert_allclose(data["exposure_logo"], -np.nanmean(ex, axis=0), rtol=1e-12)
+        self.assertEqual(mutation_maps.view(200), (0, 200))
+        self.assertEqual(mutation_maps.view(1000), (400, 600))
+        self.assertEqual(mutation_maps.view(1001), (400, 600))
 
     def test_planted_tsv_wins_over_the_attribute(self):
         store = synthetic_store(os.path.join(self.directory, "s.h5"), planted_attribute="A=9")
