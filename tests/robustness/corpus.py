@@ -77,6 +77,20 @@ class Workspace:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def children(pid):
+    """The pids of the processes whose parent is `pid` (mpirun's ranks)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
 def fingerprint(paths):
     """Digest of every file under the given paths (the store and its journal; not the journal's lock,
     which names the last job that started on the store)."""
@@ -554,13 +568,19 @@ class Corpus(unittest.TestCase):
                 if os.path.exists(lock) and "pid" in read(lock):
                     break
                 time.sleep(0.05)
+            # Held still, the first job keeps its lock however long the second ones take to start
+            # on a loaded machine (it finished first once, beside a sanitizer run). mpirun puts each
+            # rank in its own process group: they are stopped one by one.
+            for pid in [first.pid] + children(first.pid):
+                os.kill(pid, signal.SIGSTOP)
             for start in (["--auto-resume"], ["--resume"], []):
                 with self.subTest(start=start):
                     second = self.deepmr("run", "--config", ini, *start, ranks=2)
                     self.assertIsNone(first.poll(), "the first job ended before the second was refused")
                     self.expect(second, 5, "another job is running on this store (host ")
         finally:
-            os.killpg(first.pid, signal.SIGKILL)  # the whole first job, as a scheduler kills it
+            for pid in children(first.pid) + [first.pid]:  # the whole first job, as a scheduler kills it
+                os.kill(pid, signal.SIGKILL)
             first.communicate(timeout=TIMEOUT)
         resumed = self.deepmr("run", "--config", ini, "--resume", ranks=2)
         self.assertEqual(resumed.returncode, 0, resumed.stderr)
