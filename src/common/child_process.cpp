@@ -27,7 +27,9 @@ namespace deepmr {
 
 namespace {
 
-[[noreturn]] void run_child(const std::function<int()>& body) {
+constexpr std::size_t kMessageBytes = 4096;  // at most PIPE_BUF: one write that never blocks
+
+[[noreturn]] void run_child(const std::function<int(std::string&)>& body, int report) {
   // The parent's handlers (a fuzzer's crash report) are not the child's: a crash must end it by
   // the signal, which is what the parent reads. A stop request is the parent's to honour.
   for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP}) ::signal(s, SIG_DFL);
@@ -42,19 +44,45 @@ namespace {
     ::dup2(null, STDERR_FILENO);
   }
   int code = 125;
+  std::string message;
   try {
-    code = body();
+    code = body(message);
   } catch (...) {
+  }
+  if (!message.empty()) {
+    const auto n = std::min(message.size(), kMessageBytes);
+    if (::write(report, message.data(), n) < 0) {
+    }
   }
   ::_exit(code);
 }
 
 }  // namespace
 
-ChildEnd run_in_child_process(const std::function<int()>& body, std::chrono::milliseconds limit) {
+ChildEnd run_in_child_process(const std::function<int(std::string&)>& body, std::chrono::milliseconds limit) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return {};
   const pid_t pid = ::fork();
-  if (pid < 0) return {};
-  if (pid == 0) run_child(body);
+  if (pid < 0) {
+    ::close(report[0]);
+    ::close(report[1]);
+    return {};
+  }
+  if (pid == 0) {
+    ::close(report[0]);
+    run_child(body, report[1]);
+  }
+  ::close(report[1]);
+  // The child's one short write is in the pipe by the time it has exited: read it then.
+  auto read_message = [&] {
+    std::string message;
+    char buffer[kMessageBytes];
+    ssize_t n = 0;
+    while ((n = ::read(report[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+      if (n > 0) message.append(buffer, static_cast<std::size_t>(n));
+    ::close(report[0]);
+    return message;
+  };
 
   const auto deadline = std::chrono::steady_clock::now() + limit;
   auto pause = std::chrono::microseconds(200);
@@ -62,15 +90,22 @@ ChildEnd run_in_child_process(const std::function<int()>& body, std::chrono::mil
     int status = 0;
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) {
-      if (WIFSIGNALED(status)) return {ChildEnd::Kind::signalled, WTERMSIG(status)};
-      return {ChildEnd::Kind::exited, WEXITSTATUS(status)};
+      if (WIFSIGNALED(status)) {
+        ::close(report[0]);
+        return {ChildEnd::Kind::signalled, WTERMSIG(status), {}};
+      }
+      return {ChildEnd::Kind::exited, WEXITSTATUS(status), read_message()};
     }
-    if (done < 0 && errno != EINTR) return {};  // reaped elsewhere (a SIGCHLD handler): no verdict
+    if (done < 0 && errno != EINTR) {  // reaped elsewhere (a SIGCHLD handler): no verdict
+      ::close(report[0]);
+      return {};
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      return {ChildEnd::Kind::timed_out, 0};
+      ::close(report[0]);
+      return {ChildEnd::Kind::timed_out, 0, {}};
     }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(50000));

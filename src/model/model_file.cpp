@@ -407,34 +407,61 @@ void check_tensor_storage(const Module& top, const RecordingAllocator& recorded,
   }
 }
 
-// LibTorch 1.13's TorchScript importer dies of SIGSEGV on some damaged archives (the model fuzz
-// harness found one in ScriptTypeParser::parseClassConstant) instead of throwing. It reads the file
-// first in a child process, so that such a crash becomes a ModelError rather than ending every rank.
-// Costs one more read of the file and a fork (tens of milliseconds for the test models).
-void check_importer_survives(const std::string& path) {
-  const auto end = run_in_child_process(
-      [&] {
-        torch::jit::load(path, torch::kCPU);
-        return 0;
-      },
-      std::chrono::minutes(5));
-  // An exception (exit 125) is reported by the load below with LibTorch's own message; a child that
-  // could not start, took too long or was killed from outside leaves the file to it too.
-  if (end.crashed())
-    throw ModelError(path + ": LibTorch crashed reading the model file with " + signal_text(end.code) +
-                     "; the file is damaged or was not written by torch.jit.save: export the model again "
-                     "with scripts/export_model.py");
-  if (end.kind == ChildEnd::Kind::exited && end.code != 0 && end.code != 125)
-    throw ModelError(path + ": LibTorch failed reading the model file (its reader ended with status " +
-                     std::to_string(end.code) + "); the file is damaged: export the model again with "
-                     "scripts/export_model.py");
-}
-
 // LibTorch's messages span lines (source excerpts, backtraces): the first one says what happened.
 // Some of its errors on damaged archives have no text at all.
 std::string first_line(const std::string& what) {
   const auto line = what.substr(0, what.find('\n'));
   return line.find_first_not_of(" \t\r") == std::string::npos ? "LibTorch gave no reason" : line;
+}
+
+// The model error for the exception LibTorch's importer threw (call it inside a catch block).
+std::string import_error_text(const std::string& path) {
+  const auto text = [&](const std::string& why) {
+    return path + ": not a TorchScript model file (" + why + "); save it with torch.jit.save or scripts/export_model.py";
+  };
+  try {
+    throw;
+  } catch (const c10::Error& e) {
+    return text(first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    // LibTorch's TorchScript compiler reports a damaged code entry as a std::runtime_error
+    // (torch::jit::ErrorReport), not a c10::Error (found by the model fuzz harness).
+    return text(first_line(e.what()));
+  } catch (...) {
+    return text("LibTorch threw something that is not an exception");
+  }
+}
+
+// LibTorch 1.13's TorchScript importer dies of SIGSEGV on some damaged archives (the model fuzz
+// harness found one in ScriptTypeParser::parseClassConstant) instead of throwing, and whether it
+// does depends on the heap's layout. The file is read first in a child process: a crash there is a
+// ModelError rather than the end of every rank, and a file the child could not read is refused
+// with the child's message, never read by this process. Costs a fork and one more read of the file.
+constexpr int kImportRefused = 3;
+
+void import_in_child_first(const std::string& path) {
+  const auto end = run_in_child_process(
+      [&](std::string& message) {
+        try {
+          torch::jit::load(path, torch::kCPU);
+          return 0;
+        } catch (...) {
+          message = import_error_text(path);
+          return kImportRefused;
+        }
+      },
+      std::chrono::minutes(5));
+  // A child that could not start, took too long or was killed from outside leaves the file to the
+  // load in this process.
+  if (end.crashed())
+    throw ModelError(path + ": LibTorch crashed reading the model file with " + signal_text(end.code) +
+                     "; the file is damaged or was not written by torch.jit.save: export the model again "
+                     "with scripts/export_model.py");
+  if (end.kind != ChildEnd::Kind::exited || end.code == 0) return;
+  if (end.code == kImportRefused && !end.message.empty()) throw ModelError(end.message);
+  throw ModelError(path + ": LibTorch failed reading the model file (its reader ended with status " +
+                   std::to_string(end.code) + "); the file is damaged: export the model again with "
+                   "scripts/export_model.py");
 }
 
 }  // namespace
@@ -444,7 +471,7 @@ LayerStack load_model_file(const std::string& path, const ModelOverrides& overri
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw ModelError(path + ": cannot read the model file (check the path)");
   }
-  check_importer_survives(path);
+  import_in_child_first(path);
   Module top;
   try {
     const RecordingAllocator recorded;
@@ -452,14 +479,8 @@ LayerStack load_model_file(const std::string& path, const ModelOverrides& overri
     check_tensor_storage(top, recorded, path);
   } catch (const Error&) {
     throw;
-  } catch (const c10::Error& e) {
-    throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what_without_backtrace()) +
-                     "); save it with torch.jit.save or scripts/export_model.py");
-  } catch (const std::exception& e) {
-    // LibTorch's TorchScript compiler reports a damaged code entry as a std::runtime_error
-    // (torch::jit::ErrorReport), not a c10::Error (found by the model fuzz harness).
-    throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what()) +
-                     "); save it with torch.jit.save or scripts/export_model.py");
+  } catch (...) {
+    throw ModelError(import_error_text(path));
   }
 
   try {

@@ -16,21 +16,41 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(ChildProcess, ReturnsTheBodysExitStatus) {
-  const auto end = run_in_child_process([] { return 7; }, 10s);
+  const auto end = run_in_child_process([](std::string&) { return 7; }, 10s);
   EXPECT_EQ(end.kind, ChildEnd::Kind::exited);
   EXPECT_EQ(end.code, 7);
-  EXPECT_EQ(run_in_child_process([] { return 0; }, 10s).code, 0);
+  EXPECT_EQ(run_in_child_process([](std::string&) { return 0; }, 10s).code, 0);
+}
+
+TEST(ChildProcess, ItsMessageComesBack) {
+  const auto end = run_in_child_process(
+      [](std::string& message) {
+        message = "file.pt: not a model";
+        return 3;
+      },
+      10s);
+  EXPECT_EQ(end.kind, ChildEnd::Kind::exited);
+  EXPECT_EQ(end.code, 3);
+  EXPECT_EQ(end.message, "file.pt: not a model");
+  const auto long_one = run_in_child_process(
+      [](std::string& message) {
+        message.assign(100000, 'x');
+        return 0;
+      },
+      10s);
+  EXPECT_EQ(long_one.message, std::string(4096, 'x'));  // cut, never a blocked child
+  EXPECT_EQ(run_in_child_process([](std::string&) { return 0; }, 10s).message, "");
 }
 
 TEST(ChildProcess, AnExceptionEndsItWith125) {
-  const auto end = run_in_child_process([]() -> int { throw std::runtime_error("no"); }, 10s);
+  const auto end = run_in_child_process([](std::string&) -> int { throw std::runtime_error("no"); }, 10s);
   EXPECT_EQ(end.kind, ChildEnd::Kind::exited);
   EXPECT_EQ(end.code, 125);
 }
 
 TEST(ChildProcess, ACrashEndsTheChildAloneAndNamesTheSignal) {
   const auto end = run_in_child_process(
-      [] {
+      [](std::string&) {
         ::raise(SIGSEGV);
         return 0;
       },
@@ -40,7 +60,7 @@ TEST(ChildProcess, ACrashEndsTheChildAloneAndNamesTheSignal) {
   EXPECT_TRUE(end.crashed());
   EXPECT_EQ(signal_text(end.code), "SIGSEGV (Segmentation fault)");
   const auto aborted = run_in_child_process(
-      [] {
+      [](std::string&) {
         std::abort();
         return 0;
       },
@@ -59,7 +79,7 @@ TEST(ChildProcess, TheParentsCrashHandlerIsNotTheChilds) {
   carry_on.sa_handler = return_from_fault;
   ::sigaction(SIGBUS, &carry_on, &previous);
   const auto end = run_in_child_process(
-      [] {
+      [](std::string&) {
         ::raise(SIGBUS);
         return 0;
       },
@@ -73,7 +93,7 @@ TEST(ChildProcess, TheParentsCrashHandlerIsNotTheChilds) {
 TEST(ChildProcess, AStopRequestIsTheParentsToHonour) {
   // mpirun signals a rank's process group: the child finishes, the parent sees the request.
   const auto end = run_in_child_process(
-      [] {
+      [](std::string&) {
         ::raise(SIGTERM);
         ::raise(SIGINT);
         ::raise(SIGUSR1);
@@ -86,7 +106,7 @@ TEST(ChildProcess, AStopRequestIsTheParentsToHonour) {
 
 TEST(ChildProcess, AKillFromOutsideIsNotACrash) {
   const auto end = run_in_child_process(
-      [] {
+      [](std::string&) {
         ::raise(SIGKILL);
         return 0;
       },
@@ -94,13 +114,13 @@ TEST(ChildProcess, AKillFromOutsideIsNotACrash) {
   EXPECT_EQ(end.kind, ChildEnd::Kind::signalled);
   EXPECT_EQ(end.code, SIGKILL);
   EXPECT_FALSE(end.crashed());
-  EXPECT_FALSE(run_in_child_process([] { return 1; }, 10s).crashed());
+  EXPECT_FALSE(run_in_child_process([](std::string&) { return 1; }, 10s).crashed());
 }
 
 TEST(ChildProcess, OneThatRunsPastTheLimitIsKilled) {
   const auto start = std::chrono::steady_clock::now();
   const auto end = run_in_child_process(
-      [] {
+      [](std::string&) {
         std::this_thread::sleep_for(60s);
         return 0;
       },
@@ -113,7 +133,7 @@ TEST(ChildProcess, ItsOutputGoesNowhere) {
   testing::internal::CaptureStdout();
   testing::internal::CaptureStderr();
   const auto end = run_in_child_process(
-      [] {
+      [](std::string&) {
         std::fputs("child's stdout\n", stdout);
         std::fputs("child's stderr\n", stderr);
         std::fflush(nullptr);

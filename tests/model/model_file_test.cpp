@@ -149,14 +149,15 @@ TEST(ModelFile, DamagedCodeEntryIsAModelError) {
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
 }
 
-// Found by the model fuzz harness: on this archive LibTorch's importer dies of SIGSEGV under ASan's
-// allocator (read in a child process first, that is a model error) and, in a Release build, throws
-// an error without text (named as such, not as empty parentheses).
+// Found by the model fuzz harness: on this archive LibTorch's importer reads memory it never wrote.
+// Depending on the heap's layout it dies of SIGSEGV (always under ASan), throws without text, or
+// throws a made-up reason ("is an Atom"). Read in a child process first, it is a model error every
+// time, and this process never reads a file the child refused (it crashed here once, under ctest).
 TEST(ModelFile, ArchiveThatCrashesTheImporterIsAModelError) {
   const auto file = test::source_dir() + "/tests/fuzz/corpus/model/regress_libtorch_parse_class_constant_segv";
   const auto message = model_error(file);
   const bool crashed = message.find(file + ": LibTorch crashed reading the model file with SIG") != std::string::npos;
-  const bool refused = message.find(file + ": not a TorchScript model file (LibTorch gave no reason)") != std::string::npos;
+  const bool refused = message.find(file + ": not a TorchScript model file (") != std::string::npos;
   EXPECT_TRUE(crashed || refused) << message;
   EXPECT_EQ(message.find("()"), std::string::npos) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
