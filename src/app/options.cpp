@@ -56,6 +56,10 @@ std::string describe(const po::error& e, const std::vector<std::string>& user_te
 std::vector<ConfigEntry> read_config_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw UsageError(path + ": cannot read the config file (check the path given to --config)");
+  return read_config_text(in, path);
+}
+
+std::vector<ConfigEntry> read_config_text(std::istream& in, const std::string& path) {
   std::vector<ConfigEntry> entries;
   std::string raw, section;
   int line = 0;

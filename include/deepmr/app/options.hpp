@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 #include <cstdint>
 #include <map>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct ConfigEntry {
 // after whitespace), blank lines; a UTF-8 byte-order mark at the start is skipped. Throws UsageError
 // (file and line) on malformed lines.
 std::vector<ConfigEntry> read_config_file(const std::string& path);
+// The same for INI text from a stream; `origin` names it in errors and in each entry's `file`.
+std::vector<ConfigEntry> read_config_text(std::istream& in, const std::string& origin);
 
 struct ParsedOptions {
   po::variables_map values;

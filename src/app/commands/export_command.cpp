@@ -10,6 +10,7 @@
 
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/estimates_bed.hpp"
+#include "deepmr/app/options.hpp"
 #include "deepmr/app/store_tables.hpp"
 #include "deepmr/app/track_export.hpp"
 #include "deepmr/common/atomic_file.hpp"
@@ -41,23 +42,13 @@ std::vector<std::string> split_commas(const std::string& text) {
   }
 }
 
-// The last value of `key` in `[section]` of an INI text (the store's config attribute).
-std::string config_value(const std::string& text, const std::string& section, const std::string& key) {
+// The last value of `key` ("section.key") in the store's config attribute, read as --config reads
+// a file; empty when it has none.
+std::string config_value(const std::string& text, const std::string& key) {
   std::istringstream in(text);
-  std::string line, current, found;
-  auto trim = [](std::string s) {
-    const auto b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-  };
-  while (std::getline(in, line)) {
-    line = trim(line.substr(0, line.find_first_of("#;")));
-    if (line.empty()) continue;
-    if (line.front() == '[' && line.back() == ']') {
-      current = trim(line.substr(1, line.size() - 2));
-    } else if (current == section && line.find('=') != std::string::npos) {
-      if (trim(line.substr(0, line.find('='))) == key) found = trim(line.substr(line.find('=') + 1));
-    }
-  }
+  std::string found;
+  for (const auto& entry : read_config_text(in, "the store's config attribute"))
+    if (entry.key == key) found = entry.value;
   return found;
 }
 
@@ -68,7 +59,7 @@ std::vector<ChromSize> chromosome_sizes(const store::StoreContents& store, const
   const char* origin = "--fasta";
   if (fasta.empty()) {
     const auto config = store.text_attributes.find("config");
-    fasta = config == store.text_attributes.end() ? "" : config_value(config->second, "regions", "fasta");
+    fasta = config == store.text_attributes.end() ? "" : config_value(config->second, "regions.fasta");
     origin = "the run's regions.fasta";
     if (fasta.empty())
       throw UsageError("the store's config names no regions.fasta; give the run's FASTA with --fasta FILE "
