@@ -8,27 +8,6 @@
 #include "mr_support.hpp"
 
 namespace deepmr::stats {
-namespace {
-
-struct Inference {
-  double ci_low, ci_high, pvalue;
-};
-
-// MendelianRandomization's egger.bounds and p-values. `se` already includes max(1, rse).
-Inference egger_inference(double estimate, double se, double rse, long df, const MrOptions& options) {
-  if (options.distribution == Distribution::normal || rse >= 1) {
-    const WaldSummary wald = wald_summary(estimate, se, options.distribution, static_cast<double>(df), options.level);
-    return {wald.ci_low, wald.ci_high, wald.pvalue};
-  }
-  // Under-dispersion with t: do not penalise it twice, and be no more precise than fixed effect.
-  const double z = normal_critical_value(options.level);
-  const double t = t_critical_value(options.level, static_cast<double>(df));
-  const double t_statistic = rse > 0 ? std::fabs(estimate) / (se * rse) : (estimate == 0 ? 0.0 : INFINITY);
-  return {std::min(estimate - z * se, estimate - t * se * rse), std::max(estimate + z * se, estimate + t * se * rse),
-          std::max(normal_two_sided_p(estimate / se), t_two_sided_p(t_statistic, static_cast<double>(df)))};
-}
-
-}  // namespace
 
 MrResult fit_egger(const Instruments& instruments, const MrOptions& options) {
   const Instruments used = detail::with_nonzero_bx(instruments);
@@ -64,7 +43,7 @@ MrResult fit_egger(const Instruments& instruments, const MrOptions& options) {
   const double scale = std::max(1.0, rse);
 
   const double slope = fit.coefficients(1), slope_se = std::sqrt(fit.unscaled_covariance(1, 1)) * scale;
-  const Inference slope_inference = egger_inference(slope, slope_se, rse, df, options);
+  const detail::EggerInference slope_inference = detail::egger_inference(slope, slope_se, rse, df, options);
   result.estimate = slope;
   result.se = slope_se;
   result.ci_low = slope_inference.ci_low;
@@ -72,7 +51,7 @@ MrResult fit_egger(const Instruments& instruments, const MrOptions& options) {
   result.pvalue = slope_inference.pvalue;
 
   const double intercept = fit.coefficients(0), intercept_se = std::sqrt(fit.unscaled_covariance(0, 0)) * scale;
-  const Inference intercept_inference = egger_inference(intercept, intercept_se, rse, df, options);
+  const detail::EggerInference intercept_inference = detail::egger_inference(intercept, intercept_se, rse, df, options);
   result.intercept = intercept;
   result.intercept_se = intercept_se;
   result.intercept_ci_low = intercept_inference.ci_low;

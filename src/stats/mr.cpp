@@ -3,10 +3,13 @@
 #include <algorithm>
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/stats/conmix.hpp"
+#include "deepmr/stats/divw.hpp"
 #include "deepmr/stats/egger.hpp"
 #include "deepmr/stats/ivw.hpp"
 #include "deepmr/stats/median.hpp"
 #include "deepmr/stats/mode.hpp"
+#include "deepmr/stats/penalized.hpp"
 #include "double_range.hpp"
 #include "mr_support.hpp"
 
@@ -14,7 +17,9 @@ namespace deepmr::stats {
 
 std::vector<MrMethod> all_mr_methods() {
   return {MrMethod::ivw,          MrMethod::ivw_fixed,       MrMethod::ivw_random,   MrMethod::egger,
-          MrMethod::median_weighted, MrMethod::median_simple, MrMethod::mode_weighted};
+          MrMethod::median_weighted, MrMethod::median_simple, MrMethod::mode_weighted,
+          MrMethod::divw,         MrMethod::ivw_penalized,   MrMethod::egger_penalized,
+          MrMethod::median_penalized, MrMethod::conmix};
 }
 
 std::vector<MrMethod> default_mr_methods() {
@@ -30,6 +35,11 @@ std::string mr_method_name(MrMethod method) {
     case MrMethod::median_weighted: return "median-weighted";
     case MrMethod::median_simple: return "median-simple";
     case MrMethod::mode_weighted: return "mode-weighted";
+    case MrMethod::divw: return "divw";
+    case MrMethod::ivw_penalized: return "ivw-penalized";
+    case MrMethod::egger_penalized: return "egger-penalized";
+    case MrMethod::median_penalized: return "median-penalized";
+    case MrMethod::conmix: return "conmix";
   }
   throw InternalError("stats: unknown MR method");
 }
@@ -79,6 +89,11 @@ MrResult fit_method(MrMethod method, const Instruments& instruments, const MrOpt
     case MrMethod::median_weighted: return fit_median(instruments, true, options);
     case MrMethod::median_simple: return fit_median(instruments, false, options);
     case MrMethod::mode_weighted: return fit_mode(instruments, options);
+    case MrMethod::divw: return fit_divw(instruments, options);
+    case MrMethod::ivw_penalized: return fit_ivw_penalized(instruments, options);
+    case MrMethod::egger_penalized: return fit_egger_penalized(instruments, options);
+    case MrMethod::median_penalized: return fit_median_penalized(instruments, options);
+    case MrMethod::conmix: return fit_conmix(instruments, options);
   }
   throw InternalError("stats: unknown MR method");
 }
@@ -94,6 +109,8 @@ struct RangeReasons {
     switch (method) {
       case MrMethod::median_simple: return ratios;
       case MrMethod::median_weighted:
+      case MrMethod::median_penalized:
+      case MrMethod::conmix:
       case MrMethod::mode_weighted: return weighted_ratios;
       default: return weights;
     }
@@ -107,10 +124,14 @@ MrResult fit_selected(MrMethod method, const Instruments& instruments, const Ran
                       const MrOptions& options) {
   if (const auto& reason = range.of(method)) return detail::not_estimable(method, instruments.size(), *reason);
   MrResult result = fit_method(method, instruments, options);
-  if (result.estimable)
+  if (result.estimable) {
     if (auto column = detail::non_finite_column(mr_columns(), result))
       return detail::not_estimable(method, result.n_used, "the fit's " + *column +
                                                               " is not finite in double precision (extreme effects or SEs)");
+    if (auto field = detail::non_finite_extra(result))
+      return detail::not_estimable(method, result.n_used, "the fit's " + *field +
+                                                              " is not finite in double precision (extreme effects or SEs)");
+  }
   return result;
 }
 

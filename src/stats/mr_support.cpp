@@ -68,4 +68,28 @@ void set_wald(MrResult& result, double estimate, double se, const MrOptions& opt
   if (t) result.df = t_df;
 }
 
+EggerInference egger_inference(double estimate, double se, double rse, long df, const MrOptions& options) {
+  if (options.distribution == Distribution::normal || rse >= 1) {
+    const WaldSummary wald = wald_summary(estimate, se, options.distribution, static_cast<double>(df), options.level);
+    return {wald.ci_low, wald.ci_high, wald.pvalue};
+  }
+  // Under-dispersion with t: do not penalise it twice, and be no more precise than fixed effect.
+  const double z = normal_critical_value(options.level);
+  const double t = t_critical_value(options.level, static_cast<double>(df));
+  const double t_statistic = rse > 0 ? std::fabs(estimate) / (se * rse) : (estimate == 0 ? 0.0 : INFINITY);
+  return {std::min(estimate - z * se, estimate - t * se * rse), std::max(estimate + z * se, estimate + t * se * rse),
+          std::max(normal_two_sided_p(estimate / se), t_two_sided_p(t_statistic, static_cast<double>(df)))};
+}
+
+std::optional<std::string> non_finite_extra(const MrResult& result) {
+  const auto bad = [](const std::optional<double>& v) { return v && !std::isfinite(*v); };
+  if (bad(result.condition)) return "condition";
+  if (bad(result.tau2)) return "tau2";
+  if (bad(result.psi)) return "psi";
+  if (bad(result.phi)) return "phi";
+  for (const Interval& range : result.intervals)
+    if (!std::isfinite(range.low) || !std::isfinite(range.high)) return "interval";
+  return std::nullopt;
+}
+
 }  // namespace deepmr::stats::detail

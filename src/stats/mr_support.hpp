@@ -30,4 +30,15 @@ double median_absolute_deviation(const std::vector<double>& values);
 // (t with `t_df` degrees of freedom).
 void set_wald(MrResult& result, double estimate, double se, const MrOptions& options, long t_df);
 
+// MendelianRandomization's egger.bounds and Egger p-values (egger, egger-penalized). `se` already
+// includes max(1, rse).
+struct EggerInference {
+  double ci_low, ci_high, pvalue;
+};
+EggerInference egger_inference(double estimate, double se, double rse, long df, const MrOptions& options);
+
+// The name of the first non-finite value among the outputs beyond the columns (condition, tau2,
+// psi, phi, intervals), or nothing.
+std::optional<std::string> non_finite_extra(const MrResult& result);
+
 }  // namespace deepmr::stats::detail

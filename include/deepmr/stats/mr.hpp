@@ -29,9 +29,16 @@ enum class MrMethod {
   median_weighted,  // weighted median (first-order weights), bootstrap SE
   median_simple,    // simple median, bootstrap SE
   mode_weighted,    // mode-based estimate (Hartwig 2017), weighted, delta SEs, bootstrap SE (MAD)
+  // Weak-instrument and outlier-robust methods (issue 18): selectable, never in the defaults.
+  divw,              // debiased IVW (Ye, Shao and Kang 2021; mr_divw), over-dispersion on
+  ivw_penalized,     // IVW with penalized weights (mr_ivw(penalized = TRUE)), model as ivw
+  egger_penalized,   // MR-Egger with penalized weights (mr_egger(penalized = TRUE))
+  median_penalized,  // weighted median with penalized weights (mr_median(weighting = "penalized"))
+  conmix,            // contamination mixture (Burgess et al. 2020; mr_conmix), grid profile likelihood
 };
 
-// "ivw", "ivw-fixed", "ivw-random", "egger", "median-weighted", "median-simple", "mode-weighted".
+// "ivw", "ivw-fixed", "ivw-random", "egger", "median-weighted", "median-simple", "mode-weighted",
+// "divw", "ivw-penalized", "egger-penalized", "median-penalized", "conmix".
 std::string mr_method_name(MrMethod method);
 // Throws UsageError naming `option` for an unknown name.
 MrMethod parse_mr_method(const std::string& text, const std::string& option = "methods");
@@ -50,6 +57,14 @@ struct MrOptions {
   std::uint64_t seed = 314159265;                    // bootstrap seed (MendelianRandomization's default)
   double min_abs_z_x = 0;                            // strength filter |bx / bxse| >= this; 0: off
   double mode_phi = 1;                               // bandwidth factor of the mode-based estimate
+  double conmix_psi = 0;            // conmix: sd of the invalid estimands; 0: 1.5 x sd of the ratios
+  double conmix_step = 0.01;        // conmix: grid step of the profile likelihood (absolute)
+  std::size_t conmix_max_grid = 1000000;  // conmix: more grid points than this: not estimable
+};
+
+// One range of a confidence set (conmix's may be a union of several).
+struct Interval {
+  double low = 0, high = 0;
 };
 
 struct MrResult {
@@ -71,6 +86,16 @@ struct MrResult {
   std::size_t n_used = 0;             // instruments the method used
   std::size_t bootstrap_draws = 0;    // draws behind se (medians, mode)
   InstrumentCounts counts;            // instruments in, and dropped before any method
+
+  // Outputs beyond the columns (library only: not in `deepmr mr`'s table nor in the store, whose
+  // columns stay those of result_columns.hpp; docs/statistics.md says how they surface there).
+  std::optional<double> condition;    // divw: (mean F - 1) sqrt(J), = (f_mean - 1) sqrt(n_used); want > 20
+  std::optional<double> tau2;         // divw: the over-dispersion variance it estimated
+  std::optional<double> psi;          // conmix: the sd of the invalid instruments' estimands used
+  std::optional<double> phi;          // conmix: over-dispersion of the valid ones (>= 1) behind the interval
+  std::optional<long> n_valid;        // conmix: instruments taken as valid at the estimate
+  std::vector<Interval> intervals;    // conmix: the confidence set, disjoint ranges in increasing order
+                                      // (ci_low, ci_high: the lowest and highest ends)
 
   // "ok" or "not estimable: <reason>".
   std::string status() const;
