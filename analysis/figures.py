@@ -26,7 +26,9 @@ PLANTED_COLOUR = "#d62728"
 
 METHOD_LABELS = {"egger": "MR-Egger", "ivw": "IVW", "ivw-fixed": "IVW (fixed)", "ivw-random": "IVW (random)",
                  "median-weighted": "weighted median", "median-simple": "simple median",
-                 "mode-weighted": "weighted mode"}
+                 "mode-weighted": "weighted mode", "divw": "debiased IVW", "ivw-penalized": "penalized IVW",
+                 "egger-penalized": "penalized MR-Egger", "median-penalized": "penalized weighted median",
+                 "conmix": "contamination mixture"}
 
 
 def method_label(method):
