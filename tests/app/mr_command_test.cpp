@@ -207,6 +207,40 @@ TEST(MrCommand, ExtremeButFiniteEffectsGiveRowsNotACrash) {
   }
 }
 
+// The robust and weak-instrument methods through the command (values: tests/stats/
+// mr_robust_validation_test.cpp, the package's vignette): their rows and columns, conmix's interval
+// without an SE, and its union-of-ranges warning on stderr.
+TEST(MrCommand, RobustMethodsGiveRowsWithTheSameColumns) {
+  auto rows = lipid_rows("--methods divw,ivw-penalized,egger-penalized,median-penalized,conmix");
+  ASSERT_EQ(rows.size(), 5u);
+  const char* names[] = {"divw", "ivw-penalized", "egger-penalized", "median-penalized", "conmix"};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(rows[i].at("method"), names[i]);
+    EXPECT_EQ(rows[i].at("status"), "ok");
+    EXPECT_EQ(rows[i].at("n_used"), "28");
+  }
+  EXPECT_TRUE(near_relative(field_number(rows[0], "estimate"), 2.93964590233106, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[1], "estimate"), 2.56091425111616, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[2], "intercept"), -0.0215523965466782, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[3], "estimate"), 2.68092938635309, 1e-8));
+  EXPECT_TRUE(near_relative(field_number(rows[4], "estimate"), 2.73, 1e-12));
+  EXPECT_TRUE(near_relative(field_number(rows[4], "ci_low"), 2.00, 1e-12));
+  EXPECT_TRUE(near_relative(field_number(rows[4], "ci_high"), 3.43, 1e-12));
+  EXPECT_TRUE(rows[4].at("se").empty());
+
+  test::TempDir dir("mr-conmix");
+  test::write_text(dir.file("crp.tsv"),
+                   "bx\tbxse\tby\tbyse\n0.160\t0.006\t0.0237903\t0.0149064\n0.236\t0.009\t-0.1121942\t0.0303084\n"
+                   "0.149\t0.006\t-0.0711906\t0.0150552\n0.09\t0.005\t-0.030848\t0.0148339\n"
+                   "0.079\t0.005\t0.0479207\t0.0143077\n0.072\t0.005\t0.0238895\t0.0145478\n"
+                   "0.047\t0.006\t0.005528\t0.0160765\n0.069\t0.011\t0.0214852\t0.0255237\n");
+  auto r = run(mr("--input " + quote(dir.file("crp.tsv")) + " --methods conmix"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.rfind("deepmr mr: warning: conmix: the confidence set is a union of 3 ranges: [-0.58225, -0.31225]", 0),
+            0u)
+      << r.err;
+}
+
 // Far-out ratio estimates make R's 512-point density grid too coarse for the mode (issue 15: 10.99
 // for a true 0.5). Two far, weak instruments: the mode is found over the central mass, with a
 // warning that this is not R's grid. Weight spread thinly over a wide range: no grid resolves the

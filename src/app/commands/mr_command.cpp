@@ -33,7 +33,7 @@ class MrCommand final : public Command {
  public:
   std::string name() const override { return "mr"; }
   std::string summary() const override {
-    return "Mendelian randomization from summary statistics: IVW, MR-Egger, median and mode estimates";
+    return "Mendelian randomization from summary statistics: IVW, MR-Egger, median, mode and robust estimates";
   }
   std::string usage() const override {
     return "--input FILE [--methods LIST] [--distribution normal|t] [--bootstrap N] [--seed S] [--min-abs-z-x Z] "
@@ -48,7 +48,8 @@ class MrCommand final : public Command {
          "TSV or CSV with a header naming bx, bxse, by, byse (any order; other columns ignored; # comments)")
         ("methods", po::value<std::string>()->default_value(methods)->value_name("LIST"),
          "comma-separated: ivw (fixed effect below 4 instruments, else random), ivw-fixed, ivw-random, egger, "
-         "median-weighted, median-simple, mode-weighted")
+         "median-weighted, median-simple, mode-weighted, divw, ivw-penalized, egger-penalized, median-penalized, "
+         "conmix")
         ("distribution", po::value<std::string>()->default_value("normal")->value_name("D"),
          "normal or t (J - 1 df; egger J - 2) for intervals and p-values")
         ("bootstrap", po::value<std::string>()->default_value("10000")->value_name("N"),
