@@ -10,6 +10,7 @@
 #include "deepmr/stats/median.hpp"
 #include "deepmr/stats/mode.hpp"
 #include "deepmr/stats/penalized.hpp"
+#include "deepmr/stats/robust.hpp"
 #include "double_range.hpp"
 #include "mr_support.hpp"
 
@@ -19,7 +20,8 @@ std::vector<MrMethod> all_mr_methods() {
   return {MrMethod::ivw,          MrMethod::ivw_fixed,       MrMethod::ivw_random,   MrMethod::egger,
           MrMethod::median_weighted, MrMethod::median_simple, MrMethod::mode_weighted,
           MrMethod::divw,         MrMethod::ivw_penalized,   MrMethod::egger_penalized,
-          MrMethod::median_penalized, MrMethod::conmix};
+          MrMethod::median_penalized, MrMethod::conmix,       MrMethod::ivw_robust,
+          MrMethod::egger_robust, MrMethod::ivw_penalized_robust, MrMethod::egger_penalized_robust};
 }
 
 std::vector<MrMethod> default_mr_methods() {
@@ -40,6 +42,10 @@ std::string mr_method_name(MrMethod method) {
     case MrMethod::egger_penalized: return "egger-penalized";
     case MrMethod::median_penalized: return "median-penalized";
     case MrMethod::conmix: return "conmix";
+    case MrMethod::ivw_robust: return "ivw-robust";
+    case MrMethod::egger_robust: return "egger-robust";
+    case MrMethod::ivw_penalized_robust: return "ivw-penalized-robust";
+    case MrMethod::egger_penalized_robust: return "egger-penalized-robust";
   }
   throw InternalError("stats: unknown MR method");
 }
@@ -94,6 +100,10 @@ MrResult fit_method(MrMethod method, const Instruments& instruments, const MrOpt
     case MrMethod::egger_penalized: return fit_egger_penalized(instruments, options);
     case MrMethod::median_penalized: return fit_median_penalized(instruments, options);
     case MrMethod::conmix: return fit_conmix(instruments, options);
+    case MrMethod::ivw_robust: return fit_ivw_robust(instruments, false, options);
+    case MrMethod::egger_robust: return fit_egger_robust(instruments, false, options);
+    case MrMethod::ivw_penalized_robust: return fit_ivw_robust(instruments, true, options);
+    case MrMethod::egger_penalized_robust: return fit_egger_robust(instruments, true, options);
   }
   throw InternalError("stats: unknown MR method");
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "deepmr/stats/instruments.hpp"
 #include "deepmr/stats/mr.hpp"
 
@@ -36,6 +38,19 @@ struct EggerInference {
   double ci_low, ci_high, pvalue;
 };
 EggerInference egger_inference(double estimate, double se, double rse, long df, const MrOptions& options);
+
+// Penalized weights (penalized.hpp): ivw-penalized's min(1, 100 q_j) / byse^2 for the instruments as
+// given; egger-penalized's from the ordinary Egger fit `coefficients` (intercept, slope) of the
+// oriented (X = [1, |bx|], y) with base weights 1 / byse^2.
+Eigen::VectorXd ivw_penalized_weights(const Instruments& instruments);
+Eigen::VectorXd egger_penalized_weights(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& base,
+                                        const Eigen::VectorXd& coefficients);
+// The rows of (X, y) with a positive weight, as R's lm and lmrob keep them.
+struct PositiveRows {
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y, w;
+};
+PositiveRows positive_rows(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w);
 
 // The name of the first non-finite value among the outputs beyond the columns (condition, tau2,
 // psi, phi, intervals), or nothing.

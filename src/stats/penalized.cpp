@@ -18,15 +18,38 @@ double penalty(double contribution, double factor) {
   return std::min(1.0, factor * chi_squared_upper_p(contribution, 1));
 }
 
-// The rows of (X, y) with a positive weight, as R's lm keeps them.
-struct Rows {
-  Eigen::MatrixXd X;
-  Eigen::VectorXd y, w;
-};
-Rows positive_rows(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w) {
+}  // namespace
+
+namespace detail {
+
+Eigen::VectorXd ivw_penalized_weights(const Instruments& in) {
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (in.bx[i] != 0) ratios.push_back(in.by[i] / in.bx[i]);
+  const double theta = median_of(ratios);
+  Eigen::VectorXd w(static_cast<Eigen::Index>(in.size()));
+  for (std::size_t j = 0; j < in.size(); ++j) {
+    const double base = 1 / (in.byse[j] * in.byse[j]);
+    const double residual = in.by[j] - theta * in.bx[j];
+    w(static_cast<Eigen::Index>(j)) = base * penalty(residual * residual * base, kRegressionFactor);
+  }
+  return w;
+}
+
+Eigen::VectorXd egger_penalized_weights(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& base,
+                                        const Eigen::VectorXd& coefficients) {
+  Eigen::VectorXd w(y.size());
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    const double residual = y(i) - coefficients(0) - coefficients(1) * X(i, 1);
+    w(i) = base(i) * penalty(residual * residual * base(i), kRegressionFactor);
+  }
+  return w;
+}
+
+PositiveRows positive_rows(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w) {
   Eigen::Index kept = 0;
   for (Eigen::Index i = 0; i < w.size(); ++i) kept += w(i) > 0;
-  Rows rows{Eigen::MatrixXd(kept, X.cols()), Eigen::VectorXd(kept), Eigen::VectorXd(kept)};
+  PositiveRows rows{Eigen::MatrixXd(kept, X.cols()), Eigen::VectorXd(kept), Eigen::VectorXd(kept)};
   for (Eigen::Index i = 0, k = 0; i < w.size(); ++i)
     if (w(i) > 0) {
       rows.X.row(k) = X.row(i);
@@ -37,7 +60,7 @@ Rows positive_rows(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eig
   return rows;
 }
 
-}  // namespace
+}  // namespace detail
 
 MrResult fit_ivw_penalized(const Instruments& in, const MrOptions& options) {
   const MrMethod method = MrMethod::ivw_penalized;
@@ -45,25 +68,17 @@ MrResult fit_ivw_penalized(const Instruments& in, const MrOptions& options) {
   if (n < 2)
     return detail::not_estimable(method, n, "too few instruments (" + std::to_string(n) + "; ivw-penalized needs 2)");
   if (auto reason = detail::zero_byse_reason(in)) return detail::not_estimable(method, n, *reason);
-  std::vector<double> ratios;
-  for (std::size_t i = 0; i < n; ++i)
-    if (in.bx[i] != 0) ratios.push_back(in.by[i] / in.bx[i]);
-  if (ratios.empty())
+  if (std::all_of(in.bx.begin(), in.bx.end(), [](double bx) { return bx == 0; }))
     return detail::not_estimable(method, n, "all bx are zero: the instruments do not move the exposure");
-  const double theta = detail::median_of(ratios);
-
   const auto rows = static_cast<Eigen::Index>(n);
   Eigen::MatrixXd X(rows, 1);
-  Eigen::VectorXd y(rows), w(rows);
+  Eigen::VectorXd y(rows);
   for (Eigen::Index i = 0; i < rows; ++i) {
-    const auto j = static_cast<std::size_t>(i);
-    const double base = 1 / (in.byse[j] * in.byse[j]);
-    const double residual = in.by[j] - theta * in.bx[j];
-    X(i, 0) = in.bx[j];
-    y(i) = in.by[j];
-    w(i) = base * penalty(residual * residual * base, kRegressionFactor);
+    X(i, 0) = in.bx[static_cast<std::size_t>(i)];
+    y(i) = in.by[static_cast<std::size_t>(i)];
   }
-  const Rows kept = positive_rows(X, y, w);
+  const Eigen::VectorXd w = detail::ivw_penalized_weights(in);
+  const detail::PositiveRows kept = detail::positive_rows(X, y, w);
   if (kept.X.rows() < 2 || (kept.X.array() != 0).count() == 0)
     return detail::not_estimable(method, n,
                                  "the penalized weights leave fewer than 2 instruments with weight > 0 and bx != 0");
@@ -109,12 +124,8 @@ MrResult fit_egger_penalized(const Instruments& instruments, const MrOptions& op
   if (!first.full_rank)
     return detail::not_estimable(method, n,
                                  "all instruments have the same |bx|: slope and intercept are not identified");
-  Eigen::VectorXd w(rows);
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    const double residual = y(i) - first.coefficients(0) - first.coefficients(1) * X(i, 1);
-    w(i) = base(i) * penalty(residual * residual * base(i), kRegressionFactor);
-  }
-  const Rows kept = positive_rows(X, y, w);
+  const Eigen::VectorXd w = detail::egger_penalized_weights(X, y, base, first.coefficients);
+  const detail::PositiveRows kept = detail::positive_rows(X, y, w);
   if (kept.X.rows() < 3)
     return detail::not_estimable(method, n, "the penalized weights leave fewer than 3 instruments with weight > 0");
   const WlsFit fit = weighted_least_squares(kept.X, kept.y, kept.w);

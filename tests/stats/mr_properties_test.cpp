@@ -226,7 +226,8 @@ TEST(MrProperties, RatioMethodsAndEggerLeaveOutInstrumentsWithZeroBx) {
   for (const MrResult& r : fit_everything(in, quick_options())) {
     // The regressions through the origin use it (it adds to their weights' sums); the others cannot.
     const bool ivw = r.method == MrMethod::ivw || r.method == MrMethod::ivw_fixed || r.method == MrMethod::ivw_random ||
-                     r.method == MrMethod::ivw_penalized || r.method == MrMethod::divw;
+                     r.method == MrMethod::ivw_penalized || r.method == MrMethod::divw ||
+                     r.method == MrMethod::ivw_robust || r.method == MrMethod::ivw_penalized_robust;
     EXPECT_EQ(r.n_used, ivw ? 29u : 28u) << mr_method_name(r.method);
     expect_no_nan(r);
   }

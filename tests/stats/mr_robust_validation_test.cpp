@@ -322,6 +322,123 @@ TEST(MrRobustValidation, ConmixRefusesAGridItCannotAfford) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// robust regression (MM-estimation as robustbase::lmrob)
+
+// lmrob stops at 1e-7 relative change (its fast-S start is random: R's own answers vary by about
+// 1e-6); we iterate to 1e-13. Against lmrob at refine.tol = rel.tol = 1e-12 (keys "_tight"): 1e-8;
+// against lmrob as the package calls it: 1e-5.
+constexpr double kLmrob = 1e-8, kLmrobDefault = 1e-5;
+
+TEST(MrRobustValidation, RobustIvwMatchesLmrobInR) {  // (b): lmrob itself
+  const MrResult r = fit(MrMethod::ivw_robust);
+  ASSERT_TRUE(r.estimable) << r.reason;
+  EXPECT_EQ(r.model, "random");
+  EXPECT_REL(r.estimate, ref("ivw_robust_tight.estimate"), kLmrob);
+  EXPECT_REL(r.se, ref("ivw_robust_tight.se"), kLmrob);
+  EXPECT_REL(r.ci_low, ref("ivw_robust_tight.ci_low"), kLmrob);
+  EXPECT_REL(r.ci_high, ref("ivw_robust_tight.ci_high"), kLmrob);
+  EXPECT_REL(r.pvalue, ref("ivw_robust_tight.pvalue"), 1e-7);
+  EXPECT_REL(r.residual_se, ref("ivw_robust_tight.residual_se"), kLmrob);
+  EXPECT_REL(r.q, ref("ivw_robust_tight.q"), kLmrob);
+  EXPECT_EQ(r.q_df, 27);
+  EXPECT_REL(r.estimate, ref("ivw_robust.estimate"), kLmrobDefault);
+  EXPECT_REL(r.se, ref("ivw_robust.se"), kLmrobDefault);
+  // (a) the vignette's mr_allmethods table: "Robust IVW 2.797 0.307 2.195 3.399".
+  EXPECT_PRINTS(r.estimate, 2.797, 3);
+  EXPECT_PRINTS(r.se, 0.307, 3);
+  EXPECT_PRINTS(r.ci_low, 2.195, 3);
+  EXPECT_PRINTS(r.ci_high, 3.399, 3);
+}
+
+TEST(MrRobustValidation, RobustEggerMatchesLmrobInR) {  // (b)
+  const MrResult r = fit(MrMethod::egger_robust);
+  ASSERT_TRUE(r.estimable) << r.reason;
+  EXPECT_REL(r.estimate, ref("egger_robust_tight.estimate"), kLmrob);
+  EXPECT_REL(r.se, ref("egger_robust_tight.se"), kLmrob);
+  EXPECT_REL(r.ci_low, ref("egger_robust_tight.ci_low"), kLmrob);
+  EXPECT_REL(r.ci_high, ref("egger_robust_tight.ci_high"), kLmrob);
+  EXPECT_REL(r.pvalue, ref("egger_robust_tight.pvalue"), 1e-7);
+  EXPECT_REL(r.intercept, ref("egger_robust_tight.intercept"), kLmrob);
+  EXPECT_REL(r.intercept_se, ref("egger_robust_tight.intercept_se"), kLmrob);
+  EXPECT_REL(r.intercept_pvalue, ref("egger_robust_tight.intercept_pvalue"), kLmrob);
+  EXPECT_REL(r.residual_se, ref("egger_robust_tight.residual_se"), kLmrob);
+  EXPECT_REL(r.q, ref("egger_robust_tight.q"), kLmrob);
+  EXPECT_REL(r.estimate, ref("egger_robust.estimate"), kLmrobDefault);
+  EXPECT_REL(r.se, ref("egger_robust.se"), kLmrobDefault);
+  // (a) "Robust MR-Egger 3.256 0.624 2.033 4.479", "(intercept) -0.015 0.021 -0.055 0.026 0.474".
+  EXPECT_PRINTS(r.estimate, 3.256, 3);
+  EXPECT_PRINTS(r.se, 0.624, 3);
+  EXPECT_PRINTS(r.ci_low, 2.033, 3);
+  EXPECT_PRINTS(r.ci_high, 4.479, 3);
+  EXPECT_PRINTS(r.intercept, -0.015, 3);
+  EXPECT_PRINTS(r.intercept_se, 0.021, 3);
+  EXPECT_PRINTS(r.intercept_ci_low, -0.055, 3);
+  EXPECT_PRINTS(r.intercept_ci_high, 0.026, 3);
+  EXPECT_PRINTS(r.intercept_pvalue, 0.474, 3);
+}
+
+TEST(MrRobustValidation, PenalizedRobustIvwAndEggerMatchLmrobInR) {  // (b) and (a)
+  const MrResult r = fit(MrMethod::ivw_penalized_robust);
+  ASSERT_TRUE(r.estimable) << r.reason;
+  EXPECT_REL(r.estimate, ref("ivw_robust_penalized_tight.estimate"), kLmrob);
+  EXPECT_REL(r.se, ref("ivw_robust_penalized_tight.se"), kLmrob);
+  EXPECT_REL(r.residual_se, ref("ivw_robust_penalized_tight.residual_se"), kLmrob);
+  EXPECT_FALSE(r.q.has_value());
+  EXPECT_REL(r.se, ref("ivw_robust_penalized.se"), kLmrobDefault);
+  // "Penalized robust IVW 2.576 0.251 2.083 3.069"
+  EXPECT_PRINTS(r.estimate, 2.576, 3);
+  EXPECT_PRINTS(r.se, 0.251, 3);
+  EXPECT_PRINTS(r.ci_low, 2.083, 3);
+  EXPECT_PRINTS(r.ci_high, 3.069, 3);
+  const MrResult e = fit(MrMethod::egger_penalized_robust);
+  ASSERT_TRUE(e.estimable) << e.reason;
+  EXPECT_REL(e.estimate, ref("egger_robust_penalized_tight.estimate"), kLmrob);
+  EXPECT_REL(e.se, ref("egger_robust_penalized_tight.se"), kLmrob);
+  EXPECT_REL(e.intercept, ref("egger_robust_penalized_tight.intercept"), kLmrob);
+  EXPECT_REL(e.intercept_se, ref("egger_robust_penalized_tight.intercept_se"), kLmrob);
+  EXPECT_REL(e.intercept_pvalue, ref("egger_robust_penalized_tight.intercept_pvalue"), kLmrob);
+  EXPECT_REL(e.residual_se, ref("egger_robust_penalized_tight.residual_se"), kLmrob);
+  EXPECT_REL(e.se, ref("egger_robust_penalized.se"), kLmrobDefault);
+  EXPECT_REL(e.residual_se, ref("egger_robust_penalized.residual_se"), kLmrobDefault);
+  // "Penalized robust MR-Egger 3.502 0.478 2.566 4.438", "(intercept) -0.026 0.014 -0.054 0.003 0.075"
+  EXPECT_PRINTS(e.estimate, 3.502, 3);
+  EXPECT_PRINTS(e.se, 0.478, 3);
+  EXPECT_PRINTS(e.ci_low, 2.566, 3);
+  EXPECT_PRINTS(e.ci_high, 4.438, 3);
+  EXPECT_PRINTS(e.intercept, -0.026, 3);
+  EXPECT_PRINTS(e.intercept_se, 0.014, 3);
+  EXPECT_PRINTS(e.intercept_ci_low, -0.054, 3);
+  EXPECT_PRINTS(e.intercept_ci_high, 0.003, 3);
+  EXPECT_PRINTS(e.intercept_pvalue, 0.075, 3);
+}
+
+TEST(MrRobustValidation, RobustFitsAreRegressionEquivariant) {
+  // by -> by + 0.5 bx shifts every slope by exactly 0.5 and leaves Egger's intercept: an exact
+  // property of the S and MM estimates (not of a start that depends on the data's scale).
+  Instruments shifted = test::lipid_instruments();
+  for (std::size_t i = 0; i < shifted.size(); ++i) shifted.by[i] += 0.5 * shifted.bx[i];
+  for (MrMethod method : {MrMethod::ivw_robust, MrMethod::egger_robust}) {
+    const MrResult a = fit(method), b = fit_mr(method, shifted, MrOptions{});
+    ASSERT_TRUE(a.estimable && b.estimable) << a.reason << b.reason;
+    EXPECT_NEAR(*b.estimate, *a.estimate + 0.5, 1e-9) << mr_method_name(method);
+    EXPECT_REL(b.se, *a.se, 1e-8);
+    if (a.intercept) EXPECT_NEAR(*b.intercept, *a.intercept, 1e-10);
+  }
+}
+
+TEST(MrRobustValidation, RobustIvwShrugsOffAGrossOutlier) {
+  Instruments in = test::lipid_instruments();
+  in.push_back(0.04, 0.004, 0.8, 0.03);  // ratio 20
+  MrOptions options;
+  const double robust0 = *fit_mr(MrMethod::ivw_robust, test::lipid_instruments(), options).estimate;
+  const double robust1 = *fit_mr(MrMethod::ivw_robust, in, options).estimate;
+  const double plain0 = *fit_mr(MrMethod::ivw, test::lipid_instruments(), options).estimate;
+  const double plain1 = *fit_mr(MrMethod::ivw, in, options).estimate;
+  EXPECT_GT(plain1 - plain0, 0.5);
+  EXPECT_LT(std::fabs(robust1 - robust0), 0.1);  // its residual of 22 scale units gets weight 0
+}
+
+// ---------------------------------------------------------------------------------------------
 // every new method
 
 TEST(MrRobustValidation, ExactlyProportionalDataGiveTheTrueRatio) {
@@ -335,6 +452,12 @@ TEST(MrRobustValidation, ExactlyProportionalDataGiveTheTrueRatio) {
     const MrResult r = fit_mr(method, in, options);
     ASSERT_TRUE(r.estimable) << mr_method_name(method) << ": " << r.reason;
     EXPECT_NEAR(*r.estimate, 0.75, 1e-10) << mr_method_name(method);
+  }
+  // An exact fit has robust scale 0 (lmrob warns and the package divides by it): not estimable.
+  for (MrMethod method : {MrMethod::ivw_robust, MrMethod::egger_robust}) {
+    const MrResult r = fit_mr(method, in, options);
+    EXPECT_FALSE(r.estimable) << mr_method_name(method);
+    EXPECT_NE(r.reason.find("fit exactly"), std::string::npos) << r.reason;
   }
   const MrResult c = fit_mr(MrMethod::conmix, in, options);
   ASSERT_TRUE(c.estimable) << c.reason;

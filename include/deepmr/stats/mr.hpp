@@ -35,10 +35,15 @@ enum class MrMethod {
   egger_penalized,   // MR-Egger with penalized weights (mr_egger(penalized = TRUE))
   median_penalized,  // weighted median with penalized weights (mr_median(weighting = "penalized"))
   conmix,            // contamination mixture (Burgess et al. 2020; mr_conmix), grid profile likelihood
+  ivw_robust,              // IVW by MM-estimation (mr_ivw(robust = TRUE): robustbase::lmrob)
+  egger_robust,            // MR-Egger by MM-estimation (mr_egger(robust = TRUE))
+  ivw_penalized_robust,    // both (mr_ivw(robust = TRUE, penalized = TRUE))
+  egger_penalized_robust,  // both (mr_egger(robust = TRUE, penalized = TRUE))
 };
 
 // "ivw", "ivw-fixed", "ivw-random", "egger", "median-weighted", "median-simple", "mode-weighted",
-// "divw", "ivw-penalized", "egger-penalized", "median-penalized", "conmix".
+// "divw", "ivw-penalized", "egger-penalized", "median-penalized", "conmix", "ivw-robust",
+// "egger-robust", "ivw-penalized-robust", "egger-penalized-robust".
 std::string mr_method_name(MrMethod method);
 // Throws UsageError naming `option` for an unknown name.
 MrMethod parse_mr_method(const std::string& text, const std::string& option = "methods");
