@@ -28,7 +28,8 @@ METHOD_LABELS = {"egger": "MR-Egger", "ivw": "IVW", "ivw-fixed": "IVW (fixed)", 
                  "median-weighted": "weighted median", "median-simple": "simple median",
                  "mode-weighted": "weighted mode", "divw": "debiased IVW", "ivw-penalized": "penalized IVW",
                  "egger-penalized": "penalized MR-Egger", "median-penalized": "penalized weighted median",
-                 "conmix": "contamination mixture"}
+                 "conmix": "contamination mixture", "ivw-robust": "robust IVW", "egger-robust": "robust MR-Egger",
+                 "ivw-penalized-robust": "penalized robust IVW", "egger-penalized-robust": "penalized robust MR-Egger"}
 
 
 def method_label(method):

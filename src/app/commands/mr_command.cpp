@@ -49,7 +49,7 @@ class MrCommand final : public Command {
         ("methods", po::value<std::string>()->default_value(methods)->value_name("LIST"),
          "comma-separated: ivw (fixed effect below 4 instruments, else random), ivw-fixed, ivw-random, egger, "
          "median-weighted, median-simple, mode-weighted, divw, ivw-penalized, egger-penalized, median-penalized, "
-         "conmix")
+         "conmix, ivw-robust, egger-robust, ivw-penalized-robust, egger-penalized-robust")
         ("distribution", po::value<std::string>()->default_value("normal")->value_name("D"),
          "normal or t (J - 1 df; egger J - 2) for intervals and p-values")
         ("bootstrap", po::value<std::string>()->default_value("10000")->value_name("N"),
