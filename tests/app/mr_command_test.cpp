@@ -227,6 +227,11 @@ TEST(MrCommand, RobustMethodsGiveRowsWithTheSameColumns) {
   EXPECT_TRUE(near_relative(field_number(rows[4], "ci_low"), 2.00, 1e-12));
   EXPECT_TRUE(near_relative(field_number(rows[4], "ci_high"), 3.43, 1e-12));
   EXPECT_TRUE(rows[4].at("se").empty());
+  auto robust = lipid_rows("--methods ivw-robust,egger-robust");
+  ASSERT_EQ(robust.size(), 2u);
+  EXPECT_EQ(robust[0].at("status"), "ok");
+  EXPECT_TRUE(near_relative(field_number(robust[0], "estimate"), 2.79698521972855, 1e-6));
+  EXPECT_TRUE(near_relative(field_number(robust[1], "intercept"), -0.0146804243723302, 1e-6));
 
   test::TempDir dir("mr-conmix");
   test::write_text(dir.file("crp.tsv"),
