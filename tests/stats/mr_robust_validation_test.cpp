@@ -8,7 +8,7 @@
 //       "Penalized weighted median 2.681 0.420 1.857 3.505") and "ConMix 2.73 2.00,3.43 4.79e-15" with
 //       "Standard deviation of invalid estimands = 66.17905";
 //   (b) tests/stats/fixtures/mr_robust_reference.txt, R 4.2.2 evaluating the package's own formulas
-//       (from its source; stats only, the package is not installed) at full precision
+//       (from its source; stats, and robustbase::lmrob called as the package calls it; the package itself is not installed) at full precision
 //       (tests/stats/fixtures/mr_robust_reference.R says how to regenerate it).
 // Plus closed forms (exactly proportional data) and checks that the penalization and the mixture
 // do move away from an outlier.
