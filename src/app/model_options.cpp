@@ -46,7 +46,8 @@ void describe_model_options(po::options_description& options, const std::string&
   describe_model_options(options, ModelKeys::command_line());
 }
 
-ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& keys) {
+ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& keys,
+                              const std::optional<model::DataLength>& data_length) {
   auto get = [&](const std::string& key) -> const po::variable_value& { return values[key]; };
   if (get(keys.file).empty()) throw UsageError("missing required option '" + keys.file + "'");
   ModelChoice choice;
@@ -69,15 +70,16 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   choice.device = model::parse_device(get(keys.device).as<std::string>());
   choice.backend = model::parse_backend(get(keys.backend).empty() ? "" : get(keys.backend).as<std::string>(),
                                         choice.device, keys.backend);
-  auto stack = std::make_shared<model::LayerStack>(model::load_model_file(get(keys.file).as<std::string>(), overrides));
+  auto stack = std::make_shared<model::LayerStack>(model::load_model_file(get(keys.file).as<std::string>(), overrides, data_length));
   choice.target_names = model::output_names(*stack, get(keys.targets).empty() ? "" : get(keys.targets).as<std::string>());
   choice.stack = std::move(stack);
   return choice;
 }
 
-ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix) {
+ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix,
+                              const std::optional<model::DataLength>& data_length) {
   if (!prefix.empty()) throw InternalError("load_model_choice: use ModelKeys for prefixed options");
-  return load_model_choice(values, ModelKeys::command_line());
+  return load_model_choice(values, ModelKeys::command_line(), data_length);
 }
 
 }  // namespace deepmr::app

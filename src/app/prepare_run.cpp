@@ -39,7 +39,7 @@ RunSetup prepare_run(const ParsedOptions& options) {
   setup.provenance.versions = version_report();
   setup.provenance.result_keys = result_keys(values);
   setup.config = read_run_config(values);
-  setup.model = load_model_choice(values, ModelKeys::run_config());
+  setup.model = load_model_choice(values, ModelKeys::run_config(), sequences_length(values));
   const auto& stack = *setup.model.stack;
 
   if (stack.dropout_layers().empty())

@@ -1,9 +1,11 @@
 #include "deepmr/app/region_options.hpp"
 
 #include <charconv>
+#include <limits>
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
+#include "deepmr/store/sequence_file.hpp"
 
 namespace deepmr::app {
 namespace {
@@ -199,6 +201,15 @@ genome::PlanSpec read_region_options(const po::variables_map& values,
     }
   }
   return spec;
+}
+
+std::optional<model::DataLength> sequences_length(const po::variables_map& values) {
+  if (values[kSource].empty() || values[kSource].as<std::string>() != "sequences" || values[kSequences].empty())
+    return std::nullopt;
+  const auto& path = values[kSequences].as<std::string>();
+  const store::SequenceFile file(path, values[kSequencesDataset].as<std::string>(), "");
+  if (file.length() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) return std::nullopt;
+  return model::DataLength{static_cast<int>(file.length()), path + " (its sequences)"};
 }
 
 }  // namespace deepmr::app

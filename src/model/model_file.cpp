@@ -305,7 +305,8 @@ std::optional<c10::IValue> metadata(const Module& m, const std::string& name) {
   return std::nullopt;
 }
 
-LayerStack read_stack(const Module& top, const std::string& path, const ModelOverrides& overrides) {
+LayerStack read_stack(const Module& top, const std::string& path, const ModelOverrides& overrides,
+                      const std::optional<DataLength>& data_length) {
   LayerStack stack;
   stack.source = path;
   Module body = top;  // a handle: copies share the module
@@ -349,9 +350,17 @@ LayerStack read_stack(const Module& top, const std::string& path, const ModelOve
   if (stack.options.input_length <= 0) {
     auto [first, last] = accepted_input_lengths(stack, channels);
     if (first == 0) throw ModelError(path + ": no input length fits the model's layers");
+    const std::string range = std::to_string(first) + " to " + std::to_string(last);
+    if (data_length && first != last) {
+      // A model that reads several lengths reads the data's own (issue: no --input-length needed).
+      if (data_length->length < first || data_length->length > last)
+        throw ModelError(path + ": the model accepts input lengths " + range + ", but " + data_length->what + " has " +
+                         std::to_string(data_length->length) + " bases; give data of a length it accepts");
+      first = last = data_length->length;
+    }
     if (first != last)
-      throw ModelError(path + ": the model accepts input lengths " + std::to_string(first) + " to " +
-                       std::to_string(last) + " and does not say which it was trained on; give --input-length");
+      throw ModelError(path + ": the model accepts input lengths " + range +
+                       " and does not say which it was trained on; give --input-length");
     stack.options.input_length = first;
   }
   infer_shapes(stack, channels, stack.options.input_length);
@@ -466,7 +475,8 @@ void import_in_child_first(const std::string& path) {
 
 }  // namespace
 
-LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides) {
+LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides,
+                           const std::optional<DataLength>& data_length) {
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw ModelError(path + ": cannot read the model file (check the path)");
@@ -484,7 +494,7 @@ LayerStack load_model_file(const std::string& path, const ModelOverrides& overri
   }
 
   try {
-    return read_stack(top, path, overrides);
+    return read_stack(top, path, overrides, data_length);
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {

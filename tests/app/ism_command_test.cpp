@@ -15,12 +15,13 @@ using test::fixture_model;
 using test::fixture_window;
 std::string ism() { return test::deepmr_binary() + " ism --threads 1"; }
 
-TEST(IsmCommand, DropoutOffRowsEqualPyTorchEffects) {
-  auto r = run(ism() + " --model " + quote(fixture_model("kipoi_conv2d")) + " --sequence " + fixture_window("kipoi_conv2d") +
-               " --outputs 1,kipoi_conv2d\\|out6 --dropout off");
+// ism's rows (dropout off) against the fixture's PyTorch effects (make_fixtures.py: NAME.effects.tsv);
+// an output is labelled label_prefix + its index.
+void expect_rows_equal_pytorch(const test::RunResult& r, const std::string& model, const std::string& label_prefix,
+                               std::size_t rows) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
-  auto lines = test::read_rows(test::models_dir() + "/kipoi_conv2d.effects.tsv");
+  auto lines = test::read_rows(test::models_dir() + "/" + model + ".effects.tsv");
   std::istringstream out(r.out);
   std::string line;
   std::getline(out, line);
@@ -39,11 +40,32 @@ TEST(IsmCommand, DropoutOffRowsEqualPyTorchEffects) {
     EXPECT_EQ(position, lines[i][0]);
     EXPECT_EQ(ref, lines[i][1]);
     EXPECT_EQ(alt, lines[i][2]);
-    EXPECT_EQ(output, "kipoi_conv2d|out" + lines[i][3]);
+    EXPECT_EQ(output, label_prefix + lines[i][3]);
     EXPECT_NEAR(std::stod(beta), std::stod(lines[i][4]), 1e-6);
     EXPECT_EQ(se, "0");
   }
-  EXPECT_EQ(i, 120u * 3 * 2);
+  EXPECT_EQ(i, rows);
+}
+
+TEST(IsmCommand, DropoutOffRowsEqualPyTorchEffects) {
+  auto r = run(ism() + " --model " + quote(fixture_model("kipoi_conv2d")) + " --sequence " + fixture_window("kipoi_conv2d") +
+               " --outputs 1,kipoi_conv2d\\|out6 --dropout off");
+  expect_rows_equal_pytorch(r, "kipoi_conv2d", "kipoi_conv2d|out", 120u * 3 * 2);
+}
+
+TEST(IsmCommand, InputLengthComesFromTheSequenceWhenTheModelAcceptsSeveral) {
+  // The traced fixture has no metadata and its pooling floors accept lengths 58 to 60: the
+  // sequence's own length is the input length, with no --input-length.
+  const std::string model = " --model " + quote(fixture_model("traced_conv1d")) + " --outputs 0,3 --dropout off";
+  auto r = run(ism() + model + " --sequence " + fixture_window("traced_conv1d"));
+  expect_rows_equal_pytorch(r, "traced_conv1d", "", 60u * 3 * 2);
+  auto explicit_length = run(ism() + model + " --input-length 60 --sequence " + fixture_window("traced_conv1d"));
+  EXPECT_EQ(explicit_length.out, r.out);
+  auto shorter = run(ism() + model + " --sequence " + fixture_window("traced_conv1d").substr(0, 58));
+  ASSERT_EQ(shorter.status, 0) << shorter.err;
+  EXPECT_EQ(test::line_count(shorter.out), 1 + 58 * 3 * 2);
+  auto shorter_explicit = run(ism() + model + " --input-length 58 --sequence " + fixture_window("traced_conv1d").substr(0, 58));
+  EXPECT_EQ(shorter_explicit.out, shorter.out);
 }
 
 TEST(IsmCommand, FastaRegionGivesTheSameRowsAsTheSequence) {
@@ -136,6 +158,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"output_out_of_range", "--model " + fixture_model("conv1d_small") + " --sequence " + seq60 + " --outputs 5", 4,
                 "out of range"},
         BadCase{"wrong_length", small + "--sequence ACGTACGT", 3, "the window has 8 bases but the model takes 60"},
+        BadCase{"length_outside_model_range", "--model " + fixture_model("traced_conv1d") + " --outputs 0 --sequence " +
+                    std::string(61, 'A'), 4, "accepts input lengths 58 to 60, but --sequence has 61 bases"},
         BadCase{"bad_character", small + "--sequence ACGTXCGT", 3, "character 'X' at position 4"},
         BadCase{"n_in_sequence", small + "--sequence ACGTNCGT", 3, "character 'N' at position 4"},
         BadCase{"bad_region_syntax", small + "--fasta x.fa --region chr1:100", 2, "is not CHR:START-END"},

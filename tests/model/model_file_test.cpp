@@ -83,6 +83,26 @@ TEST(ModelFile, TracedModelsNeedTheirInputLengthAndKeepTheirHyperparameters) {
   EXPECT_EQ(traced.options.alphabet, "ACGT");
 }
 
+TEST(ModelFile, AModelOfSeveralLengthsTakesTheDataLength) {
+  // traced_conv1d accepts 58 to 60 bases and names none: the data's length decides.
+  const auto path = fixture_model("traced_conv1d");
+  auto stack = load_model_file(path, {}, DataLength{59, "--sequence"});
+  EXPECT_EQ(stack.options.input_length, 59);
+  std::string message;
+  try {
+    load_model_file(path, {}, DataLength{61, "--sequence"});
+  } catch (const ModelError& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("accepts input lengths 58 to 60, but --sequence has 61 bases"), std::string::npos) << message;
+  // An explicit length wins over the data's (the window check then names the mismatch).
+  ModelOverrides overrides;
+  overrides.input_length = 58;
+  EXPECT_EQ(load_model_file(path, overrides, DataLength{60, "--sequence"}).options.input_length, 58);
+  // A model of one length keeps it whatever the data (conv1d_small names 60 in its metadata).
+  EXPECT_EQ(load_model_file(fixture_model("conv1d_small"), {}, DataLength{59, "x"}).options.input_length, 60);
+}
+
 TEST(ModelFile, LiveInputPositionsExcludeColumnsThatArePooledAway) {
   auto stack = load_model_file(fixture_model("kipoi_conv2d"));
   // 120 -> 113 (conv) -> 28 (pool: column 112 dropped) -> 21 -> 5 (pool: 20 dropped): inputs 115..119 are dead.

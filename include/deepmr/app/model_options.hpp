@@ -9,6 +9,7 @@
 
 #include "deepmr/app/options.hpp"
 #include "deepmr/model/model_choice.hpp"
+#include "deepmr/model/model_file.hpp"
 
 namespace deepmr::app {
 
@@ -30,7 +31,11 @@ void describe_model_options(po::options_description& options, const std::string&
 
 // Loads the model, parses device and backend and sets the compute threads. Errors are ModelError
 // or UsageError naming the option.
-ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& keys);
-ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix);
+// `data_length`: the length of the windows the command will read, taken by a model that accepts
+// several lengths and names none (model_file.hpp).
+ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& keys,
+                              const std::optional<model::DataLength>& data_length = std::nullopt);
+ModelChoice load_model_choice(const po::variables_map& values, const std::string& prefix,
+                              const std::optional<model::DataLength>& data_length = std::nullopt);
 
 }  // namespace deepmr::app

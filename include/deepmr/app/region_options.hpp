@@ -6,6 +6,7 @@
 #include "deepmr/genome/fasta_reader.hpp"
 #include "deepmr/genome/plan.hpp"
 #include "deepmr/genome/plan_builder.hpp"
+#include "deepmr/model/model_file.hpp"
 
 namespace deepmr::app {
 
@@ -17,5 +18,10 @@ void describe_region_options(po::options_description& options);
 // without labels): e.g. the outputs matching analysis.exposure-pattern.
 genome::PlanSpec read_region_options(const po::variables_map& values,
                                      const std::vector<std::string>& default_exposures = {});
+
+// With regions.source = sequences, the length of the file's sequences (the windows the run will
+// read), for a model that accepts several input lengths; otherwise none. Opens the file (InputError
+// as the run's own reading of it would give).
+std::optional<model::DataLength> sequences_length(const po::variables_map& values);
 
 }  // namespace deepmr::app

@@ -23,6 +23,15 @@ struct ModelOverrides {
   std::optional<int> input_length;
 };
 
-LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides = {});
+// The length of the data the model will read (a sequence, a region, the rows of a sequences file),
+// for models that accept a range of input lengths and do not say which they were trained on: such
+// a model takes this length when it accepts it. `what` names the data in messages.
+struct DataLength {
+  int length = 0;
+  std::string what;
+};
+
+LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides = {},
+                           const std::optional<DataLength>& data_length = std::nullopt);
 
 }  // namespace deepmr::model

@@ -107,7 +107,7 @@ class IsmCommand : public Command {
       window = ism::checked_sequence(fasta.fetch(id, region.start, region.end), false, what);
     }
 
-    const auto choice = load_model_choice(v, "");
+    const auto choice = load_model_choice(v, "", model::DataLength{static_cast<int>(window.size()), what});
     const int length = choice.stack->options.input_length;
     if (static_cast<int>(window.size()) != length)
       throw InputError(what + ": the window has " + std::to_string(window.size()) + " bases but the model takes " +

@@ -72,7 +72,7 @@ class PlanCommand final : public Command {
     std::vector<std::string> pattern_exposures;
     const auto keys = ModelKeys::run_config();
     if (!values[keys.file].empty()) {
-      const auto model = load_model_choice(values, keys);
+      const auto model = load_model_choice(values, keys, sequences_length(values));
       length = model.stack->options.input_length;
       if (!values["analysis.exposure-pattern"].empty()) {
         const int outcome = values["analysis.outcome"].empty()
