@@ -13,13 +13,17 @@ namespace deepmr::run {
 namespace {
 
 // The meta-analysis of one exposure's estimable fits for one method, as a store row.
-store::MetaRow meta_row(const std::vector<double>& estimates, const std::vector<double>& ses,
+// without_se: the fits that were estimable but gave no standard error (conmix's interval comes
+// from its profile likelihood; a median or mode with bootstrap = 0), which cannot be pooled.
+store::MetaRow meta_row(const std::vector<double>& estimates, const std::vector<double>& ses, std::size_t without_se,
                         const stats::MetaOptions& options) {
   store::MetaRow row;
   if (estimates.empty()) {
     row.values = stats::column_values(stats::MetaResult{});  // k = 0, nothing else
     row.status = store::FitStatus::not_estimable;
-    row.reason = "no region with an estimable fit";
+    row.reason = without_se == 0 ? "no region with an estimable fit"
+                                 : "no region with a standard error: the method's " + std::to_string(without_se) +
+                                       " estimable fits have none, so they cannot be pooled (read the per-region fits)";
     return row;
   }
   const auto m = stats::meta_analysis(estimates, ses, options);
@@ -58,6 +62,7 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
     const std::size_t methods = setup.config.methods.size(), exposures = setup.plan.exposures().size();
     std::vector<std::vector<std::vector<double>>> estimates(methods, std::vector<std::vector<double>>(exposures)),
         ses = estimates;
+    std::vector<std::vector<std::size_t>> without_se(methods, std::vector<std::size_t>(exposures, 0));
     std::vector<std::uint8_t> seen(setup.plan.unit_count(), 0);
     const std::size_t estimate_column = store::fit_column_index("estimate"), se_column = store::fit_column_index("se");
     const auto stats = store::read_journal(
@@ -74,6 +79,8 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
               if (fit.status == store::FitStatus::ok && std::isfinite(estimate) && std::isfinite(se) && se > 0) {
                 estimates[m][unit.exposure].push_back(estimate);
                 ses[m][unit.exposure].push_back(se);
+              } else if (fit.status == store::FitStatus::ok && std::isfinite(estimate)) {
+                ++without_se[m][unit.exposure];
               }
             }
           }
@@ -83,7 +90,7 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
     outcome.torn_parts = stats.torn_parts;
     std::vector<std::vector<store::MetaRow>> meta(methods);
     for (std::size_t m = 0; m < methods; ++m)
-      for (std::size_t e = 0; e < exposures; ++e) meta[m].push_back(meta_row(estimates[m][e], ses[m][e], setup.config.meta));
+      for (std::size_t e = 0; e < exposures; ++e) meta[m].push_back(meta_row(estimates[m][e], ses[m][e], without_se[m][e], setup.config.meta));
     writer.write_meta(meta);
   });
   // Counts are root attributes: every rank must write the same values.
