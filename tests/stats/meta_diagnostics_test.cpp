@@ -81,7 +81,9 @@ struct Data {
 };
 
 Data load(const Case& c) {
-  auto columns = test::read_columns(test::validation_file("meta/" + c.data + ".tsv"));
+  auto columns = test::read_columns(c.data == "homogeneous"
+                                        ? deepmr::test::source_dir() + "/tests/stats/fixtures/homogeneous.tsv"
+                                        : test::validation_file("meta/" + c.data + ".tsv"));
   Data d{columns["estimate"], columns["variance"]};
   if (c.rows) {
     d.y.resize(c.rows);
@@ -109,11 +111,16 @@ const std::vector<Case> kCases = {
     {"clasp_DL", "clasp", Tau2Method::dl, 0, false, 1e-9},
     {"raud_REML", "raudenbush1985", Tau2Method::reml, 0, false, 1e-7},
     {"raud_DL", "raudenbush1985", Tau2Method::dl, 0, false, 1e-9},
+    {"homog_DL", "homogeneous", Tau2Method::dl, 0, false, 1e-9},  // Q-profile null set
     {"bcg3_DL", "bcg_log_rr", Tau2Method::dl, 3, false, 1e-9},
     {"bcg3_REML", "bcg_log_rr", Tau2Method::reml, 3, false, 1e-7},
     {"bcg2_DL", "bcg_log_rr", Tau2Method::dl, 2, false, 1e-9},
     {"bcg2_REML", "bcg_log_rr", Tau2Method::reml, 2, false, 1e-7},
 };
+
+// The made-up homogeneous data are there for the Q-profile null set only: their deletion
+// differences and Egger slope are rounding noise (metafor's are ~1e-16), nothing to compare.
+const char* const kNoiseOnly = "only the Q-profile interval is meaningful on these data";
 
 class Metafor : public ::testing::TestWithParam<Case> {};
 
@@ -144,6 +151,7 @@ TEST_P(Metafor, QProfileIntervalForTau2) {
 
 TEST_P(Metafor, LeaveOneOut) {
   const Case& c = GetParam();
+  if (c.name == "homog_DL") GTEST_SKIP() << kNoiseOnly;
   const Data d = load(c);
   const auto fits = leave_one_out(d.y, d.v, options_of(c));
   ASSERT_EQ(fits.size(), d.y.size());
@@ -174,6 +182,7 @@ TEST_P(Metafor, LeaveOneOut) {
 
 TEST_P(Metafor, Influence) {
   const Case& c = GetParam();
+  if (c.name == "homog_DL") GTEST_SKIP() << kNoiseOnly;
   const Data d = load(c);
   const Influence inf = influence(d.y, d.v, options_of(c));
   ASSERT_TRUE(inf.estimable) << inf.reason;
@@ -199,6 +208,7 @@ TEST_P(Metafor, Influence) {
 
 TEST_P(Metafor, EggerRegressionTest) {
   const Case& c = GetParam();
+  if (c.name == "homog_DL") GTEST_SKIP() << kNoiseOnly;
   const Data d = load(c);
   const EggerTest e = egger_regression_test(d.y, d.v, options_of(c));
   if (d.y.size() < 3) {
