@@ -99,6 +99,84 @@ TEST(MetaCommand, JsonOutput) {
   EXPECT_EQ(check.status, 0) << check.err << r.out;
 }
 
+// The diagnostics options; expected values from metafor 3.8-1 (tests/stats/fixtures/metafor_diagnostics.tsv;
+// the Q-profile bounds from confint() with tol = 1e-13).
+TEST(MetaCommand, DiagnosticsAddTheTau2IntervalAndEggersTest) {
+  auto r = run(meta("--input " + quote(kValidation + "bcg_log_rr.tsv") + " --diagnostics"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  std::vector<std::string> header;
+  const auto row = parse_tsv(r.out, &header).at(0);
+  ASSERT_EQ(header.size(), 16u + 14u);
+  EXPECT_EQ(header[16], "tau2_ci_low");
+  EXPECT_EQ(header.back(), "egger_limit_ci_high");
+  EXPECT_TRUE(near_relative(field_number(row, "tau2"), 0.308760262862, 1e-8));  // the fit is unchanged
+  EXPECT_TRUE(near_relative(field_number(row, "tau2_ci_low"), 0.119718361141055, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(row, "tau2_ci_high"), 1.11147908405981, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(row, "i2_ci_low"), 81.9205745585657, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(row, "egger_statistic"), -0.837908440484228, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(row, "egger_pvalue"), 0.402082127973119, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(row, "egger_limit"), -0.506349038745142, 1e-9));
+  EXPECT_TRUE(row.at("egger_df").empty());  // a z test
+}
+
+TEST(MetaCommand, DiagnosticsOfAGroupOfTwoWarnOnStderr) {
+  test::TempDir dir;
+  test::write_text(dir.file("two.tsv"), "estimate\tse\n-0.88931133392\t0.5706003548929847\n-1.5853886572\t0.4411135017180952\n");
+  auto r = run(meta("--input " + quote(dir.file("two.tsv")) + " --diagnostics"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto row = parse_tsv(r.out).at(0);
+  EXPECT_EQ(field_number(row, "tau2_ci_low"), 0);  // metafor: 0
+  EXPECT_TRUE(row.at("tau2_ci_high").empty());     // metafor: "> 100", the end of its search
+  EXPECT_TRUE(row.at("egger_statistic").empty());  // needs k >= 3
+  EXPECT_EQ(test::line_count(r.err), 2) << r.err;  // one warning for each
+}
+
+TEST(MetaCommand, LeaveOneOutPrintsOneFitPerStudy) {
+  auto r = run(meta("--input " + quote(kValidation + "clasp.tsv") + " --leave-one-out"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> header;
+  const auto rows = parse_tsv(r.out, &header);
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(header[0], "group");
+  EXPECT_EQ(header[1], "study");
+  EXPECT_EQ(rows[0].at("study"), "1");
+  EXPECT_EQ(rows[0].at("k"), "5");
+  EXPECT_TRUE(near_relative(field_number(rows[0], "estimate"), -0.240376577642327, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(rows[0], "tau2"), 0.0260265107587031, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(rows[5], "estimate"), -0.479196575573002, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(rows[5], "tau2"), 0.109438298143289, 1e-9));
+}
+
+TEST(MetaCommand, InfluencePrintsMetaforsDiagnosticsPerStudy) {
+  auto r = run(meta("--input " + quote(kValidation + "bcg_log_rr.tsv") + " --tau2 REML --influence"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> header;
+  const auto rows = parse_tsv(r.out, &header);
+  ASSERT_EQ(rows.size(), 13u);
+  EXPECT_EQ(header, (std::vector<std::string>{"group", "study", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del",
+                                              "qe_del", "hat", "weight", "dfbetas", "influential"}));
+  // REML's Fisher scoring stops on a step <= 1e-5 in both: 1e-5 relative on deletion differences.
+  EXPECT_TRUE(near_relative(field_number(rows[0], "rstudent"), -0.218142474344744, 1e-5));
+  EXPECT_TRUE(near_relative(field_number(rows[6], "rstudent"), -1.30372705919525, 1e-5));
+  EXPECT_TRUE(near_relative(field_number(rows[6], "dffits"), -0.33615753082124, 1e-5));
+  EXPECT_TRUE(near_relative(field_number(rows[6], "weight"), 6.02718170294346, 1e-5));
+  EXPECT_EQ(rows[6].at("influential"), "0");
+  auto json = run(meta("--input " + quote(kValidation + "bcg_log_rr.tsv") + " --influence --format json"));
+  ASSERT_EQ(json.status, 0) << json.err;
+  EXPECT_EQ(json.out.rfind("[", 0), 0u) << json.out;
+}
+
+TEST(MetaCommand, PerStudyTablesAreOneAtATime) {
+  auto r = run(meta("--input " + quote(kValidation + "clasp.tsv") + " --leave-one-out --influence"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("deepmr meta: error: options '--diagnostics', '--leave-one-out' and '--influence'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
 TEST(MetaCommand, MalformedInputIsExitStatus3WithTheLine) {
   struct Case {
     std::string name, text, options, message;
