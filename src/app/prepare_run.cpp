@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "deepmr/app/position_range.hpp"
 #include "deepmr/app/region_options.hpp"
 #include "deepmr/app/run_config.hpp"
 #include "deepmr/app/version.hpp"
@@ -17,8 +18,9 @@ namespace {
 // A worker keeps every sample's outputs of a region (the paired differences give beta and se):
 // about N x (3L + 1) x (1 + exposures) x 4 bytes. Refused up front when that cannot fit in memory.
 void check_sample_memory(const RunSetup& setup) {
-  const double length = setup.model.stack->options.input_length;
-  const double bytes = static_cast<double>(setup.config.mc_samples) * (3 * length + 1) *
+  const double positions = setup.config.positions.empty() ? setup.model.stack->options.input_length
+                                                          : static_cast<double>(setup.config.positions.size());
+  const double bytes = static_cast<double>(setup.config.mc_samples) * (3 * positions + 1) *
                        (1.0 + static_cast<double>(setup.plan.exposures().size())) * sizeof(float);
   const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
   if (memory > 0 && bytes > memory / 2)
@@ -41,6 +43,8 @@ RunSetup prepare_run(const ParsedOptions& options) {
   setup.config = read_run_config(values);
   setup.model = load_model_choice(values, ModelKeys::run_config(), sequences_length(values));
   const auto& stack = *setup.model.stack;
+  if (!setup.config.positions_text.empty())
+    setup.config.positions = parse_position_range(setup.config.positions_text, stack.options.input_length, "analysis.positions");
 
   if (stack.dropout_layers().empty())
     throw ModelError(stack.source + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "deepmr/app/position_range.hpp"
 #include "deepmr/app/region_options.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
@@ -80,6 +81,8 @@ void describe_run_options(po::options_description& options) {
        "bootstrap draws for the SEs of the medians and the mode")
       ("analysis.min-abs-z-x", po::value<double>()->default_value(0)->value_name("Z"),
        "use only instruments with |bx / bxse| >= Z (0: all 3L mutants)")
+      ("analysis.positions", po::value<std::string>()->value_name("FIRST-LAST"),
+       "mutate only these window positions (0-based, inclusive; default: all), the others kept as context")
       ("analysis.tau2", po::value<std::string>()->default_value("DL")->value_name("METHOD"),
        "tau^2 estimator of the meta-analysis: DL, REML, ML, PM, HE, SJ, EB or FE")
       ("analysis.knha", po::value<bool>()->default_value(false)->implicit_value(true)->value_name("BOOL"),
@@ -130,6 +133,10 @@ RunConfig read_run_config(const po::variables_map& values) {
   c.mr.bootstrap_draws = static_cast<std::size_t>(bootstrap);
   c.mr.min_abs_z_x = values["analysis.min-abs-z-x"].as<double>();
   if (!(c.mr.min_abs_z_x >= 0)) throw UsageError("option 'analysis.min-abs-z-x' must be 0 or more");
+  if (!values["analysis.positions"].empty()) {
+    c.positions_text = values["analysis.positions"].as<std::string>();
+    check_position_range_syntax(c.positions_text, "analysis.positions");
+  }
   c.meta.tau2_method = stats::parse_tau2_method(values["analysis.tau2"].as<std::string>(), "analysis.tau2");
   c.meta.knha = values["analysis.knha"].as<bool>();
   c.store = values["run.store"].as<std::string>();

@@ -156,6 +156,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   options.seed = config.seed;
   options.region_id = region_id;
   options.batch = config.batch;
+  options.positions = config.positions;
   if (should_stop_) options.should_stop = should_stop_;
   const ism::Effects effects = effects_of(window, options);
   seconds_ism = since(ism_start);

@@ -48,10 +48,14 @@ store::StoreLayout RunSetup::store_layout() const {
   if (config.store_effects) {
     // Mutants in deepmr's fixed order; positions and bases differ per region, so only the order is
     // stored: position p, then the 3 alternatives (per region: the bases other than its reference).
+    // analysis.positions: only the sub-window's positions are mutated.
     const int length = model.stack->options.input_length;
-    layout.mutants = static_cast<std::uint32_t>(3 * length);
+    std::vector<int> positions = config.positions;
+    if (positions.empty())
+      for (int p = 0; p < length; ++p) positions.push_back(p);
+    layout.mutants = static_cast<std::uint32_t>(3 * positions.size());
     layout.window_length = static_cast<std::uint32_t>(length);
-    for (int p = 0; p < length; ++p)
+    for (int p : positions)
       for (int k = 0; k < 3; ++k) layout.mutant_position.push_back(p);
   }
   const auto& stack = *model.stack;

@@ -83,6 +83,29 @@ TEST(IsmCommand, FastaRegionGivesTheSameRowsAsTheSequence) {
   EXPECT_EQ(a.out, b.out);
 }
 
+TEST(IsmCommand, PositionsMutateASubWindowWithTheRestAsContext) {
+  // The rows of --positions 10-19 are the whole window's rows at those positions, exactly: the
+  // same masks, the same context (both engines).
+  const std::string common = ism() + " --model " + quote(fixture_model("conv1d_small")) + " --sequence " +
+                             fixture_window("conv1d_small") + " --outputs 0,3 --mc-samples 3";
+  for (const std::string engine : {"full", "incremental"}) {
+    auto whole = run(common + " --engine " + engine);
+    auto part = run(common + " --engine " + engine + " --positions 10-19");
+    ASSERT_EQ(whole.status, 0) << whole.err;
+    ASSERT_EQ(part.status, 0) << part.err;
+    std::istringstream lines(whole.out);
+    std::string line, expected;
+    std::getline(lines, line);
+    expected = line + "\n";
+    while (std::getline(lines, line)) {
+      const int position = std::stoi(line.substr(0, line.find('\t')));
+      if (position >= 10 && position <= 19) expected += line + "\n";
+    }
+    EXPECT_EQ(part.out, expected) << engine;
+    EXPECT_EQ(test::line_count(part.out), 1 + 10 * 3 * 2);
+  }
+}
+
 TEST(IsmCommand, JsonHasTheSameFields) {
   auto r = run(ism() + " --model " + quote(fixture_model("conv1d_small")) + " --sequence " + fixture_window("conv1d_small") +
                " --outputs 4 --mc-samples 1 --format json");
@@ -164,6 +187,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"n_in_sequence", small + "--sequence ACGTNCGT", 3, "character 'N' at position 4"},
         BadCase{"bad_region_syntax", small + "--fasta x.fa --region chr1:100", 2, "is not CHR:START-END"},
         BadCase{"missing_sequence", small, 2, "give either --sequence or --fasta"},
+        BadCase{"positions_past_the_window", small + "--sequence " + seq60 + " --positions 50-60", 2,
+                "option 'positions': 50-60 is not within the window of 60 bases"},
+        BadCase{"positions_not_a_range", small + "--sequence " + seq60 + " --positions 7", 2,
+                "option 'positions': '7' is not FIRST-LAST"},
+        BadCase{"positions_with_two_dashes", small + "--sequence " + seq60 + " --positions 5-3-2", 2,
+                "option 'positions': '5-3-2' is not FIRST-LAST"},
+        BadCase{"positions_reversed", small + "--sequence " + seq60 + " --positions 9-3", 2,
+                "option 'positions': 9-3 ends before it starts"},
         BadCase{"bad_dropout", small + "--sequence " + seq60 + " --dropout maybe", 2, "option 'dropout'"},
         BadCase{"negative_samples", small + "--sequence " + seq60 + " --mc-samples -1", 2, "mc-samples"},
         BadCase{"negative_region_id", small + "--sequence " + seq60 + " --region-id -1", 2,

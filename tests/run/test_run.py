@@ -161,6 +161,26 @@ class Ranks(RunTest):
                 self.assertEqual(stored["tau2"][e], rows[name]["tau2"])
                 self.assertEqual(stored["k"][e], rows[name]["k"])
 
+    def test_sub_window_mutagenesis_stores_only_its_positions_with_the_whole_window_as_context(self):
+        # analysis.positions = 10-29: the same masks and the same context, so every stored effect
+        # equals the whole-window run's at those positions, bit for bit (kernels backend).
+        whole = config(self.directory, "whole.h5")
+        part = config(self.directory, "part.h5")
+        for ini in (whole, part):
+            arguments = ["--run.store-effects", "true"] + (["--analysis.positions", "10-29"] if ini == part else [])
+            result = deepmr_run(2, ini, *arguments)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        with Store(os.path.join(self.directory, "whole.h5")) as w, Store(os.path.join(self.directory, "part.h5")) as p:
+            self.assertEqual(list(p.dataset("effects/position")), [q for q in range(10, 30) for _ in range(3)])
+            self.assertEqual(list(w.dataset("effects/position")), [q for q in range(60) for _ in range(3)])
+            for name in ("outcome_beta", "outcome_se", "exposure_beta", "exposure_se"):
+                np.testing.assert_array_equal(p.dataset("effects/" + name), w.dataset("effects/" + name)[:, 30:90])
+            self.assertTrue(np.all(p.fit_column("egger", "n_used") <= 60))
+            self.assertFalse(np.array_equal(p.fit_column("egger", "estimate"), w.fit_column("egger", "estimate")))
+        bad = deepmr_run(2, part, "--analysis.positions", "50-60", "--run.store", os.path.join(self.directory, "bad.h5"))
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("option 'analysis.positions': 50-60 is not within the window of 60 bases", bad.stderr)
+
 
 class StopAndResume(RunTest):
     def test_sigterm_stops_with_75_keeps_results_and_resume_completes(self):

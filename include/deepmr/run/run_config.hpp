@@ -24,6 +24,10 @@ struct RunConfig {
   std::vector<stats::MrMethod> methods;
   stats::MrOptions mr;
   stats::MetaOptions meta;
+  // analysis.positions: mutate only these window positions (0-based; empty: all 3L mutants). The
+  // text as given, and the positions once the window length is known (app::prepare_run).
+  std::string positions_text;
+  std::vector<int> positions;
   // [regions] (window_length and exposures from the pattern are filled in by the run)
   // [run]
   std::string store = "deepmr.h5";

@@ -9,6 +9,7 @@
 
 #include "deepmr/app/bench_dispatch.hpp"
 #include "deepmr/app/command.hpp"
+#include "deepmr/app/position_range.hpp"
 #include "deepmr/app/model_options.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
@@ -20,21 +21,6 @@
 
 namespace deepmr::app {
 namespace {
-
-// "FIRST-LAST" (0-based, inclusive) -> the positions.
-std::vector<int> parse_positions(const std::string& text, int length) {
-  const auto dash = text.find('-');
-  auto bad = [&]() { return UsageError("option 'positions': '" + text + "' is not FIRST-LAST (0-based, inclusive)"); };
-  if (dash == std::string::npos || text.find_first_not_of("0123456789-") != std::string::npos) throw bad();
-  const std::string a = text.substr(0, dash), b = text.substr(dash + 1);
-  if (a.empty() || b.empty() || a.size() > 9 || b.size() > 9) throw bad();
-  const int first = std::stoi(a), last = std::stoi(b);
-  if (first > last || last >= length)
-    throw UsageError("option 'positions': " + text + " is not within the window of " + std::to_string(length) + " bases");
-  std::vector<int> positions;
-  for (int p = first; p <= last; ++p) positions.push_back(p);
-  return positions;
-}
 
 class BenchCommand : public Command {
  public:
@@ -102,7 +88,7 @@ class BenchCommand : public Command {
     options.seed = seed;
     if (options.mc_samples < 1) throw UsageError("option 'mc-samples' must be at least 1");
     if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
-    if (!v["positions"].empty()) options.positions = parse_positions(v["positions"].as<std::string>(), stack.options.input_length);
+    if (!v["positions"].empty()) options.positions = parse_position_range(v["positions"].as<std::string>(), stack.options.input_length, "positions");
     const auto engine_names = model::split_list(v["engines"].as<std::string>());
     if (engine_names.empty()) throw UsageError("option 'engines': name at least one engine");
     for (const auto& engine_name : engine_names) ism::check_engine_name(engine_name, "engines");

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "deepmr/app/command.hpp"
+#include "deepmr/app/position_range.hpp"
 #include "deepmr/app/model_options.hpp"
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
@@ -63,6 +64,8 @@ class IsmCommand : public Command {
         ("engine", po::value<std::string>()->default_value("auto")->value_name("E"),
          "mutagenesis engine: full (forward passes of every mutant), incremental (only what a substitution "
          "changes), auto (incremental when the model allows it)")
+        ("positions", po::value<std::string>()->value_name("FIRST-LAST"),
+         "mutate only these window positions (0-based, inclusive; default: all), the others kept as context")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("tsv|json"), "output format");
   }
 
@@ -83,6 +86,7 @@ class IsmCommand : public Command {
     if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
     const auto& engine_name = v["engine"].as<std::string>();
     ism::check_engine_name(engine_name, "engine");
+    if (!v["positions"].empty()) check_position_range_syntax(v["positions"].as<std::string>(), "positions");
     if (v["outputs"].empty()) throw UsageError("missing required option 'outputs'");
 
     const bool from_sequence = !v["sequence"].empty();
@@ -112,6 +116,7 @@ class IsmCommand : public Command {
     if (static_cast<int>(window.size()) != length)
       throw InputError(what + ": the window has " + std::to_string(window.size()) + " bases but the model takes " +
                        std::to_string(length) + "; give a window of exactly " + std::to_string(length) + " bases");
+    if (!v["positions"].empty()) options.positions = parse_position_range(v["positions"].as<std::string>(), length, "positions");
     const auto outputs = resolve_output_list(choice, model::split_list(v["outputs"].as<std::string>()));
 
     auto network = model::make_network(choice.stack, outputs, choice.device, choice.backend);
