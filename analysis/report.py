@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import figures  # noqa: E402
+import forest  # noqa: E402
 import kde  # noqa: E402
 import mutation_maps  # noqa: E402
 import scaling_plots  # noqa: E402
@@ -416,6 +417,41 @@ def mutation_maps_html(report, store, method):
     return "\n".join(parts)
 
 
+def forest_html(report, store, method, planted):
+    """The Forest plots section: per exposure with an estimable meta-analysis, its regions and the pooled effect."""
+    if method is None:
+        report.skipped.append(("Forest plots", "the store holds no MR fits"))
+        return '<div class="note skipped" id="forest-missing"><b>No forest plots:</b> the store holds no MR fits.</div>'
+    try:
+        meta = store.meta(method)
+    except Skip as why:
+        report.skipped.append(("Forest plots", str(why)))
+        return '<div class="note skipped" id="forest-missing"><b>No forest plots:</b> %s.</div>' % esc(why)
+    exposures = [e for e in range(len(store.exposures))
+                 if meta["status"][e] == STATUS["ok"] and np.isfinite(meta["estimate"][e])]
+    parts = ['<p id="forest-intro">Per exposure, the regions its %s random-effects meta-analysis pools, each with '
+             'its estimate, 95%% CI and weight, and the pooled effect as a diamond (metafor\'s forest plot).</p>'
+             % esc(figures.method_label(method))]
+    missing = [store.exposures[e] for e in range(len(store.exposures)) if e not in exposures]
+    if missing:
+        parts.append('<div class="note">No estimable meta-analysis, so no forest plot: %s.</div>'
+                     % esc(", ".join(missing)))
+    if len(exposures) > forest.MAX_EXPOSURES:
+        k = meta["k"]
+        kept = sorted(sorted(exposures, key=lambda e: (-k[e], e))[:forest.MAX_EXPOSURES])
+        parts.append('<div class="note">Forest plots of the %d exposures with the most pooled regions; left out: '
+                     '%s.</div>' % (len(kept), esc(", ".join(store.exposures[e] for e in exposures if e not in kept))))
+        exposures = kept
+    names = unique_names(exposures, store)
+    for e in exposures:
+        name = store.exposures[e]
+
+        def make(e=e, name=name):
+            return forest.forest_figure(store, e, method, planted.get(name))
+        parts.append(report.figure("forest_%s.png" % names[e], "Forest plot: %s" % name, make))
+    return "\n".join(parts)
+
+
 def scaling_html(report, paths):
     parts = []
     used = set()
@@ -566,6 +602,8 @@ def build_from(store, args):
     body.append("<h2>Figure 3: per-exposure causal effects</h2>")
     body.append(fig3_html)
     body.append(meta_table)
+    body.append('<h2 id="forest-plots">Forest plots</h2>')
+    body.append(forest_html(report, store, method, planted))
     body.append(methods_html(store))
     body.append('<h2 id="mutation-maps">Mutation maps</h2>')
     body.append(mutation_maps_html(report, store, method))

@@ -59,6 +59,8 @@ def expected_size(name, exposures):
         return SCALING_SIZE
     if name.startswith("mutmap_"):
         return MUTATION_MAP_SIZE
+    if name.startswith("forest_"):
+        return None  # its height depends on its rows: assertForest checks it
     raise AssertionError("unexpected figure " + name)
 
 
@@ -191,6 +193,28 @@ def expected_map_files(path, method):
     return files
 
 
+def independent_forest(path, method):
+    """{file: (exposure index, units, weights, pooled estimate)} of the forest plots a report of this store
+    draws, from the datasets: per exposure whose meta/<method> row is ok, its done units whose fit is ok with a
+    finite estimate and a finite, positive se, weighted by 1 / (se^2 + tau^2)."""
+    out = {}
+    with Store(path) as s:
+        names = s.strings("exposures/name")
+        status = s.dataset("meta/%s/status" % method)
+        tau2 = s.dataset("meta/%s/tau2" % method)
+        est, se = s.dataset("fits/%s/estimate" % method), s.dataset("fits/%s/se" % method)
+        pooled = ((s.dataset("units/status") == STATUS["ok"]) & (s.dataset("fits/%s/status" % method) == STATUS["ok"])
+                  & np.isfinite(est) & np.isfinite(se) & (se > 0))
+        exposure = s.dataset("units/exposure")
+    for e, name in enumerate(names):
+        if status[e] != STATUS["ok"]:
+            continue
+        units = np.flatnonzero(pooled & (exposure == e))
+        w = 1.0 / (se[units] ** 2 + (tau2[e] if math.isfinite(tau2[e]) else 0.0))
+        out["forest_%s.png" % name] = (e, units, w / w.sum(), float(np.sum(w * est[units]) / w.sum()))
+    return out
+
+
 def independent_map(path, unit):
     """(exposure 4 x L, outcome 4 x L, sequence) of one unit from the datasets as stored: column j is position
     j // 3 and the (j % 3)-th base of A, C, G, T other than the reference; reference cells NaN."""
@@ -225,7 +249,8 @@ class ReportChecks(unittest.TestCase):
         self.assertEqual(manifest["internal_errors"], [])
         for name in pngs:
             image = matplotlib.image.imread(os.path.join(out, name))
-            self.assertEqual(image.shape[:2], expected_size(name, exposures), name)
+            if expected_size(name, exposures) is not None:
+                self.assertEqual(image.shape[:2], expected_size(name, exposures), name)
             rgb = image[..., :3]
             self.assertGreater(float(rgb.var()), 2e-3, name + " is blank")
             non_white = np.mean(np.any(rgb < 0.9, axis=-1))
@@ -282,6 +307,34 @@ class ReportChecks(unittest.TestCase):
                     np.testing.assert_allclose(data[key], expected, rtol=1e-12, atol=0)
         return files
 
+    def assertForest(self, out, text, store, method):
+        """One forest plot per exposure with an estimable meta-analysis, its rows and weights those computed
+        here, its pooled weighted mean the store's meta estimate (deepmr's meta-analysis, recomputed), its height
+        that of its rows; returns the files."""
+        import forest
+        files = independent_forest(store, method)
+        drawn = sorted(os.path.basename(p) for p in glob.glob(os.path.join(out, "forest_*.png")))
+        self.assertEqual(drawn, sorted(files))
+        self.assertIn('<h2 id="forest-plots">Forest plots</h2>', text)
+        with Store(store) as s:
+            meta_estimate = s.dataset("meta/%s/estimate" % method)
+            k = s.dataset("meta/%s/k" % method)
+            for name, (e, units, weight, pooled) in files.items():
+                self.assertEqual(len(units), int(k[e]), name)
+                self.assertAlmostEqual(pooled, float(meta_estimate[e]), delta=1e-9 * max(1.0, abs(meta_estimate[e])),
+                                       msg=name)
+                data = forest.forest_data(s, method, e)
+                np.testing.assert_array_equal(data["units"], units)
+                np.testing.assert_allclose(data["weight"], weight, rtol=1e-12)
+                rows = min(len(units), forest.MAX_ROWS)
+                image = matplotlib.image.imread(os.path.join(out, name))
+                self.assertEqual(image.shape[:2], (150 + 16 * (rows + 5), 900), name)
+                caption = re.search(r'data-file="%s">.*?<figcaption>(.*?)</figcaption>' % re.escape(name), text, re.S)
+                self.assertIsNotNone(caption, name)
+                self.assertIn("Forest plot of %s&#x27;s random-effects meta-analysis" % s.exposures[e],
+                              caption.group(1))
+        return files
+
     def assertMetaTable(self, page, store, method, planted=None):
         table = page.table("meta-table")
         with Store(store) as s:
@@ -336,10 +389,13 @@ class FromDeepmr(ReportChecks):
         expected = ["fig2a_kde_all.png", "fig2b_kde_%s.png" % chosen[0], "fig2c_kde_%s.png" % chosen[1],
                     "fig2d_scatter_%s.png" % chosen[0], "fig2e_scatter_%s.png" % chosen[1], "fig3_meta_egger.png",
                     "scaling_strong.png"] + list(expected_map_files(self.store, "egger"))
+        expected += list(independent_forest(self.store, "egger"))
+        self.assertEqual(len(independent_forest(self.store, "egger")), len(names))  # every exposure is pooled
         pngs = self.assertPngs(self.out, len(names))
         self.assertEqual(pngs, sorted(expected))
         page, text = self.assertHtml(self.out, pngs)
         self.assertMutationMaps(self.out, text, self.store, "egger")
+        self.assertForest(self.out, text, self.store, "egger")
         self.assertEqual([n for n in page.notes if "skipped" in n[0].get("class", "")], [])
         self.assertMetaTable(page, self.store, "egger", planted)
 
@@ -391,9 +447,11 @@ class FromDeepmr(ReportChecks):
         self.assertEqual(result.returncode, 0, result.stderr)
         pngs = self.assertPngs(self.out, 3)  # the first report's figures are gone
         self.assertEqual(pngs, sorted(["fig2a_kde_all.png", "fig2b_kde_TFC.png", "fig2c_scatter_TFC.png", "fig3_meta_ivw.png"]
-                                      + list(expected_map_files(self.store, "ivw"))))
+                                      + list(expected_map_files(self.store, "ivw"))
+                                      + list(independent_forest(self.store, "ivw"))))
         page, text = self.assertHtml(self.out, pngs)
         self.assertMutationMaps(self.out, text, self.store, "ivw")
+        self.assertForest(self.out, text, self.store, "ivw")
         self.assertMetaTable(page, self.store, "ivw")
 
     def test_store_without_effects_skips_figure_2d_with_a_note(self):
@@ -559,11 +617,14 @@ class Offline(ReportChecks):
         self.assertEqual(result.returncode, 0, result.stderr)
         pngs = self.assertPngs(self.out, 3)
         self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_A.png", "fig2c_kde_B.png", "fig2d_scatter_A.png",
-                                "fig2e_scatter_B.png", "fig3_meta_egger.png", "mutmap_A_extreme.png",
+                                "fig2e_scatter_B.png", "fig3_meta_egger.png", "forest_A.png", "forest_B.png",
+                                "mutmap_A_extreme.png",
                                 "mutmap_A_median.png", "mutmap_B_extreme.png", "mutmap_B_median.png",
                                 "mutmap_C_median.png", "scaling_strong.png", "scaling_weak.png"])
         page, text = self.assertHtml(self.out, pngs)
         self.assertMutationMaps(self.out, text, store, "egger")
+        self.assertForest(self.out, text, store, "egger")
+        self.assertIn("No estimable meta-analysis, so no forest plot: C.", text)
         self.assertIn("Mutation map of C, its median-estimate region, which is also its most extreme", text)
         self.assertMetaTable(page, store, "egger", {"A": 0.5, "B": 1.2})
         self.assertIn("planted_effects attribute", text)
@@ -578,7 +639,8 @@ class Offline(ReportChecks):
         result = run_report(store, "--out", self.out, "--exposures", "all")
         self.assertEqual(result.returncode, 0, result.stderr)
         pngs = self.assertPngs(self.out, 3)
-        self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_A.png", "fig2c_kde_B.png", "fig3_meta_egger.png"])
+        self.assertEqual(pngs, ["fig2a_kde_all.png", "fig2b_kde_A.png", "fig2c_kde_B.png", "fig3_meta_egger.png",
+                                "forest_A.png", "forest_B.png"])
         page, text = self.assertHtml(self.out, pngs)
         notes = {n[0].get("data-figure"): n[1] for n in page.notes if n[0].get("data-figure")}
         self.assertEqual(sorted(notes), ["fig2d_kde_C.png", "fig2e_scatter_A.png", "fig2f_scatter_B.png",
@@ -637,6 +699,35 @@ class Offline(ReportChecks):
         self.assertEqual(mutation_maps.view(200), (0, 200))
         self.assertEqual(mutation_maps.view(1000), (400, 600))
         self.assertEqual(mutation_maps.view(1001), (400, 600))
+
+    def test_forest_weights_and_the_rows_drawn(self):
+        """Unequal se: the weights 1 / (se^2 + tau^2) and their pooled mean computed here; with more than MAX_ROWS
+        regions, the MAX_ROWS of largest weight are drawn, sorted by estimate, and the caption says so."""
+        import forest
+        store = synthetic_store(os.path.join(self.directory, "s.h5"))
+        with open_h5(store, "r+") as f:
+            se = np.linspace(0.05, 0.3, len(f["fits/egger/se"]))
+            f["fits/egger/se"][:] = se
+            est, exposure = f["fits/egger/estimate"][:], f["units/exposure"][:]
+            meta, tau2 = f["meta/egger/estimate"][:], f["meta/egger/tau2"][:]
+            for e in (0, 1):  # what deepmr's meta-analysis stores for these fits
+                w = 1 / (se[exposure == e] ** 2 + tau2[e])
+                meta[e] = np.sum(w * est[exposure == e]) / w.sum()
+            f["meta/egger/estimate"][:] = meta
+            a = exposure == 0
+            w = 1 / (se[a] ** 2 + 0.04)
+        with Store(store) as s:
+            data = forest.forest_data(s, "egger", 0)
+            np.testing.assert_allclose(data["weight"], w / w.sum(), rtol=1e-12)
+            self.assertAlmostEqual(data["pooled"], meta[0], places=12)
+            self.assertEqual(list(forest.drawn_rows(data)), list(np.argsort(est[a], kind="stable")))
+        many = dict(units=np.arange(50), estimate=-np.arange(50.0), weight=np.arange(1, 51) / 1275.0)
+        rows = forest.drawn_rows(many)
+        self.assertEqual(list(rows), list(range(49, 9, -1)))  # the 40 heaviest (units 10..49), by estimate
+        result = run_report(store, "--out", self.out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        _, text = self.assertHtml(self.out, self.assertPngs(self.out, 3))
+        self.assertForest(self.out, text, store, "egger")
 
     def test_planted_tsv_wins_over_the_attribute(self):
         store = synthetic_store(os.path.join(self.directory, "s.h5"), planted_attribute="A=9")
