@@ -198,7 +198,12 @@ class Store:
         """{column: values over units} of fits/<method>: every FIT_COLUMNS column as stored,
         'status' (int64) and 'reason' (str)."""
         self.require_method(method)
-        out = {column: self.fit_column(method, column) for column in FIT_COLUMNS}
+        out = {}
+        for column in FIT_COLUMNS:
+            if column.endswith("_jackknife") and fit_path(method, column) not in self.h5:
+                out[column] = np.full(len(self.unit_status), np.nan)  # a store written before the jackknife
+            else:
+                out[column] = self.fit_column(method, column)
         out["status"] = self.fit_column(method, "status").astype(np.int64)
         out["reason"] = self.fit_reasons(method)
         return out

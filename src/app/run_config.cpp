@@ -1,5 +1,6 @@
 #include "deepmr/app/run_config.hpp"
 
+#include <algorithm>
 #include <boost/any.hpp>
 #include <filesystem>
 #include <set>
@@ -81,6 +82,11 @@ void describe_run_options(po::options_description& options) {
        "bootstrap draws for the SEs of the medians and the mode")
       ("analysis.min-abs-z-x", po::value<double>()->default_value(0)->value_name("Z"),
        "use only instruments with |bx / bxse| >= Z (0: all 3L mutants)")
+      ("analysis.jackknife-groups", po::value<int>()->default_value(10)->value_name("G"),
+       "groups of the jackknife over the Monte Carlo samples, whose SE of every fit accounts for the masks "
+       "shared by all mutants and both outputs (min(G, mc-samples) are used; 0: none)")
+      ("analysis.meta-se", po::value<std::string>()->default_value("standard")->value_name("standard|jackknife"),
+       "the per-region SE the meta-analysis weights by: the method's standard one or the jackknife's")
       ("analysis.positions", po::value<std::string>()->value_name("FIRST-LAST"),
        "mutate only these window positions (0-based, inclusive; default: all), the others kept as context")
       ("analysis.tau2", po::value<std::string>()->default_value("DL")->value_name("METHOD"),
@@ -133,6 +139,17 @@ RunConfig read_run_config(const po::variables_map& values) {
   c.mr.bootstrap_draws = static_cast<std::size_t>(bootstrap);
   c.mr.min_abs_z_x = values["analysis.min-abs-z-x"].as<double>();
   if (!(c.mr.min_abs_z_x >= 0)) throw UsageError("option 'analysis.min-abs-z-x' must be 0 or more");
+  const int groups = values["analysis.jackknife-groups"].as<int>();
+  if (groups < 0 || groups == 1)
+    throw UsageError("option 'analysis.jackknife-groups' must be 0 (none) or at least 2 groups, not " +
+                     std::to_string(groups));
+  c.jackknife_groups = std::min(groups, c.mc_samples);
+  const auto& meta_se = values["analysis.meta-se"].as<std::string>();
+  if (meta_se != "standard" && meta_se != "jackknife")
+    throw UsageError("option 'analysis.meta-se': '" + meta_se + "' is neither standard nor jackknife");
+  c.meta_uses_jackknife = meta_se == "jackknife";
+  if (c.meta_uses_jackknife && c.jackknife_groups == 0)
+    throw UsageError("option 'analysis.meta-se' is jackknife but analysis.jackknife-groups is 0: give at least 2 groups");
   if (!values["analysis.positions"].empty()) {
     c.positions_text = values["analysis.positions"].as<std::string>();
     check_position_range_syntax(c.positions_text, "analysis.positions");

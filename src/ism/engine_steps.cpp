@@ -20,6 +20,12 @@ Effects start_effects(const model::Network& network, const std::string& sequence
   effects.mutants = enumerate_mutants(sequence, options.positions);
   effects.outputs = network.outputs();
   effects.samples = uses_dropout(options) ? options.mc_samples : 0;
+  if (options.jackknife_groups > 1 && effects.samples > 0) {
+    if (options.jackknife_groups > effects.samples)
+      throw UsageError("the jackknife needs at most one group per sample: " + std::to_string(options.jackknife_groups) +
+                       " groups of " + std::to_string(effects.samples) + " samples");
+    effects.jackknife_groups = options.jackknife_groups;
+  }
   return effects;
 }
 
@@ -38,12 +44,18 @@ void check_stop(const IsmOptions& options) {
   if (options.should_stop && options.should_stop()) throw StoppedEarly("stop requested during a region");
 }
 
+EffectAccumulator start_accumulator(const Effects& effects) {
+  return EffectAccumulator(effects.mutants.size() * effects.outputs.size(), effects.jackknife_groups, effects.samples);
+}
+
 void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects) {
   if (options.sample_groups > 1) {
     effects.blocks = accumulator.blocks();
+    effects.segments = accumulator.segments();
     return;
   }
   accumulator.finish(effects.beta, effects.se);
+  effects.jackknife = accumulator.jackknife();
 }
 
 }  // namespace deepmr::ism

@@ -39,7 +39,7 @@ class FullForwardEngine : public Engine {
                              reference_rc.data());
     }
 
-    EffectAccumulator accumulator(static_cast<std::size_t>(n_mutants) * n_outputs);
+    EffectAccumulator accumulator = start_accumulator(effects);
     std::vector<double> differences(accumulator.cells());
     std::vector<float> inputs, outputs, outputs_rc;
     std::vector<float> reference_out(n_outputs);

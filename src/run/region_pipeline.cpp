@@ -1,5 +1,6 @@
 #include "deepmr/run/region_pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -7,6 +8,7 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
+#include "deepmr/stats/jackknife.hpp"
 #include "deepmr/stats/normal_stream.hpp"
 #include "deepmr/stats/result_columns.hpp"
 
@@ -23,6 +25,39 @@ store::FitRow fit_row(const stats::MrResult& r) {
   row.reason = r.reason;
   row.values = stats::column_values(r);
   return row;
+}
+
+// Instruments: the mutants. Exposure: column x (1 + its index) of the effects; outcome: column 0.
+stats::Instruments instruments_of(const std::vector<double>& beta, const std::vector<double>& se, std::size_t n_outputs,
+                                  std::size_t x) {
+  stats::Instruments instruments;
+  for (std::size_t m = 0; m * n_outputs < beta.size(); ++m) {
+    instruments.bx.push_back(beta[m * n_outputs + x]);
+    instruments.bxse.push_back(se[m * n_outputs + x]);
+    instruments.by.push_back(beta[m * n_outputs]);
+    instruments.byse.push_back(se[m * n_outputs]);
+  }
+  return instruments;
+}
+
+// The grouped jackknife of every fit (stats/jackknife.hpp): the whole region fit, instrument
+// filter included, repeated on each leave-group-out beta and se. Only the estimates are needed,
+// so without bootstrap draws.
+void add_jackknife(std::vector<stats::MrResult>& fits, const ism::Effects& effects, std::size_t x,
+                   const stats::MrOptions& mr) {
+  const auto& jack = effects.jackknife;
+  if (jack.beta.empty()) return;
+  stats::MrOptions estimates_only = mr;
+  estimates_only.bootstrap_draws = 0;
+  std::vector<std::vector<stats::MrResult>> leave_out(fits.size());
+  std::vector<stats::MrMethod> methods;
+  for (const auto& fit : fits) methods.push_back(fit.method);
+  for (std::size_t g = 0; g < jack.beta.size(); ++g) {
+    const auto refits = stats::fit_all(methods, instruments_of(jack.beta[g], jack.se[g], effects.outputs.size(), x),
+                                       estimates_only);
+    for (std::size_t m = 0; m < fits.size(); ++m) leave_out[m].push_back(refits[m]);
+  }
+  for (std::size_t m = 0; m < fits.size(); ++m) stats::add_jackknife(fits[m], leave_out[m], jack.sizes, mr);
 }
 
 }  // namespace
@@ -63,30 +98,36 @@ RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& jour
 
 namespace {
 
-// Block states as a flat array (the DeviceGather payload): per block, its index, its count, the
-// means, then the sums of squared deviations.
-std::vector<double> flatten(const std::vector<ism::BlockState>& blocks) {
+// A part's block and segment states as a flat array (the DeviceGather payload): per state, whether
+// it is a segment, its block, its count, its jackknife group, the means, then the sums of squared
+// deviations.
+std::vector<double> flatten(const ism::Effects& part) {
   std::vector<double> out;
-  for (const auto& b : blocks) {
-    out.push_back(b.block);
-    out.push_back(b.count);
-    out.insert(out.end(), b.mean.begin(), b.mean.end());
-    out.insert(out.end(), b.m2.begin(), b.m2.end());
-  }
+  for (const auto* states : {&part.blocks, &part.segments})
+    for (const auto& b : *states) {
+      out.push_back(states == &part.segments ? 1 : 0);
+      out.push_back(b.block);
+      out.push_back(b.count);
+      out.push_back(b.group);
+      out.insert(out.end(), b.mean.begin(), b.mean.end());
+      out.insert(out.end(), b.m2.begin(), b.m2.end());
+    }
   return out;
 }
 
-std::vector<ism::BlockState> unflatten(const std::vector<double>& flat, std::size_t cells) {
-  std::vector<ism::BlockState> blocks;
-  for (std::size_t at = 0; at + 2 + 2 * cells <= flat.size(); at += 2 + 2 * cells) {
+void unflatten(const std::vector<double>& flat, std::size_t cells, ism::Effects& part) {
+  part.blocks.clear();
+  part.segments.clear();
+  constexpr std::size_t header = 4;
+  for (std::size_t at = 0; at + header + 2 * cells <= flat.size(); at += header + 2 * cells) {
     ism::BlockState b;
-    b.block = static_cast<int>(flat[at]);
-    b.count = static_cast<int>(flat[at + 1]);
-    b.mean.assign(flat.begin() + at + 2, flat.begin() + at + 2 + cells);
-    b.m2.assign(flat.begin() + at + 2 + cells, flat.begin() + at + 2 + 2 * cells);
-    blocks.push_back(std::move(b));
+    b.block = static_cast<int>(flat[at + 1]);
+    b.count = static_cast<int>(flat[at + 2]);
+    b.group = static_cast<int>(flat[at + 3]);
+    b.mean.assign(flat.begin() + at + header, flat.begin() + at + header + cells);
+    b.m2.assign(flat.begin() + at + header + cells, flat.begin() + at + header + 2 * cells);
+    (flat[at] != 0 ? part.segments : part.blocks).push_back(std::move(b));
   }
-  return blocks;
 }
 
 }  // namespace
@@ -116,9 +157,9 @@ ism::Effects RegionPipeline::effects_of(const std::string& window, const ism::Is
     if (error) std::rethrow_exception(error);
   const std::size_t cells = parts.front().mutants.size() * parts.front().outputs.size();
   std::vector<std::vector<double>> shares;
-  for (const auto& part : parts) shares.push_back(flatten(part.blocks));
+  for (const auto& part : parts) shares.push_back(flatten(part));
   shares = gather_->gather(shares);
-  for (int g = 0; g < groups; ++g) parts[g].blocks = unflatten(shares[g], cells);
+  for (int g = 0; g < groups; ++g) unflatten(shares[g], cells, parts[g]);
   return ism::merge_sample_groups(std::move(parts));
 }
 
@@ -157,6 +198,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   options.region_id = region_id;
   options.batch = config.batch;
   options.positions = config.positions;
+  options.jackknife_groups = std::min(config.jackknife_groups, config.mc_samples);
   if (should_stop_) options.should_stop = should_stop_;
   const ism::Effects effects = effects_of(window, options);
   seconds_ism = since(ism_start);
@@ -190,17 +232,11 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
       result.units.push_back(std::move(unit));
       continue;
     }
-    // Instruments: the mutants. Exposure: column 1 + e of the effects; outcome: column 0.
-    stats::Instruments instruments;
-    for (std::size_t m = 0; m < n_mutants; ++m) {
-      instruments.bx.push_back(effects.beta[m * n_outputs + x]);
-      instruments.bxse.push_back(effects.se[m * n_outputs + x]);
-      instruments.by.push_back(effects.beta[m * n_outputs]);
-      instruments.byse.push_back(effects.se[m * n_outputs]);
-    }
     stats::MrOptions mr = config.mr;
     mr.seed = stats::unit_seed(config.seed, unit.exposure, region_id);
-    for (const auto& fit : stats::fit_all(config.methods, instruments, mr)) unit.fits.push_back(fit_row(fit));
+    auto fits = stats::fit_all(config.methods, instruments_of(effects.beta, effects.se, n_outputs, x), mr);
+    add_jackknife(fits, effects, x, mr);
+    for (const auto& fit : fits) unit.fits.push_back(fit_row(fit));
     result.units.push_back(std::move(unit));
   }
   result.failed = !result.units.empty();

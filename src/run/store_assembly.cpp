@@ -64,7 +64,7 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
         ses = estimates;
     std::vector<std::vector<std::size_t>> without_se(methods, std::vector<std::size_t>(exposures, 0));
     std::vector<std::uint8_t> seen(setup.plan.unit_count(), 0);
-    const std::size_t estimate_column = store::fit_column_index("estimate"), se_column = store::fit_column_index("se");
+    const std::size_t estimate_column = store::fit_column_index("estimate"), se_column = store::fit_column_index(setup.config.meta_uses_jackknife ? "se_jackknife" : "se");
     const auto stats = store::read_journal(
         journal,
         [&](store::RegionResult&& result) {

@@ -1,6 +1,7 @@
 #include "deepmr/stats/result_columns.hpp"
 
 #include <limits>
+#include <string>
 
 namespace deepmr::stats {
 namespace {
@@ -41,6 +42,10 @@ const std::vector<MrColumn>& mr_columns() {
       DEEPMR_COLUMN(MrResult, f_mean, real),
       DEEPMR_COLUMN(MrResult, residual_se, real),
       {"n_used", ColumnKind::count, [](const MrResult& r) { return std::optional<double>(static_cast<double>(r.n_used)); }},
+      DEEPMR_COLUMN(MrResult, se_jackknife, real),
+      DEEPMR_COLUMN(MrResult, ci_low_jackknife, real),
+      DEEPMR_COLUMN(MrResult, ci_high_jackknife, real),
+      DEEPMR_COLUMN(MrResult, pvalue_jackknife, real),
   };
   return columns;
 }
@@ -67,6 +72,11 @@ const std::vector<MetaColumn>& meta_columns() {
 }
 
 #undef DEEPMR_COLUMN
+
+bool needs_samples(const MrColumn& column) {
+  const std::string name = column.name, suffix = "_jackknife";
+  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 std::vector<double> column_values(const MrResult& result) { return values_of(mr_columns(), result); }
 std::vector<double> column_values(const MetaResult& result) { return values_of(meta_columns(), result); }

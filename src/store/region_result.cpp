@@ -6,7 +6,7 @@
 namespace deepmr::store {
 namespace {
 
-constexpr std::uint32_t kLayout = 2;  // bump when the payload layout changes (2: the run id)
+constexpr std::uint32_t kLayout = 3;  // bump when the payload layout changes (2: the run id; 3: the jackknife columns)
 // The fewest bytes a unit and a fit take in a record (for counts read from it).
 constexpr std::size_t kUnitBytes = 8 + 4 + 1 + 4 + 4, kFitBytes = 1 + 4 + 4;
 

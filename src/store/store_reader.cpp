@@ -1,5 +1,7 @@
 #include "deepmr/store/store_reader.hpp"
 
+#include <limits>
+
 #include "deepmr/common/error.hpp"
 #include "hdf5.hpp"
 
@@ -49,7 +51,14 @@ StoreContents read_store(const std::string& path) {
   for (const auto& method : s.methods) {
     const std::string fits = "/fits/" + method + "/", meta = "/meta/" + method + "/";
     std::vector<std::vector<double>> fit_columns_values, meta_values;
-    for (const auto& column : fit_columns()) fit_columns_values.push_back(f.open_dataset(fits + column).read_all<double>());
+    for (const auto& column : fit_columns()) {
+      // Stores written before the jackknife columns lack them: NaN, as a run without it stores.
+      if (!f.exists(fits + column) && column.find("_jackknife") != std::string::npos) {
+        fit_columns_values.emplace_back(s.unit_status.size(), std::numeric_limits<double>::quiet_NaN());
+        continue;
+      }
+      fit_columns_values.push_back(f.open_dataset(fits + column).read_all<double>());
+    }
     for (const auto& column : meta_columns()) meta_values.push_back(f.open_dataset(meta + column).read_all<double>());
     s.fits.push_back(std::move(fit_columns_values));
     s.fit_status.push_back(f.open_dataset(fits + "status").read_all<std::int8_t>());

@@ -155,6 +155,21 @@ class Oracle(unittest.TestCase):
         shifted = {name: (g, lo + 1, hi + 1) for name, (g, lo, hi) in self.gammas.items()}
         self.assertNotEqual(oracle_violations(self.store, shifted), [])
 
+    def test_jackknife_se_of_every_slope_is_zero_to_rounding(self):
+        """outcome = C + gamma x exposure under every mask: every leave-group-out refit gives gamma, so the
+        jackknife over the samples (analysis.jackknife-groups, default 10) has nothing to spread."""
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        with Store(self.store) as s:
+            for method in s.methods:
+                fits = s.fits(method)
+                ok = fits["status"] == STATUS["ok"]
+                se = fits["se_jackknife"][ok]
+                self.assertTrue(ok.any(), method)
+                self.assertTrue(np.all(np.isfinite(se)), "%s: a jackknife SE is missing" % method)
+                self.assertLessEqual(float(np.max(se)), TOLERANCE, method)
+                low, high = fits["ci_low_jackknife"][ok], fits["ci_high_jackknife"][ok]
+                np.testing.assert_allclose(high - low, 2 * 1.959963984540054 * se, rtol=1e-9, atol=1e-15)
+
     def test_summarize_prints_gamma_with_tau2_zero(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)
         summary = subprocess.run([DEEPMR, "summarize", self.store], capture_output=True, text=True)

@@ -121,5 +121,60 @@ TEST(EffectAccumulator, SplitBlocksMergeToTheSameBits) {
   }
 }
 
+// The jackknife's leave-group-out effects are the population moments of the samples outside the
+// group (group of sample n: n G / N), and split runs give the bits of one accumulator.
+TEST(EffectAccumulator, JackknifeLeavesOutEachGroupsSamples) {
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> noise(0.2, 0.07);
+  const int n = 37, cells = 4, groups = 5;
+  std::vector<std::vector<double>> d(n, std::vector<double>(cells));
+  for (auto& row : d)
+    for (auto& v : row) v = noise(rng);
+  EffectAccumulator whole(cells, groups, n);
+  for (int i = 0; i < n; ++i) whole.add(d[i].data(), i);
+  const Jackknife jack = whole.jackknife();
+  ASSERT_EQ(jack.beta.size(), static_cast<std::size_t>(groups));
+  EXPECT_EQ(jack.sizes, (std::vector<double>{8, 7, 8, 7, 7}));  // n * 5 / 37
+  for (int g = 0; g < groups; ++g)
+    for (int c = 0; c < cells; ++c) {
+      double mean = 0, var = 0, count = 0;
+      for (int i = 0; i < n; ++i)
+        if (i * groups / n != g) mean += d[i][c], ++count;
+      mean /= count;
+      for (int i = 0; i < n; ++i)
+        if (i * groups / n != g) var += (d[i][c] - mean) * (d[i][c] - mean) / count;
+      EXPECT_NEAR(jack.beta[g][c], mean, 1e-15) << g << " " << c;
+      EXPECT_NEAR(jack.se[g][c], std::sqrt(var), 1e-14) << g << " " << c;
+    }
+  // The blocks, and so beta and se, are those of an accumulator without the jackknife.
+  EffectAccumulator plain(cells);
+  for (int i = 0; i < n; ++i) plain.add(d[i].data(), i);
+  std::vector<double> beta, se, plain_beta, plain_se;
+  whole.finish(beta, se);
+  plain.finish(plain_beta, plain_se);
+  EXPECT_EQ(beta, plain_beta);
+  EXPECT_EQ(se, plain_se);
+  EXPECT_TRUE(plain.jackknife().beta.empty());
+  for (int split : {2, 3}) {
+    std::vector<Effects> parts(split);
+    for (int p = 0; p < split; ++p) {
+      EffectAccumulator part(cells, groups, n);
+      for (int i = 0; i < n; ++i)
+        if ((i / kSampleBlock) % split == p) part.add(d[i].data(), i);
+      parts[p].mutants.resize(1);
+      parts[p].outputs = {0, 1, 2, 3};
+      parts[p].samples = n;
+      parts[p].jackknife_groups = groups;
+      parts[p].blocks = part.blocks();
+      parts[p].segments = part.segments();
+    }
+    const auto merged = merge_sample_groups(std::move(parts));
+    EXPECT_EQ(merged.jackknife.beta, jack.beta) << split;
+    EXPECT_EQ(merged.jackknife.se, jack.se) << split;
+    EXPECT_EQ(merged.jackknife.sizes, jack.sizes) << split;
+  }
+  EXPECT_THROW(EffectAccumulator(cells, 6, 5), InternalError);
+}
+
 }  // namespace
 }  // namespace deepmr::ism

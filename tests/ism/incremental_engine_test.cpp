@@ -377,6 +377,62 @@ TEST(SampleGroups, SplitRunsMergeToTheBitsOfOneEngine) {
   }
 }
 
+// The jackknife's leave-group-out effects: the same from both engines (to float rounding) and from
+// split runs (bitwise), beta and se unchanged by it, and with G = N each one the mean of the other
+// samples' differences.
+TEST(SampleGroups, JackknifeEffectsAgreeAcrossEnginesAndSplits) {
+  auto stack = fixture("kipoi_conv2d");
+  const std::string sequence = test::fixture_window("kipoi_conv2d");
+  IsmOptions options;
+  options.mc_samples = 21;
+  options.seed = 5;
+  options.region_id = 2;
+  options.jackknife_groups = 4;
+  const Effects full = run_engine("full", stack, {1, 6}, sequence, options);
+  ASSERT_EQ(full.jackknife.beta.size(), 4u);
+  EXPECT_EQ(full.jackknife.sizes, (std::vector<double>{6, 5, 5, 5}));
+  IsmOptions plain = options;
+  plain.jackknife_groups = 0;
+  const Effects without = run_engine("full", stack, {1, 6}, sequence, plain);
+  EXPECT_EQ(without.beta, full.beta);  // the jackknife does not change the effects' bits
+  EXPECT_EQ(without.se, full.se);
+  EXPECT_TRUE(without.jackknife.beta.empty());
+  const Effects incremental = run_engine("incremental", stack, {1, 6}, sequence, options);
+  for (std::size_t g = 0; g < 4; ++g)
+    for (std::size_t i = 0; i < full.beta.size(); ++i) {
+      EXPECT_NEAR(incremental.jackknife.beta[g][i], full.jackknife.beta[g][i], 1e-6) << g << " " << i;
+      EXPECT_NEAR(incremental.jackknife.se[g][i], full.jackknife.se[g][i], 1e-6) << g << " " << i;
+    }
+  std::vector<Effects> parts;
+  for (int g = 0; g < 3; ++g) {
+    IsmOptions part = options;
+    part.sample_group = g;
+    part.sample_groups = 3;
+    parts.push_back(run_engine("full", stack, {1, 6}, sequence, part));
+  }
+  const Effects merged = merge_sample_groups(std::move(parts));
+  EXPECT_EQ(merged.jackknife.beta, full.jackknife.beta);
+  EXPECT_EQ(merged.jackknife.se, full.jackknife.se);
+  // Delete-1 with the samples' own differences (on_sample): each leave-out mean is the mean of the rest.
+  IsmOptions each = options;
+  each.mc_samples = 5;
+  each.jackknife_groups = 5;
+  std::vector<std::vector<double>> seen;
+  each.on_sample = [&](int, const std::vector<double>& d) { seen.push_back(d); };
+  const Effects one = run_engine("full", stack, {1, 6}, sequence, each);
+  ASSERT_EQ(seen.size(), 5u);
+  for (std::size_t g = 0; g < 5; ++g)
+    for (std::size_t i = 0; i < one.beta.size(); ++i) {
+      double mean = 0;
+      for (std::size_t n = 0; n < 5; ++n)
+        if (n != g) mean += seen[n][i] / 4;
+      EXPECT_NEAR(one.jackknife.beta[g][i], mean, 1e-12) << g << " " << i;
+    }
+  IsmOptions too_many = options;
+  too_many.jackknife_groups = 22;
+  EXPECT_THROW(run_engine("full", stack, {1, 6}, sequence, too_many), UsageError);
+}
+
 TEST(SampleGroups, AStopRequestInterruptsARegionBetweenSamples) {
   auto stack = fixture("conv1d_small");
   IsmOptions options;

@@ -126,15 +126,49 @@ TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
       mr.seed = stats::unit_seed(setup.config.seed, unit.exposure, region);
       const auto fits = stats::fit_all(setup.config.methods, in, mr);
       ASSERT_EQ(unit.fits.size(), fits.size());
+      // The jackknife: min(10, N = 4) groups, i.e. delete-1; each left-out sample's effects refitted
+      // without bootstrap, the SE sqrt((G - 1) / G sum_g (theta_-g - mean)^2) of equal groups, times sqrt(N).
+      ism::IsmOptions jackknife = options;
+      jackknife.jackknife_groups = std::min(setup.config.jackknife_groups, setup.config.mc_samples);
+      ASSERT_EQ(jackknife.jackknife_groups, 4);
+      const auto leave_out = engine->run(window, jackknife).jackknife;
+      ASSERT_EQ(leave_out.beta.size(), 4u);
+      std::vector<std::vector<double>> estimates(fits.size());
+      for (std::size_t g = 0; g < leave_out.beta.size(); ++g) {
+        stats::Instruments part;
+        for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
+          part.bx.push_back(leave_out.beta[g][2 * m]);
+          part.bxse.push_back(leave_out.se[g][2 * m]);
+          part.by.push_back(leave_out.beta[g][2 * m + 1]);
+          part.byse.push_back(leave_out.se[g][2 * m + 1]);
+        }
+        stats::MrOptions no_bootstrap = mr;
+        no_bootstrap.bootstrap_draws = 0;
+        const auto refits = stats::fit_all(setup.config.methods, part, no_bootstrap);
+        for (std::size_t f = 0; f < fits.size(); ++f) estimates[f].push_back(refits[f].estimate.value_or(NAN));
+      }
+      const std::size_t se_jackknife = store::fit_column_index("se_jackknife");
       for (std::size_t f = 0; f < fits.size(); ++f) {
         const auto expected = stats::column_values(fits[f]);
         ASSERT_EQ(unit.fits[f].values.size(), expected.size());
         EXPECT_EQ(unit.fits[f].status, fits[f].estimable ? store::FitStatus::ok : store::FitStatus::not_estimable);
         // Each output is its own chain of products: keeping other outputs changes no bit.
         for (std::size_t c = 0; c < expected.size(); ++c)
-          EXPECT_TRUE(same_bits(unit.fits[f].values[c], expected[c]))
-              << stats::mr_columns()[c].name << " of " << stats::mr_method_name(fits[f].method) << ": "
-              << unit.fits[f].values[c] << " vs " << expected[c];
+          if (!stats::needs_samples(stats::mr_columns()[c]))
+            EXPECT_TRUE(same_bits(unit.fits[f].values[c], expected[c]))
+                << stats::mr_columns()[c].name << " of " << stats::mr_method_name(fits[f].method) << ": "
+                << unit.fits[f].values[c] << " vs " << expected[c];
+        double mean = 0, ss = 0;
+        for (double e : estimates[f]) mean += e / 4;
+        for (double e : estimates[f]) ss += (e - mean) * (e - mean);
+        const double se = 2 * std::sqrt(0.75 * ss), stored = unit.fits[f].values[se_jackknife];  // x sqrt(N = 4)
+        if (!fits[f].estimable || !std::isfinite(se)) {
+          EXPECT_TRUE(std::isnan(stored)) << stats::mr_method_name(fits[f].method);
+          continue;
+        }
+        EXPECT_NEAR(stored, se, 1e-12 * std::max(1.0, se)) << stats::mr_method_name(fits[f].method);
+        EXPECT_NEAR(unit.fits[f].values[store::fit_column_index("ci_low_jackknife")],
+                    *fits[f].estimate - 1.959963984540054 * se, 1e-10);
       }
     }
   }

@@ -161,6 +161,61 @@ class Ranks(RunTest):
                 self.assertEqual(stored["tau2"][e], rows[name]["tau2"])
                 self.assertEqual(stored["k"][e], rows[name]["k"])
 
+    def test_jackknife_columns_and_a_meta_analysis_weighted_by_them(self):
+        # Default: min(10, N = 4) groups, every ok fit has a finite jackknife SE and its interval; with
+        # analysis.meta-se = jackknife the meta-analysis equals deepmr meta on (estimate, se_jackknife);
+        # analysis.jackknife-groups = 0 leaves the columns NaN and every other dataset as it was.
+        default = Reference.store()
+        jack_ini = config(self.directory, "jack.h5")
+        off_ini = config(self.directory, "off.h5")
+        jack = deepmr_run(2, jack_ini, "--analysis.meta-se", "jackknife")
+        self.assertEqual(jack.returncode, 0, jack.stderr)
+        off = deepmr_run(2, off_ini, "--analysis.jackknife-groups", "0")
+        self.assertEqual(off.returncode, 0, off.stderr)
+        with Store(default) as d, Store(os.path.join(self.directory, "jack.h5")) as j, \
+                Store(os.path.join(self.directory, "off.h5")) as o:
+            for method in d.methods:
+                fits, no = d.fits(method), o.fits(method)
+                ok = fits["status"] == STATUS["ok"]
+                self.assertTrue(np.all(np.isfinite(fits["se_jackknife"][ok])), method)
+                self.assertTrue(np.all(fits["se_jackknife"][ok] > 0), method)
+                np.testing.assert_allclose(fits["ci_high_jackknife"][ok] - fits["ci_low_jackknife"][ok],
+                                           2 * 1.959963984540054 * fits["se_jackknife"][ok], rtol=1e-12)
+                for column in ("se_jackknife", "ci_low_jackknife", "ci_high_jackknife", "pvalue_jackknife"):
+                    self.assertTrue(np.all(np.isnan(no[column])), (method, column))
+                for column in ("estimate", "se", "pvalue", "n_used"):
+                    np.testing.assert_array_equal(no[column], fits[column])
+                    np.testing.assert_array_equal(j.fits(method)[column], fits[column])
+                np.testing.assert_array_equal(o.meta(method)["estimate"], d.meta(method)["estimate"])
+            exposures = j.strings("exposures/name")
+            unit_exposure = j.dataset("units/exposure")
+            egger = j.fits("egger")
+            table = os.path.join(self.directory, "jack_units.tsv")
+            with open(table, "w") as out:
+                out.write("exposure\testimate\tse\n")
+                for u in range(len(unit_exposure)):
+                    se_jackknife = egger["se_jackknife"][u]  # the regions the assembly pools
+                    if egger["status"][u] == STATUS["ok"] and np.isfinite(se_jackknife) and se_jackknife > 0:
+                        out.write("%s\t%r\t%r\n" % (exposures[unit_exposure[u]], float(egger["estimate"][u]),
+                                                   float(se_jackknife)))
+            meta = subprocess.run([DEEPMR, "meta", "--input", table, "--group", "exposure", "--format", "json"],
+                                  capture_output=True, text=True)
+            self.assertEqual(meta.returncode, 0, meta.stderr)
+            import json
+            rows = {row["group"]: row for row in json.loads(meta.stdout)}
+            stored = j.meta("egger")
+            for e, name in enumerate(exposures):
+                self.assertEqual(stored["estimate"][e], rows[name]["estimate"])
+                self.assertEqual(stored["se"][e], rows[name]["se"])
+            self.assertFalse(np.array_equal(stored["se"], d.meta("egger")["se"]))
+        for arguments, message in ((["--analysis.jackknife-groups", "1"], "must be 0 (none) or at least 2 groups"),
+                                   (["--analysis.meta-se", "both"], "is neither standard nor jackknife"),
+                                   (["--analysis.meta-se", "jackknife", "--analysis.jackknife-groups", "0"],
+                                    "analysis.jackknife-groups is 0")):
+            bad = deepmr_run(2, jack_ini, *arguments, "--run.store", os.path.join(self.directory, "bad.h5"))
+            self.assertEqual(bad.returncode, 2, bad.stderr)
+            self.assertIn(message, bad.stderr)
+
     def test_sub_window_mutagenesis_stores_only_its_positions_with_the_whole_window_as_context(self):
         # analysis.positions = 10-29: the same masks and the same context, so every stored effect
         # equals the whole-window run's at those positions, bit for bit (kernels backend).

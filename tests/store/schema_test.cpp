@@ -25,7 +25,8 @@ TEST(StoreSchema, ColumnsComeFromTheResultColumns) {
   ASSERT_EQ(meta_columns().size(), stats::meta_columns().size());
   EXPECT_EQ(meta_columns().front(), "k");
   EXPECT_EQ(fit_column_index("estimate"), 0u);
-  EXPECT_EQ(fit_column_index("n_used"), fit_columns().size() - 1);
+  EXPECT_EQ(fit_column_index("n_used"), fit_columns().size() - 5);
+  EXPECT_EQ(fit_column_index("pvalue_jackknife"), fit_columns().size() - 1);
   EXPECT_THROW(fit_column_index("nope"), InternalError);
 }
 

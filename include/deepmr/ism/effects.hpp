@@ -19,11 +19,22 @@ namespace deepmr::ism {
 
 inline constexpr int kSampleBlock = 8;
 
-// Mean and sum of squared deviations of every cell over one block's samples.
+// Mean and sum of squared deviations of every cell over one block's samples (a segment: over the
+// samples of one block that lie in one jackknife group).
 struct BlockState {
   int block = 0;
   int count = 0;
   std::vector<double> mean, m2;
+  int group = 0;  // segments only: the jackknife group
+};
+
+// The grouped jackknife over the samples (stats/jackknife.hpp): sample n of N lies in group
+// n G / N. Per group g, beta and se of every cell without group g's samples. Computed from
+// segments (a block's samples within one group, Welford's update like the blocks), merged in
+// (block, group) order whatever device computed them, so the bits do not depend on the split.
+struct Jackknife {
+  std::vector<double> sizes;                      // samples per group
+  std::vector<std::vector<double>> beta, se;      // [group][cell], cells laid out as Effects::beta
 };
 
 struct Effects {
@@ -31,9 +42,13 @@ struct Effects {
   std::vector<int> outputs;       // model output indices, in the order of the columns below
   std::vector<double> beta, se;   // mutant-major: [mutant * outputs.size() + output]
   int samples = 0;                // N (0: dropout off, deterministic effects)
+  int jackknife_groups = 0;       // G of the jackknife (0: none)
   // A part of a split run (IsmOptions::sample_groups > 1): the blocks this part computed; beta and
   // se are then empty until merge_sample_groups.
   std::vector<BlockState> blocks;
+  std::vector<BlockState> segments;  // the same for the jackknife's segments
+  // IsmOptions::jackknife_groups > 1 with dropout: the leave-group-out effects (else empty).
+  Jackknife jackknife;
 
   double beta_at(int mutant, int output) const { return beta[static_cast<std::size_t>(mutant) * outputs.size() + output]; }
   double se_at(int mutant, int output) const { return se[static_cast<std::size_t>(mutant) * outputs.size() + output]; }
@@ -41,20 +56,28 @@ struct Effects {
 
 class EffectAccumulator {
  public:
-  explicit EffectAccumulator(std::size_t cells = 0) : cells_(cells) {}
+  // jackknife_groups G > 1 (of `samples` = N) also keeps the jackknife's segments.
+  explicit EffectAccumulator(std::size_t cells = 0, int jackknife_groups = 0, int samples = 0);
   // Adds sample `sample` (0-based) of every cell; samples come in increasing order.
   void add(const double* differences, int sample);
   std::size_t cells() const { return cells_; }
-  // The blocks seen so far, in order (the last one possibly incomplete).
+  // The blocks seen so far, in order (the last one possibly incomplete), and the segments.
   const std::vector<BlockState>& blocks() const { return blocks_; }
+  const std::vector<BlockState>& segments() const { return segments_; }
   // beta and se of all samples added (blocks merged in order).
   void finish(std::vector<double>& beta, std::vector<double>& se) const;
+  // The leave-group-out effects of the samples added (empty without jackknife groups).
+  Jackknife jackknife() const;
 
  private:
   std::size_t cells_;
-  std::vector<BlockState> blocks_;
+  int groups_ = 0, samples_ = 0;
+  std::vector<BlockState> blocks_, segments_;
   int last_sample_ = -1;
 };
+
+// The leave-group-out effects from segments of `groups` groups of `samples` samples.
+Jackknife jackknife_of(std::vector<BlockState> segments, std::size_t cells, int groups, int samples);
 
 // Merges block states in increasing block order into beta and se.
 void merge_blocks(std::vector<BlockState> blocks, std::size_t cells, std::vector<double>& beta, std::vector<double>& se);

@@ -28,6 +28,8 @@ struct IsmOptions {
   // kSampleBlock samples) with b % sample_groups == sample_group, and returns them in
   // Effects::blocks for merge_sample_groups.
   int sample_group = 0, sample_groups = 1;
+  // The grouped jackknife over the samples (Effects::jackknife): G groups, 2 <= G <= N; 0 or 1: none.
+  int jackknife_groups = 0;
   // Checked between samples: when it returns true the engine throws StoppedEarly (a stop request
   // need not wait for the end of a long region).
   std::function<bool()> should_stop;
@@ -46,7 +48,10 @@ Effects start_effects(const model::Network& network, const std::string& sequence
 std::vector<int> samples_to_compute(const IsmOptions& options);
 // Throws StoppedEarly when options.should_stop says so.
 void check_stop(const IsmOptions& options);
-// Turns the accumulator into the Effects' beta and se, or, in a split run, into its blocks.
+// The accumulator of an engine's effects (with the jackknife's groups, when asked for).
+EffectAccumulator start_accumulator(const Effects& effects);
+// Turns the accumulator into the Effects' beta, se and jackknife, or, in a split run, into its
+// blocks and segments.
 void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects);
 
 class Engine {

@@ -24,6 +24,10 @@ struct RunConfig {
   std::vector<stats::MrMethod> methods;
   stats::MrOptions mr;
   stats::MetaOptions meta;
+  // analysis.jackknife-groups: G of the grouped jackknife over the samples, min(G, N) applied
+  // (0: none); analysis.meta-se: the SE each region enters the meta-analysis with.
+  int jackknife_groups = 10;
+  bool meta_uses_jackknife = false;
   // analysis.positions: mutate only these window positions (0-based; empty: all 3L mutants). The
   // text as given, and the positions once the window length is known (app::prepare_run).
   std::string positions_text;

@@ -88,6 +88,9 @@ struct MrResult {
   std::optional<double> f_mean;       // mean of (bx / bxse)^2 over the instruments used
   std::optional<double> residual_se;  // ivw, egger: residual standard error of the regression
   std::optional<long> df;             // degrees of freedom of the t distribution, when used
+  // The grouped jackknife over the Monte Carlo samples (jackknife.hpp; only where a caller has the
+  // samples, i.e. inside `deepmr run`): its SE and the Wald interval and p-value from it.
+  std::optional<double> se_jackknife, ci_low_jackknife, ci_high_jackknife, pvalue_jackknife;
   std::size_t n_used = 0;             // instruments the method used
   std::size_t bootstrap_draws = 0;    // draws behind se (medians, mode)
   InstrumentCounts counts;            // instruments in, and dropped before any method

@@ -26,8 +26,12 @@ using MrColumn = ResultColumn<MrResult>;
 using MetaColumn = ResultColumn<MetaResult>;
 
 // estimate, se, ci_low, ci_high, pvalue, intercept, intercept_se, intercept_pvalue, q, q_df,
-// q_pvalue, i2, i2_gx, f_mean, residual_se, n_used.
+// q_pvalue, i2, i2_gx, f_mean, residual_se, n_used, then the columns of the jackknife over the Monte
+// Carlo samples: se_jackknife, ci_low_jackknife, ci_high_jackknife, pvalue_jackknife.
 const std::vector<MrColumn>& mr_columns();
+// Whether a column needs the Monte Carlo samples (the jackknife's), which only a run has: `deepmr
+// mr`, fitting summary statistics, leaves these out of its table.
+bool needs_samples(const MrColumn& column);
 // k, estimate, se, ci_low, ci_high, pvalue, tau2, tau, i2, h2, q, q_df, q_pvalue, pi_low, pi_high.
 const std::vector<MetaColumn>& meta_columns();
 

@@ -9,21 +9,31 @@
 #include "deepmr/app/table.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/stats/mr.hpp"
+#include "deepmr/stats/result_columns.hpp"
 #include "deepmr/stats/summary_table.hpp"
 
 namespace deepmr::app {
 namespace {
 
+// The fit columns summary statistics can fill (not the jackknife over Monte Carlo samples).
+std::vector<stats::MrColumn> summary_statistics_columns() {
+  std::vector<stats::MrColumn> out;
+  for (const auto& c : stats::mr_columns())
+    if (!stats::needs_samples(c)) out.push_back(c);
+  return out;
+}
+
 // One row per method: the method, every fit column, the status.
 Table result_table(const std::vector<stats::MrResult>& results) {
+  const auto columns = summary_statistics_columns();
   std::vector<std::string> header = {"method"};
-  for (const auto& name : column_names(stats::mr_columns())) header.push_back(name);
+  for (const auto& name : column_names(columns)) header.push_back(name);
   header.push_back("status");
   Table table(header);
   for (const auto& r : results) {
     table.add_row();
     table.set("method", stats::mr_method_name(r.method));
-    set_columns(table, stats::mr_columns(), r);
+    set_columns(table, columns, r);
     table.set("status", r.status());
   }
   return table;
