@@ -29,7 +29,8 @@ METHOD_LABELS = {"egger": "MR-Egger", "ivw": "IVW", "ivw-fixed": "IVW (fixed)", 
                  "mode-weighted": "weighted mode", "divw": "debiased IVW", "ivw-penalized": "penalized IVW",
                  "egger-penalized": "penalized MR-Egger", "median-penalized": "penalized weighted median",
                  "conmix": "contamination mixture", "ivw-robust": "robust IVW", "egger-robust": "robust MR-Egger",
-                 "ivw-penalized-robust": "penalized robust IVW", "egger-penalized-robust": "penalized robust MR-Egger"}
+                 "ivw-penalized-robust": "penalized robust IVW", "egger-penalized-robust": "penalized robust MR-Egger",
+                 "mr-presso": "MR-PRESSO"}
 
 
 def method_label(method):

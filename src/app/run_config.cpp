@@ -80,6 +80,8 @@ void describe_run_options(po::options_description& options) {
        "normal or t, for MR intervals and p-values")
       ("analysis.bootstrap", po::value<std::int64_t>()->default_value(1000)->value_name("N"),
        "bootstrap draws for the SEs of the medians and the mode")
+      ("analysis.presso-distributions", po::value<std::int64_t>()->default_value(1000)->value_name("N"),
+       "simulated data sets of mr-presso's global and outlier tests (MRPRESSO's NbDistribution)")
       ("analysis.min-abs-z-x", po::value<double>()->default_value(0)->value_name("Z"),
        "use only instruments with |bx / bxse| >= Z (0: all 3L mutants)")
       ("analysis.jackknife-groups", po::value<int>()->default_value(10)->value_name("G"),
@@ -137,6 +139,9 @@ RunConfig read_run_config(const po::variables_map& values) {
   if (bootstrap == 1)
     throw UsageError("option 'analysis.bootstrap': 1 draw gives no standard error (use 0 for none, or at least 2)");
   c.mr.bootstrap_draws = static_cast<std::size_t>(bootstrap);
+  const auto presso = values["analysis.presso-distributions"].as<std::int64_t>();
+  if (presso < 1) throw UsageError("option 'analysis.presso-distributions' must be at least 1");
+  c.mr.presso_distributions = static_cast<std::size_t>(presso);
   c.mr.min_abs_z_x = values["analysis.min-abs-z-x"].as<double>();
   if (!(c.mr.min_abs_z_x >= 0)) throw UsageError("option 'analysis.min-abs-z-x' must be 0 or more");
   const int groups = values["analysis.jackknife-groups"].as<int>();

@@ -10,6 +10,7 @@
 #include "deepmr/stats/median.hpp"
 #include "deepmr/stats/mode.hpp"
 #include "deepmr/stats/penalized.hpp"
+#include "deepmr/stats/presso.hpp"
 #include "deepmr/stats/robust.hpp"
 #include "double_range.hpp"
 #include "mr_support.hpp"
@@ -21,7 +22,8 @@ std::vector<MrMethod> all_mr_methods() {
           MrMethod::median_weighted, MrMethod::median_simple, MrMethod::mode_weighted,
           MrMethod::divw,         MrMethod::ivw_penalized,   MrMethod::egger_penalized,
           MrMethod::median_penalized, MrMethod::conmix,       MrMethod::ivw_robust,
-          MrMethod::egger_robust, MrMethod::ivw_penalized_robust, MrMethod::egger_penalized_robust};
+          MrMethod::egger_robust, MrMethod::ivw_penalized_robust, MrMethod::egger_penalized_robust,
+          MrMethod::mr_presso};
 }
 
 std::vector<MrMethod> default_mr_methods() {
@@ -46,6 +48,7 @@ std::string mr_method_name(MrMethod method) {
     case MrMethod::egger_robust: return "egger-robust";
     case MrMethod::ivw_penalized_robust: return "ivw-penalized-robust";
     case MrMethod::egger_penalized_robust: return "egger-penalized-robust";
+    case MrMethod::mr_presso: return "mr-presso";
   }
   throw InternalError("stats: unknown MR method");
 }
@@ -104,6 +107,7 @@ MrResult fit_method(MrMethod method, const Instruments& instruments, const MrOpt
     case MrMethod::egger_robust: return fit_egger_robust(instruments, false, options);
     case MrMethod::ivw_penalized_robust: return fit_ivw_robust(instruments, true, options);
     case MrMethod::egger_penalized_robust: return fit_egger_robust(instruments, true, options);
+    case MrMethod::mr_presso: return fit_presso(instruments, options);
   }
   throw InternalError("stats: unknown MR method");
 }

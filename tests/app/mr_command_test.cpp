@@ -175,7 +175,8 @@ TEST(MrCommand, MalformedInputIsExitStatus3WithTheLine) {
 
 TEST(MrCommand, BadOptionsAreExitStatus2) {
   for (const char* options : {"--methods egger,lasso", "--distribution cauchy", "--bootstrap -5", "--bootstrap 1",
-                                     "--seed x", "--format xml", "--min-abs-z-x -1", "--methods ivw,ivw"}) {
+                                     "--seed x", "--format xml", "--min-abs-z-x -1", "--methods ivw,ivw",
+                                     "--presso-distributions 0", "--presso-distributions -3"}) {
     SCOPED_TRACE(options);
     auto r = run(mr("--input " + quote(kLipids) + " " + options));
     EXPECT_EQ(r.status, 2);
@@ -279,6 +280,136 @@ TEST(MrCommand, ModeWarnsWhereItsDensityGridCannotResolveTheMode) {
   EXPECT_EQ(r.err.rfind("deepmr mr: warning: mode-weighted: the mode is not resolved: its density grid's spacing is ", 0),
             0u)
       << r.err;
+}
+
+// IVW as MendelianRandomization fits it from 4 instruments on (random effects: the fixed-effect SE
+// times max(1, residual SE)), by its closed form, on the lipid rows without row `left_out`.
+struct IvwFit {
+  double estimate, se;
+};
+IvwFit ivw_without(const std::vector<std::vector<std::string>>& rows, std::size_t left_out) {
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (i != left_out) {
+      const double bx = std::stod(rows[i][0]), by = std::stod(rows[i][2]), w = 1 / std::pow(std::stod(rows[i][3]), 2);
+      sxy += w * bx * by;
+      sxx += w * bx * bx;
+    }
+  const double estimate = sxy / sxx;
+  double q = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (i != left_out) {
+      const double e = (std::stod(rows[i][2]) - estimate * std::stod(rows[i][0])) / std::stod(rows[i][3]);
+      q += e * e;
+    }
+  const double rse = std::sqrt(q / static_cast<double>(rows.size() - 2));
+  return {estimate, std::max(1.0, rse) / std::sqrt(sxx)};
+}
+
+// --leave-one-out: one row per instrument (its data row) and method, the fit without it. IVW against
+// its closed form on every reduced data set and, for three rows, R (lm(by ~ bx - 1, weights =
+// 1/byse^2, data = d[-i, ]), se / min(1, sigma): MendelianRandomization's mr_ivw, as mr_loo runs it;
+// R 4.2.2); mr-presso on the reduced data is that of the plain command on a file without the row.
+TEST(MrCommand, LeaveOneOutPrintsTheFitWithoutEachInstrument) {
+  auto r = run(mr("--input " + quote(kLipids) + " --methods ivw,mr-presso --presso-distributions 300 --leave-one-out"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> header;
+  const auto rows = parse_tsv(r.out, &header);
+  EXPECT_EQ(header, (std::vector<std::string>{"instrument", "method", "estimate", "se", "ci_low", "ci_high", "pvalue",
+                                              "intercept", "intercept_se", "intercept_pvalue", "q", "q_df", "q_pvalue",
+                                              "i2", "i2_gx", "f_mean", "residual_se", "n_used", "status"}));
+  const auto lipids = test::read_tsv_fields(kLipids);
+  ASSERT_EQ(lipids.size(), 28u);
+  ASSERT_EQ(rows.size(), 56u);
+  for (std::size_t i = 0; i < 28; ++i) {
+    const auto& ivw = rows[2 * i];
+    const auto& presso = rows[2 * i + 1];
+    EXPECT_EQ(ivw.at("instrument"), std::to_string(i + 1));
+    EXPECT_EQ(presso.at("instrument"), std::to_string(i + 1));
+    EXPECT_EQ(ivw.at("method"), "ivw");
+    EXPECT_EQ(presso.at("method"), "mr-presso");
+    EXPECT_EQ(ivw.at("status"), "ok");
+    EXPECT_EQ(ivw.at("n_used"), "27");
+    EXPECT_EQ(ivw.at("q_df"), "26");
+    const IvwFit expected = ivw_without(lipids, i);
+    EXPECT_TRUE(near_relative(field_number(ivw, "estimate"), expected.estimate, 1e-12)) << i;
+    EXPECT_TRUE(near_relative(field_number(ivw, "se"), expected.se, 1e-12)) << i;
+    EXPECT_EQ(presso.at("status"), "ok");
+    EXPECT_LE(std::stoi(presso.at("n_used")), 27);
+  }
+  const struct {
+    std::size_t row;
+    double estimate, se, ci_low, pvalue;
+  } from_r[] = {{1, 2.84968408800386, 0.557594114074711, 1.75681970642591, 3.21004348058184e-07},
+                {12, 2.88032433202213, 0.471228256224887, 1.95673392132374, 9.81585104785201e-10},
+                {28, 2.91591839548385, 0.536310376284496, 1.86476937343111, 5.41857732577647e-08}};
+  for (const auto& e : from_r) {
+    const auto& row = rows[2 * (e.row - 1)];
+    EXPECT_TRUE(near_relative(field_number(row, "estimate"), e.estimate, 1e-12)) << e.row;
+    EXPECT_TRUE(near_relative(field_number(row, "se"), e.se, 1e-12)) << e.row;
+    EXPECT_TRUE(near_relative(field_number(row, "ci_low"), e.ci_low, 1e-12)) << e.row;
+    EXPECT_TRUE(near_relative(field_number(row, "pvalue"), e.pvalue, 1e-9)) << e.row;
+  }
+
+  // Row 5 of the file left out: the plain command on the file without it gives the same numbers.
+  test::TempDir dir("mr-loo");
+  const std::string text = test::read_text(kLipids);
+  std::istringstream in(text);
+  std::string line, reduced;
+  for (int k = 0; std::getline(in, line); ++k)
+    if (k != 5) reduced += line + "\n";  // line 0 is the header
+  test::write_text(dir.file("without5.tsv"), reduced);
+  auto plain = run(mr("--input " + quote(dir.file("without5.tsv")) + " --methods ivw,mr-presso --presso-distributions 300"));
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  const auto fits = parse_tsv(plain.out);
+  ASSERT_EQ(fits.size(), 2u);
+  for (std::size_t m = 0; m < 2; ++m)
+    for (const auto& [column, value] : fits[m]) EXPECT_EQ(rows[2 * 4 + m].at(column), value) << column;
+}
+
+TEST(MrCommand, LeaveOneOutNumbersTheFilesDataRowsAndHasJson) {
+  // Reversed rows, a comment and a blank line: instrument k of this file is row 29 - k of the original.
+  const auto lipids = test::read_tsv_fields(kLipids);
+  std::string text = "# reversed\nbx\tbxse\tby\tbyse\n\n";
+  for (std::size_t i = lipids.size(); i-- > 0;)
+    text += lipids[i][0] + "\t" + lipids[i][1] + "\t" + lipids[i][2] + "\t" + lipids[i][3] + "\n";
+  test::TempDir dir("mr-loo-order");
+  test::write_text(dir.file("reversed.tsv"), text);
+  auto original = parse_tsv(run(mr("--input " + quote(kLipids) + " --methods ivw-fixed --leave-one-out")).out);
+  auto reversed = parse_tsv(run(mr("--input " + quote(dir.file("reversed.tsv")) + " --methods ivw-fixed --leave-one-out")).out);
+  ASSERT_EQ(original.size(), 28u);
+  ASSERT_EQ(reversed.size(), 28u);
+  for (std::size_t k = 0; k < 28; ++k)
+    EXPECT_TRUE(near_relative(field_number(reversed[k], "estimate"), field_number(original[27 - k], "estimate"), 1e-13)) << k;
+
+  auto r = run(mr("--input " + quote(kLipids) + " --methods ivw --leave-one-out --format json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  test::write_text(dir.file("out.json"), r.out);
+  test::write_text(dir.file("check.py"),
+                   "import json, sys\n"
+                   "d = json.load(open(sys.argv[1]))\n"
+                   "assert len(d) == 28 and [x['instrument'] for x in d] == list(range(1, 29))\n"
+                   "assert len(d[0]) == 19 and d[0]['method'] == 'ivw' and d[0]['intercept'] is None\n"
+                   "assert abs(d[11]['estimate'] - 2.88032433202213) < 1e-12 and d[0]['n_used'] == 27\n");
+  auto check = run(test::python() + " " + quote(dir.file("check.py")) + " " + quote(dir.file("out.json")));
+  EXPECT_EQ(check.status, 0) << check.err << r.out;
+}
+
+// mr-presso through the command (values: tests/stats/fixtures/mr_presso_reference.txt, MRPRESSO 1.0):
+// the lipids' outliers (variants 12 and 14) removed, RSSobs as q, the global p as q_pvalue.
+TEST(MrCommand, MrPressoGivesTheOutlierCorrectedEstimate) {
+  const double kPressoLipidsCorrected = 2.6708955303332127, kPressoLipidsRss = 102.71578972529463;
+  const auto rows = lipid_rows("--methods mr-presso");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("status"), "ok");
+  EXPECT_EQ(rows[0].at("n_used"), "26");
+  EXPECT_TRUE(near_relative(field_number(rows[0], "estimate"), kPressoLipidsCorrected, 1e-10));
+  EXPECT_TRUE(near_relative(field_number(rows[0], "q"), kPressoLipidsRss, 1e-10));
+  EXPECT_EQ(field_number(rows[0], "q_pvalue"), 0);
+  EXPECT_TRUE(rows[0].at("q_df").empty());
+  // The number of data sets changes the draws, not the observed statistic.
+  const auto more = lipid_rows("--methods mr-presso --presso-distributions 2000");
+  EXPECT_EQ(more[0].at("q"), rows[0].at("q"));
 }
 
 }  // namespace

@@ -39,11 +39,12 @@ enum class MrMethod {
   egger_robust,            // MR-Egger by MM-estimation (mr_egger(robust = TRUE))
   ivw_penalized_robust,    // both (mr_ivw(robust = TRUE, penalized = TRUE))
   egger_penalized_robust,  // both (mr_egger(robust = TRUE, penalized = TRUE))
+  mr_presso,               // MR-PRESSO (Verbanck et al. 2018; MRPRESSO::mr_presso): outlier-corrected IVW
 };
 
 // "ivw", "ivw-fixed", "ivw-random", "egger", "median-weighted", "median-simple", "mode-weighted",
 // "divw", "ivw-penalized", "egger-penalized", "median-penalized", "conmix", "ivw-robust",
-// "egger-robust", "ivw-penalized-robust", "egger-penalized-robust".
+// "egger-robust", "ivw-penalized-robust", "egger-penalized-robust", "mr-presso".
 std::string mr_method_name(MrMethod method);
 // Throws UsageError naming `option` for an unknown name.
 MrMethod parse_mr_method(const std::string& text, const std::string& option = "methods");
@@ -65,6 +66,8 @@ struct MrOptions {
   double conmix_psi = 0;            // conmix: sd of the invalid estimands; 0: 1.5 x sd of the ratios
   double conmix_step = 0.01;        // conmix: grid step of the profile likelihood (absolute)
   std::size_t conmix_max_grid = 1000000;  // conmix: more grid points than this: not estimable
+  std::size_t presso_distributions = 1000;  // mr-presso: simulated data sets (the package's NbDistribution)
+  double presso_threshold = 0.05;           // mr-presso: SignifThreshold of the global and outlier tests
 };
 
 // One range of a confidence set (conmix's may be a union of several).
@@ -77,7 +80,8 @@ struct MrResult {
   bool estimable = false;
   std::string reason;  // why not estimable; when estimable, a warning about the estimate or empty
                        // (mode-weighted: its density grid could not resolve the mode, density_mode.hpp)
-  std::string model;   // ivw: "fixed" or "random" as applied; other methods: empty
+  std::string model;   // ivw: "fixed" or "random" as applied; mr-presso: "raw" or "outlier-corrected";
+                       // other methods: empty
 
   std::optional<double> estimate, se, ci_low, ci_high, pvalue;
   std::optional<double> intercept, intercept_se, intercept_ci_low, intercept_ci_high, intercept_pvalue;  // egger
@@ -104,6 +108,7 @@ struct MrResult {
   std::optional<long> n_valid;        // conmix: instruments taken as valid at the estimate
   std::vector<Interval> intervals;    // conmix: the confidence set, disjoint ranges in increasing order
                                       // (ci_low, ci_high: the lowest and highest ends)
+  std::optional<long> n_outliers;     // mr-presso: instruments its outlier test removed
 
   // "ok" or "not estimable: <reason>".
   std::string status() const;

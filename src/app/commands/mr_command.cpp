@@ -23,20 +23,35 @@ std::vector<stats::MrColumn> summary_statistics_columns() {
   return out;
 }
 
-// One row per method: the method, every fit column, the status.
-Table result_table(const std::vector<stats::MrResult>& results) {
-  const auto columns = summary_statistics_columns();
-  std::vector<std::string> header = {"method"};
-  for (const auto& name : column_names(columns)) header.push_back(name);
+// The method, every fit column, the status (after `leading` columns, e.g. the instrument left out).
+Table result_table(const std::vector<std::string>& leading = {}) {
+  std::vector<std::string> header = leading;
+  header.push_back("method");
+  for (const auto& name : column_names(summary_statistics_columns())) header.push_back(name);
   header.push_back("status");
-  Table table(header);
-  for (const auto& r : results) {
-    table.add_row();
-    table.set("method", stats::mr_method_name(r.method));
-    set_columns(table, columns, r);
-    table.set("status", r.status());
-  }
-  return table;
+  return Table(header);
+}
+
+void add_result(Table& table, const stats::MrResult& r) {
+  table.add_row();
+  table.set("method", stats::mr_method_name(r.method));
+  set_columns(table, summary_statistics_columns(), r);
+  table.set("status", r.status());
+}
+
+// An estimable fit with a reason carries a warning (e.g. the mode's density grid): one line each.
+void warn(const std::vector<stats::MrResult>& results, const std::string& where = "") {
+  for (const auto& r : results)
+    if (r.estimable && !r.reason.empty())
+      std::cerr << "deepmr mr: warning: " << where << stats::mr_method_name(r.method) << ": " << r.reason << std::endl;
+}
+
+// The instruments without row `left_out`.
+stats::Instruments without(const stats::Instruments& in, std::size_t left_out) {
+  stats::Instruments out;
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i != left_out) out.push_back(in.bx[i], in.bxse[i], in.by[i], in.byse[i]);
+  return out;
 }
 
 class MrCommand final : public Command {
@@ -47,7 +62,7 @@ class MrCommand final : public Command {
   }
   std::string usage() const override {
     return "--input FILE [--methods LIST] [--distribution normal|t] [--bootstrap N] [--seed S] [--min-abs-z-x Z] "
-           "[--format tsv|json]";
+           "[--presso-distributions N] [--leave-one-out] [--format tsv|json]";
   }
 
   void describe(po::options_description& options, po::positional_options_description&) const override {
@@ -59,7 +74,7 @@ class MrCommand final : public Command {
         ("methods", po::value<std::string>()->default_value(methods)->value_name("LIST"),
          "comma-separated: ivw (fixed effect below 4 instruments, else random), ivw-fixed, ivw-random, egger, "
          "median-weighted, median-simple, mode-weighted, divw, ivw-penalized, egger-penalized, median-penalized, "
-         "conmix, ivw-robust, egger-robust, ivw-penalized-robust, egger-penalized-robust")
+         "conmix, ivw-robust, egger-robust, ivw-penalized-robust, egger-penalized-robust, mr-presso")
         ("distribution", po::value<std::string>()->default_value("normal")->value_name("D"),
          "normal or t (J - 1 df; egger J - 2) for intervals and p-values")
         ("bootstrap", po::value<std::string>()->default_value("10000")->value_name("N"),
@@ -68,6 +83,10 @@ class MrCommand final : public Command {
          "bootstrap seed (64-bit): the same seed gives the same SEs on any machine")
         ("min-abs-z-x", po::value<double>()->default_value(0)->value_name("Z"),
          "use only instruments with |bx / bxse| >= Z (0: all)")
+        ("presso-distributions", po::value<std::string>()->default_value("1000")->value_name("N"),
+         "mr-presso: simulated data sets of its global and outlier tests (MRPRESSO's NbDistribution)")
+        ("leave-one-out", po::bool_switch(),
+         "instead: one row per instrument (its 1-based data row) and method, the fit without that instrument")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("FORMAT"), "tsv or json");
   }
 
@@ -84,15 +103,34 @@ class MrCommand final : public Command {
     options.min_abs_z_x = values["min-abs-z-x"].as<double>();
     if (!(options.min_abs_z_x >= 0) || !std::isfinite(options.min_abs_z_x))
       throw UsageError("option 'min-abs-z-x': expected a number >= 0");
+    options.presso_distributions = unsigned_option(parsed, "presso-distributions");
+    if (options.presso_distributions < 1)
+      throw UsageError("option 'presso-distributions': at least 1 simulated data set");
 
     const auto table = stats::SummaryTable::read(values["input"].as<std::string>());
-    const auto results = stats::fit_all(methods, stats::read_instruments(table), options);
-    result_table(results).write(std::cout, format);
+    const stats::Instruments instruments = stats::read_instruments(table);
+    if (values["leave-one-out"].as<bool>()) {
+      // As MendelianRandomization's mr_loo, for every method asked: n x the cost of one fit.
+      Table out = result_table({"instrument"});
+      std::vector<std::vector<stats::MrResult>> fits;
+      for (std::size_t i = 0; i < instruments.size(); ++i) {
+        fits.push_back(stats::fit_all(methods, without(instruments, i), options));
+        for (const auto& r : fits.back()) {
+          add_result(out, r);
+          out.set("instrument", static_cast<long long>(i + 1));
+        }
+      }
+      out.write(std::cout, format);
+      std::cout.flush();
+      for (std::size_t i = 0; i < fits.size(); ++i) warn(fits[i], "without instrument " + std::to_string(i + 1) + ": ");
+      return 0;
+    }
+    const auto results = stats::fit_all(methods, instruments, options);
+    Table out = result_table();
+    for (const auto& r : results) add_result(out, r);
+    out.write(std::cout, format);
     std::cout.flush();
-    // An estimable fit with a reason carries a warning (e.g. the mode's density grid): one line each.
-    for (const auto& r : results)
-      if (r.estimable && !r.reason.empty())
-        std::cerr << "deepmr mr: warning: " << stats::mr_method_name(r.method) << ": " << r.reason << std::endl;
+    warn(results);
     return 0;
   }
 };
