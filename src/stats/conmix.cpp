@@ -31,13 +31,6 @@ double profile(double theta, const std::vector<double>& ratio, const std::vector
   return sum;
 }
 
-std::string number(double value) {
-  std::ostringstream out;
-  out.precision(6);
-  out << value;
-  return out.str();
-}
-
 }  // namespace
 
 MrResult fit_conmix(const Instruments& instruments, const MrOptions& options) {
@@ -64,8 +57,8 @@ MrResult fit_conmix(const Instruments& instruments, const MrOptions& options) {
   const double points = std::floor((hi - lo) / step + 1e-10) + 1;
   if (!(points <= static_cast<double>(options.conmix_max_grid)))
     return detail::not_estimable(method, n,
-                                 "the grid from " + number(lo) + " to " + number(hi) + " in steps of " + number(step) +
-                                     " would have " + number(points) + " points (more than " +
+                                 "the grid from " + detail::six_digits(lo) + " to " + detail::six_digits(hi) + " in steps of " + detail::six_digits(step) +
+                                     " would have " + detail::six_digits(points) + " points (more than " +
                                      std::to_string(options.conmix_max_grid) + "): rescale the effects");
   const auto grid = static_cast<std::size_t>(points);
 
@@ -137,11 +130,11 @@ MrResult fit_conmix(const Instruments& instruments, const MrOptions& options) {
   std::string warning;
   if (intervals.size() > 1) {
     warning = "the confidence set is a union of " + std::to_string(intervals.size()) + " ranges:";
-    for (const Interval& range : intervals) warning += " [" + number(range.low) + ", " + number(range.high) + "]";
+    for (const Interval& range : intervals) warning += " [" + detail::six_digits(range.low) + ", " + detail::six_digits(range.high) + "]";
   }
   if (intervals.front().low <= lo || intervals.back().high >= lo + static_cast<double>(grid - 1) * step) {
     if (!warning.empty()) warning += "; ";
-    warning += "the confidence set reaches the end of the grid [" + number(lo) + ", " + number(hi) + "]";
+    warning += "the confidence set reaches the end of the grid [" + detail::six_digits(lo) + ", " + detail::six_digits(hi) + "]";
   }
   result.reason = warning;
   return result;

@@ -1,9 +1,18 @@
 #include "mr_support.hpp"
 
+#include <sstream>
+
 #include <algorithm>
 #include <cmath>
 
 namespace deepmr::stats::detail {
+
+std::string six_digits(double value) {
+  std::ostringstream out;
+  out.precision(6);
+  out << value;
+  return out.str();
+}
 
 MrResult not_estimable(MrMethod method, std::size_t n_used, std::string reason) {
   MrResult result;

@@ -15,6 +15,9 @@ namespace deepmr::stats::detail {
 
 MrResult not_estimable(MrMethod method, std::size_t n_used, std::string reason);
 
+// A number in a reason or warning: 6 significant digits (ostream's default form).
+std::string six_digits(double value);
+
 // The instruments with bx != 0 (those with a ratio estimate and an orientation).
 Instruments with_nonzero_bx(const Instruments& instruments);
 

@@ -42,13 +42,6 @@ double loo_rss(const double* x, const double* y, const std::vector<double>& w, s
   return rss;
 }
 
-std::string number(double value) {
-  std::ostringstream out;
-  out.precision(6);
-  out << value;
-  return out.str();
-}
-
 }  // namespace
 
 PressoTest presso_test(const Instruments& instruments, const PressoOptions& options) {
@@ -181,7 +174,7 @@ MrResult fit_presso(const Instruments& instruments, const MrOptions& options) {
   if (test.outlier_test && resolution > presso.threshold)
     result.reason = "outlier test unstable: with " + std::to_string(presso.distributions) + " distributions and " +
                     std::to_string(n) + " instruments a corrected p-value is 0 or at least " +
-                    number(resolution) + " > " + number(presso.threshold) +
+                    detail::six_digits(resolution) + " > " + detail::six_digits(presso.threshold) +
                     " (increase the distributions)";
   return result;
 }

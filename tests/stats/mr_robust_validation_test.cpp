@@ -27,23 +27,9 @@ namespace {
 
 constexpr double kTight = 1e-9;  // the same formula evaluated in R and here
 
-// key -> values of the R reference output (lines "key<TAB>v1,v2,...", # comments).
+// key -> values of the R reference output.
 const std::map<std::string, std::vector<double>>& reference() {
-  static const auto values = [] {
-    const std::string path = deepmr::test::source_dir() + "/tests/stats/fixtures/mr_robust_reference.txt";
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    std::map<std::string, std::vector<double>> out;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      const auto tab = line.find('\t');
-      std::istringstream fields(line.substr(tab + 1));
-      std::string field;
-      while (std::getline(fields, field, ',')) out[line.substr(0, tab)].push_back(std::stod(field));
-    }
-    return out;
-  }();
+  static const auto values = deepmr::stats::test::read_keyed_values("mr_robust_reference.txt");
   return values;
 }
 

@@ -20,6 +20,23 @@ inline std::string validation_file(const std::string& relative) {
   return deepmr::test::source_dir() + "/tests/data/validation/" + relative;
 }
 
+// A reference fixture of tests/stats/fixtures: lines "key<TAB>v1,v2,...", # comments.
+inline std::map<std::string, std::vector<double>> read_keyed_values(const std::string& fixture) {
+  const std::string path = deepmr::test::source_dir() + "/tests/stats/fixtures/" + fixture;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::map<std::string, std::vector<double>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto tab = line.find('\t');
+    std::istringstream fields(line.substr(tab + 1));
+    std::string field;
+    while (std::getline(fields, field, ',')) out[line.substr(0, tab)].push_back(std::stod(field));
+  }
+  return out;
+}
+
 // A tab-separated file with a header line, as columns of doubles.
 inline std::map<std::string, std::vector<double>> read_columns(const std::string& path) {
   std::ifstream in(path);
