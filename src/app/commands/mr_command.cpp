@@ -16,11 +16,14 @@ namespace deepmr::app {
 namespace {
 
 // The fit columns summary statistics can fill (not the jackknife over Monte Carlo samples).
-std::vector<stats::MrColumn> summary_statistics_columns() {
-  std::vector<stats::MrColumn> out;
-  for (const auto& c : stats::mr_columns())
-    if (!stats::needs_samples(c)) out.push_back(c);
-  return out;
+const std::vector<stats::MrColumn>& summary_statistics_columns() {
+  static const std::vector<stats::MrColumn> columns = [] {
+    std::vector<stats::MrColumn> out;
+    for (const auto& c : stats::mr_columns())
+      if (!stats::needs_samples(c)) out.push_back(c);
+    return out;
+  }();
+  return columns;
 }
 
 // The method, every fit column, the status (after `leading` columns, e.g. the instrument left out).
