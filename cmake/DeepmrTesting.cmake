@@ -8,9 +8,6 @@ set(DEEPMR_MPIEXEC_FLAGS "" CACHE STRING "Extra flags for mpiexec in tests")
 if(_deepmr_mpiexec_version MATCHES "Open MPI|OpenRTE" AND NOT DEEPMR_MPIEXEC_FLAGS)
   set(DEEPMR_MPIEXEC_FLAGS --oversubscribe)
 endif()
-set(DEEPMR_TEST_ENVIRONMENT OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-    OMP_NUM_THREADS=1 "DEEPMR_PYTHON=${DEEPMR_PYTHON}")
-
 # deepmr_timeout(VAR SECONDS): a test's timeout, scaled for sanitizer builds, whose processes start
 # several times slower (scripts/sanitize: the slow unwinder records every allocation's stack).
 if(DEEPMR_SANITIZE)
@@ -18,6 +15,9 @@ if(DEEPMR_SANITIZE)
 else()
   set(DEEPMR_TIMEOUT_SCALE 1)
 endif()
+# The Python suites scale their per-command limits by DEEPMR_TIMEOUT_SCALE as CTest scales theirs.
+set(DEEPMR_TEST_ENVIRONMENT OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    OMP_NUM_THREADS=1 "DEEPMR_PYTHON=${DEEPMR_PYTHON}" "DEEPMR_TIMEOUT_SCALE=${DEEPMR_TIMEOUT_SCALE}")
 function(deepmr_timeout var seconds)
   math(EXPR scaled "${seconds} * ${DEEPMR_TIMEOUT_SCALE}")
   set(${var} ${scaled} PARENT_SCOPE)

@@ -22,7 +22,8 @@ BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DEEPMR = os.path.join(BUILD, "bin", "deepmr")
 MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
-TIMEOUT = 120
+# Per command; sanitizer builds run several times slower (CTest scales its own limits alike).
+TIMEOUT = 120 * int(os.environ.get("DEEPMR_TIMEOUT_SCALE", "1"))
 GENOME = os.path.join(SOURCE, "data", "genome", "hg38_chr22_32000000_32300000.fa")
 MODEL = os.path.join(SOURCE, "tests", "data", "models", "conv1d_small.pt")
 BAD_MODELS = os.path.join(SOURCE, "tests", "data", "robustness")

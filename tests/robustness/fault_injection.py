@@ -61,7 +61,7 @@ def trial(number, rng, reference, kills_per_trial):
                     os.kill(pids[rank], signal.SIGKILL)
                 else:
                     os.killpg(process.pid, signal.SIGKILL)
-            process.communicate(timeout=120)
+            process.communicate(timeout=120 * run_support.TIMEOUT_SCALE)
             events.append("P=%d killed %s after %d regions" % (ranks, victim, len(journal_records(store)[0])))
         compare = subprocess.run([sys.executable, run_support.COMPARE, store, reference], capture_output=True, text=True)
         regions, torn = journal_records(store)

@@ -12,6 +12,8 @@ import zlib
 BUILD = SOURCE = DEEPMR = COMPARE = None
 MPIRUN = ["mpirun", "-q", "--oversubscribe", "--allow-run-as-root"]
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+# Sanitizer builds run several times slower: per-command limits scale as CTest scales its own.
+TIMEOUT_SCALE = int(os.environ.get("DEEPMR_TIMEOUT_SCALE", "1"))
 
 
 def configure(build, source):
@@ -37,7 +39,7 @@ def config(directory, store="run.h5", mc_samples=None, extra=""):
     return path
 
 
-def deepmr_run(ranks, ini, *arguments, timeout=300):
+def deepmr_run(ranks, ini, *arguments, timeout=300 * TIMEOUT_SCALE):
     command = MPIRUN + ["-n", str(ranks), DEEPMR, "run", "--config", ini] + list(arguments)
     return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=timeout)
 
@@ -106,7 +108,7 @@ def signals_caught(pid):
     return 0
 
 
-def wait_for_records(store, count, process, timeout=120):
+def wait_for_records(store, count, process, timeout=120 * TIMEOUT_SCALE):
     deadline = time.time() + timeout
     while time.time() < deadline and process.poll() is None:
         if len(journal_records(store)[0]) >= count:

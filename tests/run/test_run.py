@@ -96,7 +96,7 @@ class Ranks(RunTest):
         for ranks in (2, 3):
             result = subprocess.run(run_support.MPIRUN + ["-n", str(ranks), DEEPMR, "bench", "dispatch", "--regions", "5000",
                                                           "--units-per-region", "3", "--repeats", "1", "--format", "json"],
-                                    env=run_support.ENV, capture_output=True, text=True, timeout=120)
+                                    env=run_support.ENV, capture_output=True, text=True, timeout=120 * run_support.TIMEOUT_SCALE)
             self.assertEqual(result.returncode, 0, result.stderr)
             import json
             row = json.loads(result.stdout)[0]
@@ -246,7 +246,7 @@ class StopAndResume(RunTest):
         self.assertTrue(wait_for_records(store, 2, process), "the run made no progress")
         for pid in rank_processes(process.pid).values():
             os.kill(pid, signal.SIGTERM)  # as SLURM's --signal does: every rank gets it
-        out, err = process.communicate(timeout=120)
+        out, err = process.communicate(timeout=120 * run_support.TIMEOUT_SCALE)
         self.assertEqual(process.returncode, 75, err)
         # The resume line repeats the command (overrides included) under mpirun with as many ranks.
         self.assertIn("resume with: mpirun -n 3 %s run --config %s --resume" % (DEEPMR, ini), err.strip().splitlines()[-1])
@@ -289,7 +289,7 @@ class StopAndResume(RunTest):
                         signalled.add(pid)
                 time.sleep(0.001)
             self.assertEqual(len(signalled), 2, "the ranks never caught SIGTERM")
-            out, err = process.communicate(timeout=120)
+            out, err = process.communicate(timeout=120 * run_support.TIMEOUT_SCALE)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -312,7 +312,7 @@ class Kill(RunTest):
             os.killpg(process.pid, signal.SIGKILL)
         else:
             os.kill(rank_processes(process.pid)[2], signal.SIGKILL)
-        process.communicate(timeout=120)
+        process.communicate(timeout=120 * run_support.TIMEOUT_SCALE)
         self.assertNotEqual(process.returncode, 0)
         before, _ = journal_records(store)
         result = deepmr_run(3, ini, "--resume")
