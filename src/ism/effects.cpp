@@ -9,10 +9,21 @@ namespace deepmr::ism {
 
 namespace {
 
-// Welford's update of one state by one sample of every cell.
-void update(BlockState& state, const double* differences, std::size_t cells) {
+// Welford's update of one state by one sample of every cell. The co-moments first, from the
+// deviations from the old means: C_n = C_(n-1) + (n - 1) / n dx dy (the same as Welford's
+// (x - mean_x,old)(y - mean_y,new)).
+void update(BlockState& state, const double* differences, std::size_t cells, int outputs) {
   state.count += 1;
   const double inverse = 1.0 / state.count;
+  if (outputs > 0) {
+    const double scale = (state.count - 1) * inverse;
+    const auto stride = static_cast<std::size_t>(outputs);
+    for (std::size_t row = 0; row < cells; row += stride) {
+      const double anchor = differences[row] - state.mean[row];
+      for (std::size_t i = row; i < row + stride; ++i)
+        state.cross[i] += scale * anchor * (differences[i] - state.mean[i]);
+    }
+  }
   for (std::size_t i = 0; i < cells; ++i) {
     const double delta = differences[i] - state.mean[i];
     state.mean[i] += delta * inverse;
@@ -20,29 +31,59 @@ void update(BlockState& state, const double* differences, std::size_t cells) {
   }
 }
 
-// Merges states in the order given (Chan et al.) into beta and se; `keep` says which take part.
+BlockState empty_state(int block, std::size_t cells, int group, int outputs) {
+  return {block, 0, std::vector<double>(cells, 0.0), std::vector<double>(cells, 0.0), group,
+          std::vector<double>(outputs > 0 ? cells : 0, 0.0)};
+}
+
+// The correlation of every cell with output 0 of its mutant from the merged moments: 0 where
+// either spread is zero (the term it weighs then vanishes), clamped to [-1, 1] against rounding.
+std::vector<double> correlations(const std::vector<double>& m2, const std::vector<double>& cross, std::size_t cells,
+                                 int outputs) {
+  std::vector<double> out(cells, 0.0);
+  const auto stride = static_cast<std::size_t>(outputs);
+  for (std::size_t i = 0; i < cells; ++i) {
+    const double spread = m2[i] * m2[i - i % stride];
+    out[i] = spread > 0 ? std::clamp(cross[i] / std::sqrt(spread), -1.0, 1.0) : 0.0;
+  }
+  return out;
+}
+
+// Merges states in the order given (Chan et al.) into beta and se, and with outputs > 0 the
+// correlations; `keep` says which take part.
 template <typename Keep>
 void merge_states(const std::vector<BlockState>& states, std::size_t cells, Keep keep, std::vector<double>& beta,
-                  std::vector<double>& se) {
-  std::vector<double> mean(cells, 0.0), m2(cells, 0.0);
+                  std::vector<double>& se, int outputs, std::vector<double>* correlation) {
+  std::vector<double> mean(cells, 0.0), m2(cells, 0.0), cross(outputs > 0 ? cells : 0, 0.0);
   double count = 0;
   for (const auto& block : states) {
     if (block.count == 0 || !keep(block)) continue;
+    if (outputs > 0 && block.cross.size() != cells) throw InternalError("effects: a block without co-moments");
     if (count == 0) {
       mean = block.mean;
       m2 = block.m2;
+      if (outputs > 0) cross = block.cross;
       count = block.count;
       continue;
     }
     const double total = count + block.count;
-    const double weight = block.count / total, cross = count * block.count / total;
+    const double weight = block.count / total, between = count * block.count / total;
+    if (outputs > 0) {
+      const auto stride = static_cast<std::size_t>(outputs);
+      for (std::size_t row = 0; row < cells; row += stride) {
+        const double anchor = block.mean[row] - mean[row];
+        for (std::size_t i = row; i < row + stride; ++i)
+          cross[i] += block.cross[i] + anchor * (block.mean[i] - mean[i]) * between;
+      }
+    }
     for (std::size_t i = 0; i < cells; ++i) {
       const double delta = block.mean[i] - mean[i];
       mean[i] += delta * weight;
-      m2[i] += block.m2[i] + delta * delta * cross;
+      m2[i] += block.m2[i] + delta * delta * between;
     }
     count = total;
   }
+  if (outputs > 0 && correlation) *correlation = correlations(m2, cross, cells, outputs);
   beta = std::move(mean);
   se.resize(cells);
   for (std::size_t i = 0; i < cells; ++i) se[i] = count > 0 ? std::sqrt(std::max(0.0, m2[i] / count)) : 0.0;
@@ -50,43 +91,50 @@ void merge_states(const std::vector<BlockState>& states, std::size_t cells, Keep
 
 }  // namespace
 
-EffectAccumulator::EffectAccumulator(std::size_t cells, int jackknife_groups, int samples)
-    : cells_(cells), groups_(jackknife_groups > 1 ? jackknife_groups : 0), samples_(samples) {
+EffectAccumulator::EffectAccumulator(std::size_t cells, int jackknife_groups, int samples, int correlation_outputs)
+    : cells_(cells), groups_(jackknife_groups > 1 ? jackknife_groups : 0), samples_(samples),
+      outputs_(correlation_outputs > 0 ? correlation_outputs : 0) {
   if (groups_ > 0 && samples_ < groups_)
     throw InternalError("jackknife: " + std::to_string(groups_) + " groups of " + std::to_string(samples_) + " samples");
+  if (outputs_ > 0 && cells_ % static_cast<std::size_t>(outputs_) != 0)
+    throw InternalError("effects: " + std::to_string(cells_) + " cells are not rows of " + std::to_string(outputs_) + " outputs");
 }
 
 void EffectAccumulator::add(const double* differences, int sample) {
   if (sample <= last_sample_) throw InternalError("effect samples must be added in increasing order");
   last_sample_ = sample;
   const int block = sample / kSampleBlock;
-  if (blocks_.empty() || blocks_.back().block != block) {
-    blocks_.push_back({block, 0, std::vector<double>(cells_, 0.0), std::vector<double>(cells_, 0.0)});
-  }
-  update(blocks_.back(), differences, cells_);
+  if (blocks_.empty() || blocks_.back().block != block) blocks_.push_back(empty_state(block, cells_, 0, outputs_));
+  update(blocks_.back(), differences, cells_, outputs_);
   if (groups_ == 0) return;
   if (sample >= samples_) throw InternalError("jackknife: sample " + std::to_string(sample) + " of " + std::to_string(samples_));
   const int group = static_cast<int>(static_cast<long>(sample) * groups_ / samples_);
   if (segments_.empty() || segments_.back().block != block || segments_.back().group != group)
-    segments_.push_back({block, 0, std::vector<double>(cells_, 0.0), std::vector<double>(cells_, 0.0), group});
-  update(segments_.back(), differences, cells_);
+    segments_.push_back(empty_state(block, cells_, group, outputs_));
+  update(segments_.back(), differences, cells_, outputs_);
 }
 
 void EffectAccumulator::finish(std::vector<double>& beta, std::vector<double>& se) const {
   merge_blocks(blocks_, cells_, beta, se);
 }
 
+void EffectAccumulator::finish(std::vector<double>& beta, std::vector<double>& se, std::vector<double>& correlation) const {
+  merge_blocks(blocks_, cells_, beta, se, outputs_, &correlation);
+}
+
 Jackknife EffectAccumulator::jackknife() const {
   if (groups_ == 0) return {};
-  return jackknife_of(segments_, cells_, groups_, samples_);
+  return jackknife_of(segments_, cells_, groups_, samples_, outputs_);
 }
 
-void merge_blocks(std::vector<BlockState> blocks, std::size_t cells, std::vector<double>& beta, std::vector<double>& se) {
+void merge_blocks(std::vector<BlockState> blocks, std::size_t cells, std::vector<double>& beta, std::vector<double>& se,
+                  int correlation_outputs, std::vector<double>* correlation) {
   std::sort(blocks.begin(), blocks.end(), [](const BlockState& a, const BlockState& b) { return a.block < b.block; });
-  merge_states(blocks, cells, [](const BlockState&) { return true; }, beta, se);
+  merge_states(blocks, cells, [](const BlockState&) { return true; }, beta, se, correlation_outputs, correlation);
 }
 
-Jackknife jackknife_of(std::vector<BlockState> segments, std::size_t cells, int groups, int samples) {
+Jackknife jackknife_of(std::vector<BlockState> segments, std::size_t cells, int groups, int samples,
+                       int correlation_outputs) {
   std::sort(segments.begin(), segments.end(), [](const BlockState& a, const BlockState& b) {
     return a.block != b.block ? a.block < b.block : a.group < b.group;
   });
@@ -101,8 +149,10 @@ Jackknife jackknife_of(std::vector<BlockState> segments, std::size_t cells, int 
   if (total != samples) throw InternalError("jackknife: segments of " + std::to_string(total) + " samples, not " + std::to_string(samples));
   out.beta.resize(static_cast<std::size_t>(groups));
   out.se.resize(static_cast<std::size_t>(groups));
+  if (correlation_outputs > 0) out.correlation.resize(static_cast<std::size_t>(groups));
   for (int g = 0; g < groups; ++g)
-    merge_states(segments, cells, [g](const BlockState& s) { return s.group != g; }, out.beta[g], out.se[g]);
+    merge_states(segments, cells, [g](const BlockState& s) { return s.group != g; }, out.beta[g], out.se[g],
+                 correlation_outputs, correlation_outputs > 0 ? &out.correlation[g] : nullptr);
   return out;
 }
 
@@ -117,9 +167,11 @@ Effects merge_sample_groups(std::vector<Effects> parts) {
     for (auto& segment : parts[p].segments) merged.segments.push_back(std::move(segment));
   }
   const std::size_t cells = merged.mutants.size() * merged.outputs.size();
-  merge_blocks(std::move(blocks), cells, merged.beta, merged.se);
+  // The parts kept co-moments when their engines were asked for correlations.
+  const int outputs = !blocks.empty() && !blocks.front().cross.empty() ? static_cast<int>(merged.outputs.size()) : 0;
+  merge_blocks(std::move(blocks), cells, merged.beta, merged.se, outputs, &merged.correlation);
   if (merged.jackknife_groups > 1)
-    merged.jackknife = jackknife_of(std::move(merged.segments), cells, merged.jackknife_groups, merged.samples);
+    merged.jackknife = jackknife_of(std::move(merged.segments), cells, merged.jackknife_groups, merged.samples, outputs);
   merged.blocks.clear();
   merged.segments.clear();
   return merged;

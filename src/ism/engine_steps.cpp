@@ -26,6 +26,7 @@ Effects start_effects(const model::Network& network, const std::string& sequence
                        " groups of " + std::to_string(effects.samples) + " samples");
     effects.jackknife_groups = options.jackknife_groups;
   }
+  effects.with_correlation = options.correlations && effects.samples > 0;
   return effects;
 }
 
@@ -45,7 +46,8 @@ void check_stop(const IsmOptions& options) {
 }
 
 EffectAccumulator start_accumulator(const Effects& effects) {
-  return EffectAccumulator(effects.mutants.size() * effects.outputs.size(), effects.jackknife_groups, effects.samples);
+  return EffectAccumulator(effects.mutants.size() * effects.outputs.size(), effects.jackknife_groups, effects.samples,
+                           effects.with_correlation ? static_cast<int>(effects.outputs.size()) : 0);
 }
 
 void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects) {
@@ -54,7 +56,10 @@ void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& opti
     effects.segments = accumulator.segments();
     return;
   }
-  accumulator.finish(effects.beta, effects.se);
+  if (effects.with_correlation)
+    accumulator.finish(effects.beta, effects.se, effects.correlation);
+  else
+    accumulator.finish(effects.beta, effects.se);
   effects.jackknife = accumulator.jackknife();
 }
 

@@ -20,12 +20,14 @@ namespace deepmr::ism {
 inline constexpr int kSampleBlock = 8;
 
 // Mean and sum of squared deviations of every cell over one block's samples (a segment: over the
-// samples of one block that lie in one jackknife group).
+// samples of one block that lie in one jackknife group); with correlations, also every cell's sum
+// of cross-deviations with output 0 of the same mutant (its co-moment; empty otherwise).
 struct BlockState {
   int block = 0;
   int count = 0;
   std::vector<double> mean, m2;
   int group = 0;  // segments only: the jackknife group
+  std::vector<double> cross;
 };
 
 // The grouped jackknife over the samples (stats/jackknife.hpp): sample n of N lies in group
@@ -35,6 +37,7 @@ struct BlockState {
 struct Jackknife {
   std::vector<double> sizes;                      // samples per group
   std::vector<std::vector<double>> beta, se;      // [group][cell], cells laid out as Effects::beta
+  std::vector<std::vector<double>> correlation;   // the same for Effects::correlation (when kept)
 };
 
 struct Effects {
@@ -43,6 +46,11 @@ struct Effects {
   std::vector<double> beta, se;   // mutant-major: [mutant * outputs.size() + output]
   int samples = 0;                // N (0: dropout off, deterministic effects)
   int jackknife_groups = 0;       // G of the jackknife (0: none)
+  // IsmOptions::correlations with dropout: per cell, the correlation over the samples of its paired
+  // differences with those of output 0 (Effects::outputs' first) of the same mutant; laid out as
+  // beta (output 0's own cells hold 1, or 0 where a spread is zero). Empty otherwise.
+  std::vector<double> correlation;
+  bool with_correlation = false;  // the engine keeps them (IsmOptions::correlations, with dropout)
   // A part of a split run (IsmOptions::sample_groups > 1): the blocks this part computed; beta and
   // se are then empty until merge_sample_groups.
   std::vector<BlockState> blocks;
@@ -56,31 +64,39 @@ struct Effects {
 
 class EffectAccumulator {
  public:
-  // jackknife_groups G > 1 (of `samples` = N) also keeps the jackknife's segments.
-  explicit EffectAccumulator(std::size_t cells = 0, int jackknife_groups = 0, int samples = 0);
+  // jackknife_groups G > 1 (of `samples` = N) also keeps the jackknife's segments; outputs > 0
+  // (cells = mutants x outputs, mutant-major) also the co-moments behind Effects::correlation.
+  explicit EffectAccumulator(std::size_t cells = 0, int jackknife_groups = 0, int samples = 0,
+                             int correlation_outputs = 0);
   // Adds sample `sample` (0-based) of every cell; samples come in increasing order.
   void add(const double* differences, int sample);
   std::size_t cells() const { return cells_; }
   // The blocks seen so far, in order (the last one possibly incomplete), and the segments.
   const std::vector<BlockState>& blocks() const { return blocks_; }
   const std::vector<BlockState>& segments() const { return segments_; }
-  // beta and se of all samples added (blocks merged in order).
+  // beta and se of all samples added (blocks merged in order), and the correlations when kept.
   void finish(std::vector<double>& beta, std::vector<double>& se) const;
+  void finish(std::vector<double>& beta, std::vector<double>& se, std::vector<double>& correlation) const;
+  int correlation_outputs() const { return outputs_; }
   // The leave-group-out effects of the samples added (empty without jackknife groups).
   Jackknife jackknife() const;
 
  private:
   std::size_t cells_;
-  int groups_ = 0, samples_ = 0;
+  int groups_ = 0, samples_ = 0, outputs_ = 0;
   std::vector<BlockState> blocks_, segments_;
   int last_sample_ = -1;
 };
 
-// The leave-group-out effects from segments of `groups` groups of `samples` samples.
-Jackknife jackknife_of(std::vector<BlockState> segments, std::size_t cells, int groups, int samples);
+// The leave-group-out effects from segments of `groups` groups of `samples` samples (with their
+// correlations where the segments carry co-moments of `correlation_outputs` outputs per mutant).
+Jackknife jackknife_of(std::vector<BlockState> segments, std::size_t cells, int groups, int samples,
+                       int correlation_outputs = 0);
 
-// Merges block states in increasing block order into beta and se.
-void merge_blocks(std::vector<BlockState> blocks, std::size_t cells, std::vector<double>& beta, std::vector<double>& se);
+// Merges block states in increasing block order into beta and se (and, with correlation_outputs
+// > 0, the correlations into *correlation).
+void merge_blocks(std::vector<BlockState> blocks, std::size_t cells, std::vector<double>& beta, std::vector<double>& se,
+                  int correlation_outputs = 0, std::vector<double>* correlation = nullptr);
 
 // Combines the parts of a split run (each computed by its own engine, e.g. on its own GPU) into
 // the effects of the whole run: bitwise what one engine computing every sample gives.
