@@ -84,6 +84,9 @@ void describe_run_options(po::options_description& options) {
        "simulated data sets of mr-presso's global and outlier tests (MRPRESSO's NbDistribution)")
       ("analysis.min-abs-z-x", po::value<double>()->default_value(0)->value_name("Z"),
        "use only instruments with |bx / bxse| >= Z (0: all 3L mutants)")
+      ("analysis.ivw-weights", po::value<std::string>()->default_value("simple")->value_name("simple|delta"),
+       "weights of ivw, ivw-fixed and ivw-random: simple (1 / byse^2) or delta (second-order, with each mutant's "
+       "correlation of its paired exposure and outcome differences over the samples as psi)")
       ("analysis.jackknife-groups", po::value<int>()->default_value(10)->value_name("G"),
        "groups of the jackknife over the Monte Carlo samples, whose SE of every fit accounts for the masks "
        "shared by all mutants and both outputs (min(G, mc-samples) are used; 0: none)")
@@ -144,6 +147,7 @@ RunConfig read_run_config(const po::variables_map& values) {
   c.mr.presso_distributions = static_cast<std::size_t>(presso);
   c.mr.min_abs_z_x = values["analysis.min-abs-z-x"].as<double>();
   if (!(c.mr.min_abs_z_x >= 0)) throw UsageError("option 'analysis.min-abs-z-x' must be 0 or more");
+  c.mr.ivw_weights = stats::parse_ivw_weights(values["analysis.ivw-weights"].as<std::string>(), "analysis.ivw-weights");
   const int groups = values["analysis.jackknife-groups"].as<int>();
   if (groups < 0 || groups == 1)
     throw UsageError("option 'analysis.jackknife-groups' must be 0 (none) or at least 2 groups, not " +

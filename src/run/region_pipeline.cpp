@@ -27,15 +27,17 @@ store::FitRow fit_row(const stats::MrResult& r) {
   return row;
 }
 
-// Instruments: the mutants. Exposure: column x (1 + its index) of the effects; outcome: column 0.
-stats::Instruments instruments_of(const std::vector<double>& beta, const std::vector<double>& se, std::size_t n_outputs,
-                                  std::size_t x) {
+// Instruments: the mutants. Exposure: column x (1 + its index) of the effects; outcome: column 0;
+// psi (when the effects have correlations): that of the exposure's differences with the outcome's.
+stats::Instruments instruments_of(const std::vector<double>& beta, const std::vector<double>& se,
+                                  const std::vector<double>& correlation, std::size_t n_outputs, std::size_t x) {
   stats::Instruments instruments;
   for (std::size_t m = 0; m * n_outputs < beta.size(); ++m) {
     instruments.bx.push_back(beta[m * n_outputs + x]);
     instruments.bxse.push_back(se[m * n_outputs + x]);
     instruments.by.push_back(beta[m * n_outputs]);
     instruments.byse.push_back(se[m * n_outputs]);
+    if (!correlation.empty()) instruments.psi.push_back(correlation[m * n_outputs + x]);
   }
   return instruments;
 }
@@ -53,8 +55,10 @@ void add_jackknife(std::vector<stats::MrResult>& fits, const ism::Effects& effec
   std::vector<stats::MrMethod> methods;
   for (const auto& fit : fits) methods.push_back(fit.method);
   for (std::size_t g = 0; g < jack.beta.size(); ++g) {
-    const auto refits = stats::fit_all(methods, instruments_of(jack.beta[g], jack.se[g], effects.outputs.size(), x),
-                                       estimates_only);
+    static const std::vector<double> none;
+    const auto& correlation = jack.correlation.empty() ? none : jack.correlation[g];
+    const auto refits = stats::fit_all(
+        methods, instruments_of(jack.beta[g], jack.se[g], correlation, effects.outputs.size(), x), estimates_only);
     for (std::size_t m = 0; m < fits.size(); ++m) leave_out[m].push_back(refits[m]);
   }
   for (std::size_t m = 0; m < fits.size(); ++m) stats::add_jackknife(fits[m], leave_out[m], jack.sizes, mr);
@@ -99,8 +103,8 @@ RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& jour
 namespace {
 
 // A part's block and segment states as a flat array (the DeviceGather payload): per state, whether
-// it is a segment, its block, its count, its jackknife group, the means, then the sums of squared
-// deviations.
+// it is a segment, its block, its count, its jackknife group, the means, the sums of squared
+// deviations, then (with correlations) the co-moments.
 std::vector<double> flatten(const ism::Effects& part) {
   std::vector<double> out;
   for (const auto* states : {&part.blocks, &part.segments})
@@ -111,21 +115,26 @@ std::vector<double> flatten(const ism::Effects& part) {
       out.push_back(b.group);
       out.insert(out.end(), b.mean.begin(), b.mean.end());
       out.insert(out.end(), b.m2.begin(), b.m2.end());
+      out.insert(out.end(), b.cross.begin(), b.cross.end());
     }
   return out;
 }
 
-void unflatten(const std::vector<double>& flat, std::size_t cells, ism::Effects& part) {
+void unflatten(const std::vector<double>& flat, std::size_t cells, bool with_cross, ism::Effects& part) {
   part.blocks.clear();
   part.segments.clear();
   constexpr std::size_t header = 4;
-  for (std::size_t at = 0; at + header + 2 * cells <= flat.size(); at += header + 2 * cells) {
+  const std::size_t arrays = with_cross ? 3 : 2, size = header + arrays * cells;
+  for (std::size_t at = 0; at + size <= flat.size(); at += size) {
     ism::BlockState b;
     b.block = static_cast<int>(flat[at + 1]);
     b.count = static_cast<int>(flat[at + 2]);
     b.group = static_cast<int>(flat[at + 3]);
-    b.mean.assign(flat.begin() + at + header, flat.begin() + at + header + cells);
-    b.m2.assign(flat.begin() + at + header + cells, flat.begin() + at + header + 2 * cells);
+    const auto first = flat.begin() + static_cast<std::ptrdiff_t>(at + header);
+    const auto n = static_cast<std::ptrdiff_t>(cells);
+    b.mean.assign(first, first + n);
+    b.m2.assign(first + n, first + 2 * n);
+    if (with_cross) b.cross.assign(first + 2 * n, first + 3 * n);
     (flat[at] != 0 ? part.segments : part.blocks).push_back(std::move(b));
   }
 }
@@ -159,7 +168,7 @@ ism::Effects RegionPipeline::effects_of(const std::string& window, const ism::Is
   std::vector<std::vector<double>> shares;
   for (const auto& part : parts) shares.push_back(flatten(part));
   shares = gather_->gather(shares);
-  for (int g = 0; g < groups; ++g) unflatten(shares[g], cells, parts[g]);
+  for (int g = 0; g < groups; ++g) unflatten(shares[g], cells, parts.front().with_correlation, parts[g]);
   return ism::merge_sample_groups(std::move(parts));
 }
 
@@ -199,6 +208,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   options.batch = config.batch;
   options.positions = config.positions;
   options.jackknife_groups = std::min(config.jackknife_groups, config.mc_samples);
+  options.correlations = config.mr.ivw_weights == stats::IvwWeights::delta;
   if (should_stop_) options.should_stop = should_stop_;
   const ism::Effects effects = effects_of(window, options);
   seconds_ism = since(ism_start);
@@ -234,7 +244,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
     }
     stats::MrOptions mr = config.mr;
     mr.seed = stats::unit_seed(config.seed, unit.exposure, region_id);
-    auto fits = stats::fit_all(config.methods, instruments_of(effects.beta, effects.se, n_outputs, x), mr);
+    auto fits = stats::fit_all(config.methods, instruments_of(effects.beta, effects.se, effects.correlation, n_outputs, x), mr);
     add_jackknife(fits, effects, x, mr);
     for (const auto& fit : fits) unit.fits.push_back(fit_row(fit));
     result.units.push_back(std::move(unit));

@@ -24,12 +24,25 @@ void Instruments::push_back(double bx_value, double bxse_value, double by_value,
   byse.push_back(byse_value);
 }
 
+void Instruments::push_back(double bx_value, double bxse_value, double by_value, double byse_value, double psi_value) {
+  push_back(bx_value, bxse_value, by_value, byse_value);
+  psi.push_back(psi_value);
+}
+
+void Instruments::push_back_from(const Instruments& from, std::size_t i) {
+  push_back(from.bx[i], from.bxse[i], from.by[i], from.byse[i]);
+  if (!from.psi.empty()) psi.push_back(from.psi[i]);
+}
+
 std::optional<std::string> invalid_instruments(const Instruments& instruments) {
   const std::size_t n = instruments.size();
   if (instruments.bxse.size() != n || instruments.by.size() != n || instruments.byse.size() != n)
     throw InternalError("stats: instrument vectors differ in length (bx " + std::to_string(n) + ", bxse " +
                         std::to_string(instruments.bxse.size()) + ", by " + std::to_string(instruments.by.size()) +
                         ", byse " + std::to_string(instruments.byse.size()) + ")");
+  if (!instruments.psi.empty() && instruments.psi.size() != n)
+    throw InternalError("stats: " + std::to_string(instruments.psi.size()) + " psi for " + std::to_string(n) +
+                        " instruments");
   const std::array<std::pair<const char*, const std::vector<double>*>, 4> fields{
       {{"bx", &instruments.bx}, {"bxse", &instruments.bxse}, {"by", &instruments.by}, {"byse", &instruments.byse}}};
   for (std::size_t i = 0; i < n; ++i)
@@ -40,27 +53,35 @@ std::optional<std::string> invalid_instruments(const Instruments& instruments) {
       if ((values == &instruments.bxse || values == &instruments.byse) && value < 0)
         return "instrument " + std::to_string(i) + " has a negative " + name;
     }
+  for (std::size_t i = 0; i < instruments.psi.size(); ++i)
+    if (!(instruments.psi[i] >= -1 && instruments.psi[i] <= 1))
+      return "instrument " + std::to_string(i) + " has a psi outside [-1, 1] (a correlation)";
   return std::nullopt;
 }
 
 Instruments canonical_instruments(const Instruments& instruments) {
   const std::size_t n = instruments.size();
-  std::vector<std::array<double, 4>> rows(n);
+  const bool with_psi = !instruments.psi.empty();
+  std::vector<std::array<double, 5>> rows(n);
   for (std::size_t i = 0; i < n; ++i) {
     double bx = instruments.bx[i], by = instruments.by[i];
     if (bx < 0 || (bx == 0 && by < 0)) {
       bx = -bx;
       by = -by;
     }
-    // +0.0 for -0.0, so that the sort and the sign tests below never depend on a zero's sign.
-    rows[i] = {bx + 0.0, instruments.bxse[i], by + 0.0, instruments.byse[i]};
+    // +0.0 for -0.0, so that the sort and the sign tests below never depend on a zero's sign. The
+    // correlation of (-bx, -by) errors is that of (bx, by): psi keeps its sign.
+    rows[i] = {bx + 0.0, instruments.bxse[i], by + 0.0, instruments.byse[i], with_psi ? instruments.psi[i] : 0.0};
   }
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-    return std::tie(a[0], a[2], a[1], a[3]) < std::tie(b[0], b[2], b[1], b[3]);
+    return std::tie(a[0], a[2], a[1], a[3], a[4]) < std::tie(b[0], b[2], b[1], b[3], b[4]);
   });
   Instruments sorted;
   sorted.reserve(n);
-  for (const auto& row : rows) sorted.push_back(row[0], row[1], row[2], row[3]);
+  for (const auto& row : rows) {
+    sorted.push_back(row[0], row[1], row[2], row[3]);
+    if (with_psi) sorted.psi.push_back(row[4]);
+  }
   return sorted;
 }
 
@@ -80,7 +101,7 @@ InstrumentSelection select_instruments(const Instruments& instruments, double mi
       ++selection.counts.n_weak;
       continue;
     }
-    kept.push_back(bx, bxse, by, byse);
+    kept.push_back_from(instruments, i);
   }
   selection.kept = canonical_instruments(kept);
   return selection;

@@ -28,7 +28,7 @@ Instruments with_nonzero_bx(const Instruments& instruments) {
   kept.reserve(instruments.size());
   for (std::size_t i = 0; i < instruments.size(); ++i)
     if (instruments.bx[i] != 0)
-      kept.push_back(instruments.bx[i], instruments.bxse[i], instruments.by[i], instruments.byse[i]);
+      kept.push_back_from(instruments, i);
   return kept;
 }
 

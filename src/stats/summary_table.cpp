@@ -103,6 +103,8 @@ double SummaryTable::number(const Row& row, std::size_t column) const {
 Instruments read_instruments(const SummaryTable& table) {
   const std::size_t bx = table.require("bx"), bxse = table.require("bxse");
   const std::size_t by = table.require("by"), byse = table.require("byse");
+  const bool with_psi = table.has("psi");
+  const std::size_t psi = with_psi ? table.require("psi") : 0;
   Instruments instruments;
   instruments.reserve(table.rows().size());
   for (const auto& row : table.rows()) {
@@ -112,7 +114,15 @@ Instruments read_instruments(const SummaryTable& table) {
       if (value < 0)
         throw InputError(at(table.path(), row.line) + "column '" + table.columns()[column] + "' is negative (" +
                          row.fields[column] + "): a standard error must be >= 0");
-    instruments.push_back(values[0], values[1], values[2], values[3]);
+    if (!with_psi) {
+      instruments.push_back(values[0], values[1], values[2], values[3]);
+      continue;
+    }
+    const double correlation = table.number(row, psi);
+    if (correlation < -1 || correlation > 1)
+      throw InputError(at(table.path(), row.line) + "column 'psi' is " + row.fields[psi] +
+                       ": a correlation must lie in [-1, 1]");
+    instruments.push_back(values[0], values[1], values[2], values[3], correlation);
   }
   return instruments;
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include "stats_command_support.hpp"
@@ -157,7 +158,9 @@ TEST(MrCommand, MalformedInputIsExitStatus3WithTheLine) {
       {"infinite", "bx\tbxse\tby\tbyse\n0.1\t0.01\tinf\t0.05\n", ":2: column 'by': 'inf' is not a finite number"},
       {"missing column", "bx\tse_x\tby\tbyse\n0.1\t0.01\t0.2\t0.05\n", ":1: no column 'bxse' in the header"},
       {"short row", "bx\tbxse\tby\tbyse\n\n0.1\t0.01\t0.2\n", ":3: 3 fields, but the header (line 1) has 4"},
-      {"empty", "# nothing here\n", "no header line"}};
+      {"empty", "# nothing here\n", "no header line"},
+      {"psi beyond a correlation", "bx\tbxse\tby\tbyse\tpsi\n0.1\t0.01\t0.2\t0.05\t0.5\n0.2\t0.01\t0.3\t0.05\t-1.2\n",
+       ":3: column 'psi' is -1.2: a correlation must lie in [-1, 1]"}};
   test::TempDir dir;
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -176,7 +179,9 @@ TEST(MrCommand, MalformedInputIsExitStatus3WithTheLine) {
 TEST(MrCommand, BadOptionsAreExitStatus2) {
   for (const char* options : {"--methods egger,lasso", "--distribution cauchy", "--bootstrap -5", "--bootstrap 1",
                                      "--seed x", "--format xml", "--min-abs-z-x -1", "--methods ivw,ivw",
-                                     "--presso-distributions 0", "--presso-distributions -3"}) {
+                                     "--presso-distributions 0", "--presso-distributions -3",
+                                     "--ivw-weights second-order", "--ivw-weights delta --psi 1.5",
+                                     "--psi 0.3"}) {
     SCOPED_TRACE(options);
     auto r = run(mr("--input " + quote(kLipids) + " " + options));
     EXPECT_EQ(r.status, 2);
@@ -410,6 +415,60 @@ TEST(MrCommand, MrPressoGivesTheOutlierCorrectedEstimate) {
   // The number of data sets changes the draws, not the observed statistic.
   const auto more = lipid_rows("--methods mr-presso --presso-distributions 2000");
   EXPECT_EQ(more[0].at("q"), rows[0].at("q"));
+}
+
+}  // namespace
+}  // namespace deepmr
+
+namespace deepmr {
+namespace {
+
+// --ivw-weights delta: mr_ivw's second-order weights, the R values of
+// tests/stats/fixtures/mr_ivw_delta_reference.txt (psi 0.5; and a psi column, one per instrument);
+// other methods unchanged; --psi together with a psi column is refused.
+TEST(MrCommand, DeltaWeightsWithOnePsiOrAPsiColumn) {
+  const auto simple = lipid_rows("--methods ivw,egger");
+  const auto delta = lipid_rows("--methods ivw,egger --ivw-weights delta --psi 0.5");
+  ASSERT_EQ(delta.size(), 2u);
+  EXPECT_TRUE(near_relative(field_number(delta[0], "estimate"), 2.9300548257245, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(delta[0], "se"), 0.315160069669248, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(delta[0], "q"), 43.1216949295252, 1e-9));
+  EXPECT_EQ(delta[1].at("estimate"), simple[1].at("estimate"));
+
+  // The lipids table with the fixture's psi vector as a column.
+  std::ifstream in(kLipids);
+  std::string line, text;
+  const double first = -0.6, step = 1.4 / 27;
+  int row = -1;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') {
+      text += line + "\n";
+      continue;
+    }
+    std::ostringstream psi;
+    psi.precision(17);
+    if (row < 0)
+      text += line + "\tpsi\n";
+    else {
+      psi << first + step * row;
+      text += line + "\t" + psi.str() + "\n";
+    }
+    ++row;
+  }
+  ASSERT_EQ(row, 28);
+  test::TempDir dir("mr-psi");
+  test::write_text(dir.file("psi.tsv"), text);
+  auto r = run(mr("--input " + quote(dir.file("psi.tsv")) + " --methods ivw --ivw-weights delta"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = parse_tsv(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(near_relative(field_number(rows[0], "estimate"), 2.79347284080596, 1e-9));
+  EXPECT_TRUE(near_relative(field_number(rows[0], "se"), 0.380839225493122, 1e-9));
+
+  auto both = run(mr("--input " + quote(dir.file("psi.tsv")) + " --ivw-weights delta --psi 0.2"));
+  EXPECT_EQ(both.status, 2);
+  EXPECT_EQ(test::line_count(both.err), 1) << both.err;
+  EXPECT_NE(both.err.find("psi column"), std::string::npos) << both.err;
 }
 
 }  // namespace

@@ -176,6 +176,71 @@ TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
   fs::remove_all(dir);
 }
 
+// analysis.ivw-weights = delta: each mutant's psi is the correlation over the samples of its paired
+// exposure and outcome differences (the engine's Effects::correlation, itself checked against a
+// two-pass Pearson in ism_effects_test); the run's IVW fits are the stats layer's delta fits with
+// those psi, the other methods' fits are unchanged, and the delta and simple IVW estimates differ.
+TEST(RegionPipeline, DeltaWeightsTakeEachMutantsPsiFromTheSamples) {
+  const auto dir = temp_dir("delta");
+  RunSetup setup = tiny_setup(dir + "/s.h5", false);
+  setup.config.engine = "full";
+  setup.config.jackknife_groups = 0;
+  setup.config.mr.ivw_weights = stats::IvwWeights::delta;
+  store::JournalWriter journal(dir, 0, 0);
+  RegionPipeline pipeline(setup, journal, 0, 0, {model::Device{}});
+  const std::uint64_t region = 1;
+  double seconds_ism = 0, seconds_mr = 0;
+  const store::RegionResult result = pipeline.result_of(region, seconds_ism, seconds_mr);
+  ASSERT_FALSE(result.units.empty());
+
+  const auto& r = setup.plan.region(region);
+  genome::FastaReader fasta(setup.plan_spec.fasta);
+  std::string window;
+  fasta.fetch(r.chrom, r.start, r.end, window);
+  const auto& unit = result.units.front();
+  auto network = model::make_network(setup.model.stack, {setup.exposure_outputs[unit.exposure], setup.outcome_output},
+                                     model::Device{}, model::Backend::kernels);
+  auto engine = ism::make_engine("full", *network);
+  ism::IsmOptions options;
+  options.mc_samples = setup.config.mc_samples;
+  options.seed = setup.config.seed;
+  options.region_id = region;
+  options.correlations = true;
+  const auto effects = engine->run(window, options);
+  ASSERT_EQ(effects.correlation.size(), 2 * effects.mutants.size());
+  stats::Instruments in;
+  std::size_t strongly_correlated = 0;
+  for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
+    in.push_back(effects.beta[2 * m], effects.se[2 * m], effects.beta[2 * m + 1], effects.se[2 * m + 1],
+                 effects.correlation[2 * m + 1]);
+    strongly_correlated += std::fabs(effects.correlation[2 * m + 1]) > 0.5;
+  }
+  EXPECT_GT(strongly_correlated, 0u) << "shared masks should correlate some mutants' exposure and outcome";
+
+  stats::MrOptions mr = setup.config.mr;
+  mr.seed = stats::unit_seed(setup.config.seed, unit.exposure, region);
+  const auto fits = stats::fit_all(setup.config.methods, in, mr);
+  stats::MrOptions simple = mr;
+  simple.ivw_weights = stats::IvwWeights::simple;
+  const auto simple_fits = stats::fit_all(setup.config.methods, in, simple);
+  ASSERT_EQ(unit.fits.size(), fits.size());
+  const std::size_t estimate = store::fit_column_index("estimate"), se = store::fit_column_index("se");
+  bool saw_ivw = false;
+  for (std::size_t f = 0; f < fits.size(); ++f) {
+    ASSERT_TRUE(fits[f].estimable) << fits[f].reason;
+    EXPECT_TRUE(same_bits(unit.fits[f].values[estimate], *fits[f].estimate)) << stats::mr_method_name(fits[f].method);
+    EXPECT_TRUE(same_bits(unit.fits[f].values[se], *fits[f].se)) << stats::mr_method_name(fits[f].method);
+    if (fits[f].method == stats::MrMethod::ivw) {
+      saw_ivw = true;
+      EXPECT_NE(*fits[f].estimate, *simple_fits[f].estimate);
+    } else {
+      EXPECT_EQ(*fits[f].estimate, *simple_fits[f].estimate) << stats::mr_method_name(fits[f].method);
+    }
+  }
+  EXPECT_TRUE(saw_ivw);
+  fs::remove_all(dir);
+}
+
 TEST(RegionPipeline, IsDeterministicAndJournalsWhatItComputes) {
   const auto dir = temp_dir("journal");
   RunSetup setup = tiny_setup(dir + "/s.h5", false);

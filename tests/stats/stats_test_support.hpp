@@ -64,7 +64,7 @@ inline std::map<std::string, std::vector<double>> read_columns(const std::string
 
 inline Instruments lipid_instruments() {
   auto c = read_columns(validation_file("mr/lipids_ldl_chd.tsv"));
-  return Instruments{c["bx"], c["bxse"], c["by"], c["byse"]};
+  return Instruments{c["bx"], c["bxse"], c["by"], c["byse"], {}};
 }
 
 // |actual - expected| <= tolerance * |expected|, with a readable failure.

@@ -12,10 +12,17 @@ namespace deepmr::stats {
 
 struct Instruments {
   std::vector<double> bx, bxse, by, byse;
+  // Per instrument, the correlation of the errors of its bx and by (Deep MR: of the paired exposure
+  // and outcome differences over the MC samples), for second-order IVW weights; empty: every
+  // instrument takes MrOptions::psi.
+  std::vector<double> psi;
 
   std::size_t size() const { return bx.size(); }
   void reserve(std::size_t n);
   void push_back(double bx_value, double bxse_value, double by_value, double byse_value);
+  void push_back(double bx_value, double bxse_value, double by_value, double byse_value, double psi_value);
+  // Appends instrument i of `from` (with its psi when `from` has them).
+  void push_back_from(const Instruments& from, std::size_t i);
 };
 
 // How many instruments came in and why some were left out before any method ran.
@@ -31,8 +38,8 @@ struct InstrumentSelection {
   InstrumentCounts counts;
 };
 
-// Why these instruments cannot be used at all (a non-finite value, a negative standard error), or
-// nothing. Names the first offending instrument (0-based) and field. Throws InternalError when
+// Why these instruments cannot be used at all (a non-finite value, a negative standard error, a
+// psi outside [-1, 1]), or nothing. Names the first offending instrument (0-based) and field. Throws InternalError when
 // the four vectors differ in length (a caller bug, not a data problem).
 std::optional<std::string> invalid_instruments(const Instruments& instruments);
 

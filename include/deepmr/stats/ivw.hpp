@@ -3,6 +3,8 @@
 // the weighted regression of by on bx without intercept, weights 1 / byse^2. The fixed-effect SE
 // is 1 / sqrt(sum bx^2 / byse^2); multiplicative random effects multiply it by max(1, residual SE).
 // Also Cochran's Q = sum (by - estimate bx)^2 / byse^2 with J - 1 df, its p-value and I^2.
+// MrOptions::ivw_weights = delta swaps 1 / byse^2 for mr_ivw's second-order weights throughout (the
+// regression, its SEs and Q), with each instrument's psi (Instruments::psi, else MrOptions::psi).
 
 #include "deepmr/stats/instruments.hpp"
 #include "deepmr/stats/mr.hpp"

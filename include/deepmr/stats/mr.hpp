@@ -56,6 +56,11 @@ std::vector<MrMethod> default_mr_methods();
 // The Philox stream id of a method's bootstrap draws under MrOptions::seed.
 std::uint64_t bootstrap_stream(MrMethod method);
 
+// The weights of the IVW estimates (MendelianRandomization::mr_ivw's `weights`): first-order,
+// 1 / byse^2; or second-order ("delta"), 1 / (byse^2 + by^2 bxse^2 / bx^2 - 2 psi by bxse byse / bx),
+// which also carry the uncertainty in bx and the correlation psi of the bx and by errors.
+enum class IvwWeights { simple, delta };
+
 struct MrOptions {
   Distribution distribution = Distribution::normal;  // t: J - 1 df (Egger: J - 2)
   double level = 0.95;                               // confidence level of the intervals
@@ -68,7 +73,12 @@ struct MrOptions {
   std::size_t conmix_max_grid = 1000000;  // conmix: more grid points than this: not estimable
   std::size_t presso_distributions = 1000;  // mr-presso: simulated data sets (the package's NbDistribution)
   double presso_threshold = 0.05;           // mr-presso: SignifThreshold of the global and outlier tests
+  IvwWeights ivw_weights = IvwWeights::simple;  // ivw, ivw-fixed, ivw-random (other methods: first-order)
+  double psi = 0;  // delta weights: the correlation of instruments without their own (Instruments::psi)
 };
+
+// "simple" or "delta"; throws UsageError naming `option` otherwise.
+IvwWeights parse_ivw_weights(const std::string& text, const std::string& option);
 
 // One range of a confidence set (conmix's may be a union of several).
 struct Interval {

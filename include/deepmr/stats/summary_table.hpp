@@ -41,7 +41,8 @@ class SummaryTable {
 
 // The instruments of a table with columns bx, bxse, by, byse: every value finite, standard
 // errors not negative (InputError with the line otherwise). Zero standard errors are accepted
-// here: the methods that cannot use them say so in their result.
+// here: the methods that cannot use them say so in their result. An optional column psi gives each
+// instrument's correlation of its bx and by errors (Instruments::psi), in [-1, 1].
 Instruments read_instruments(const SummaryTable& table);
 
 }  // namespace deepmr::stats

@@ -53,7 +53,7 @@ void warn(const std::vector<stats::MrResult>& results, const std::string& where 
 stats::Instruments without(const stats::Instruments& in, std::size_t left_out) {
   stats::Instruments out;
   for (std::size_t i = 0; i < in.size(); ++i)
-    if (i != left_out) out.push_back(in.bx[i], in.bxse[i], in.by[i], in.byse[i]);
+    if (i != left_out) out.push_back_from(in, i);
   return out;
 }
 
@@ -65,7 +65,7 @@ class MrCommand final : public Command {
   }
   std::string usage() const override {
     return "--input FILE [--methods LIST] [--distribution normal|t] [--bootstrap N] [--seed S] [--min-abs-z-x Z] "
-           "[--presso-distributions N] [--leave-one-out] [--format tsv|json]";
+           "[--presso-distributions N] [--ivw-weights simple|delta] [--psi R] [--leave-one-out] [--format tsv|json]";
   }
 
   void describe(po::options_description& options, po::positional_options_description&) const override {
@@ -88,6 +88,11 @@ class MrCommand final : public Command {
          "use only instruments with |bx / bxse| >= Z (0: all)")
         ("presso-distributions", po::value<std::string>()->default_value("1000")->value_name("N"),
          "mr-presso: simulated data sets of its global and outlier tests (MRPRESSO's NbDistribution)")
+        ("ivw-weights", po::value<std::string>()->default_value("simple")->value_name("W"),
+         "ivw, ivw-fixed, ivw-random: simple (1 / byse^2) or delta (second-order, mr_ivw's weights = \"delta\")")
+        ("psi", po::value<double>()->default_value(0)->value_name("R"),
+         "delta weights: the correlation of every instrument's bx and by errors, in [-1, 1] (mr_ivw's psi); "
+         "an input column psi gives one per instrument instead")
         ("leave-one-out", po::bool_switch(),
          "instead: one row per instrument (its 1-based data row) and method, the fit without that instrument")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("FORMAT"), "tsv or json");
@@ -110,8 +115,16 @@ class MrCommand final : public Command {
     if (options.presso_distributions < 1)
       throw UsageError("option 'presso-distributions': at least 1 simulated data set");
 
+    options.ivw_weights = stats::parse_ivw_weights(values["ivw-weights"].as<std::string>(), "ivw-weights");
+    options.psi = values["psi"].as<double>();
+    if (!(options.psi >= -1 && options.psi <= 1)) throw UsageError("option 'psi': expected a correlation in [-1, 1]");
+    if (options.psi != 0 && options.ivw_weights != stats::IvwWeights::delta)
+      throw UsageError("option 'psi' applies to --ivw-weights delta only");
+
     const auto table = stats::SummaryTable::read(values["input"].as<std::string>());
     const stats::Instruments instruments = stats::read_instruments(table);
+    if (!instruments.psi.empty() && !values["psi"].defaulted())
+      throw UsageError("option 'psi' and the input's psi column both give psi: drop one of them");
     if (values["leave-one-out"].as<bool>()) {
       // As MendelianRandomization's mr_loo, for every method asked: n x the cost of one fit.
       Table out = result_table({"instrument"});
