@@ -223,5 +223,80 @@ class DemoSigns(unittest.TestCase):
             shutil.rmtree(directory, ignore_errors=True)
 
 
+class Coverage(unittest.TestCase):
+    """demo/coverage_study.py on a small study (N = 10, one seed, 3 regions per TF): each unit's truth
+    slope is MR-Egger on the simulator's exact effects (as demo/truth_check.py fits it), its coverage
+    flags follow from the stored intervals, the tables count the flags, and the meta-analysis it runs
+    with the standard SE is the one `deepmr run` stored (C++ against the script's bookkeeping)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp(prefix="deepmr-coverage-")
+        cls.result = subprocess.run(
+            [sys.executable, os.path.join(SOURCE, "demo", "coverage_study.py"), "--out", cls.directory,
+             "--samples", "10", "--seeds", "3", "--per-exposure", "3", "--ranks", "2", "--deepmr", DEEPMR],
+            env=ENV, capture_output=True, text=True, timeout=600)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.directory, ignore_errors=True)
+
+    def table(self, name):
+        with open(os.path.join(self.directory, name)) as f:
+            header = f.readline().rstrip("\n").split("\t")
+            return [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f]
+
+    def test_study_runs_and_draws_its_figure(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        self.assertIn("covering the truth slope", self.result.stdout)
+        self.assertGreater(os.path.getsize(os.path.join(self.directory, "calibration.png")), 10000)
+
+    def test_truth_slopes_and_flags(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        sys.path.insert(0, os.path.join(SOURCE, "demo"))
+        import truth_check
+        sim = truth_check.simulator()
+        units = self.table("units.tsv")
+        self.assertGreaterEqual(len(units), 20)
+        store = os.path.join(self.directory, "stores", "n10_seed3.h5")
+        with Store(store) as s:
+            fits = s.fits("egger")
+            names = [t[0] for t in truth_check.simulate.TFS]
+            for row in units[:6]:
+                u = int(row["unit"])
+                self.assertEqual(float(row["estimate"]), float(fits["estimate"][u]))
+                bx, bxse, by, byse, _ = s.effects(u)
+                keep = (byse > 0) & (bxse > 0) & (np.abs(bx) >= 2 * bxse)
+                truth = sim.truth(truth_check.mutants(s.sequence(int(row["region"]))))
+                k = names.index(row["tf"])
+                slope, _ = truth_check.egger((truth["x"][1:, k] - truth["x"][0, k])[keep],
+                                             (truth["y"][1:] - truth["y"][0])[keep], byse[keep])
+                self.assertAlmostEqual(float(row["truth_slope"]), slope, delta=1e-9 * max(1, abs(slope)))
+        for row in units:
+            for name, low, high in (("standard", "ci_low", "ci_high"),
+                                    ("jackknife", "ci_low_jackknife", "ci_high_jackknife")):
+                inside = float(row[low]) <= float(row["truth_slope"]) <= float(row[high])
+                self.assertEqual(int(row["covers_" + name]), int(inside), row)
+        for row in self.table("coverage.tsv"):
+            se = {"standard": "se", "jackknife": "se_jackknife"}[row["se_type"]]
+            flags = [int(u["covers_" + row["se_type"]]) for u in units if np.isfinite(float(u[se]))]
+            self.assertEqual(int(row["covered"]), sum(flags), row)
+
+    def test_meta_with_the_standard_se_is_the_stored_one(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        metas = [m for m in self.table("meta.tsv") if m["se_type"] == "standard"]
+        self.assertEqual(len(metas), 8)
+        with Store(os.path.join(self.directory, "stores", "n10_seed3.h5")) as s:
+            meta = s.meta("egger")
+            for m in metas:
+                e = s.exposures.index(m["tf"])
+                if int(meta["k"][e]) != int(m["k"]):
+                    continue  # a unit with under 3 instruments left out of the study
+                self.assertAlmostEqual(float(m["estimate"]), meta["estimate"][e], delta=1e-9)
+                self.assertAlmostEqual(float(m["ci_low"]), meta["ci_low"][e], delta=1e-9)
+                inside = float(m["ci_low"]) <= float(m["planted"]) <= float(m["ci_high"])
+                self.assertEqual(int(m["covers"]), int(inside))
+
+
 if __name__ == "__main__":
     unittest.main()
