@@ -75,6 +75,34 @@ std::string temp_dir(const std::string& name) {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
+std::string window_of(const RunSetup& setup, std::uint64_t region) {
+  const auto& r = setup.plan.region(region);
+  genome::FastaReader fasta(setup.plan_spec.fasta);
+  std::string window;
+  fasta.fetch(r.chrom, r.start, r.end, window);
+  return window;
+}
+
+// The full engine over a network of just (exposure, outcome): a different output layout from the
+// pipeline's, so a mix-up of columns there cannot go unnoticed.
+struct PairEngine {
+  std::unique_ptr<model::Network> network;
+  std::unique_ptr<ism::Engine> engine;
+  PairEngine(const RunSetup& setup, int exposure)
+      : network(model::make_network(setup.model.stack, {setup.exposure_outputs[exposure], setup.outcome_output},
+                                    model::Device{}, model::Backend::kernels)),
+        engine(ism::make_engine("full", *network)) {}
+};
+
+// The pipeline's mutagenesis options for a region: its samples, seed and region id.
+ism::IsmOptions region_options(const RunSetup& setup, std::uint64_t region) {
+  ism::IsmOptions options;
+  options.mc_samples = setup.config.mc_samples;
+  options.seed = setup.config.seed;
+  options.region_id = region;
+  return options;
+}
+
 TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
   const auto dir = temp_dir("pipeline");
   RunSetup setup = tiny_setup(dir + "/s.h5", true);
@@ -90,26 +118,16 @@ TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
     ASSERT_EQ(result.units.size(), setup.plan.first_unit(region + 1) - setup.plan.first_unit(region));
     EXPECT_FALSE(result.failed);
 
-    // The same window through a network of just (outcome, exposure): a different output layout,
-    // so a mix-up of columns in the pipeline cannot go unnoticed.
-    const auto& r = setup.plan.region(region);
-    genome::FastaReader fasta(setup.plan_spec.fasta);
-    std::string window;
-    fasta.fetch(r.chrom, r.start, r.end, window);
+    const std::string window = window_of(setup, region);
     ASSERT_EQ(result.sequence, window);
     ASSERT_EQ(result.outputs, result.units.size() + 1);
     ASSERT_EQ(result.mutants, 3 * window.size());
     for (std::size_t i = 0; i < result.units.size(); ++i) {
       const auto& unit = result.units[i];
       EXPECT_EQ(unit.exposure, setup.plan.unit_exposure(unit.unit));
-      auto network = model::make_network(setup.model.stack, {setup.exposure_outputs[unit.exposure], setup.outcome_output},
-                                         model::Device{}, model::Backend::kernels);
-      auto engine = ism::make_engine("full", *network);
-      ism::IsmOptions options;
-      options.mc_samples = setup.config.mc_samples;
-      options.seed = setup.config.seed;
-      options.region_id = region;
-      const auto effects = engine->run(window, options);
+      PairEngine pair(setup, unit.exposure);
+      const ism::IsmOptions options = region_options(setup, region);
+      const auto effects = pair.engine->run(window, options);
       stats::Instruments in;
       for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
         in.bx.push_back(effects.beta_at(static_cast<int>(m), 0));
@@ -131,7 +149,7 @@ TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
       ism::IsmOptions jackknife = options;
       jackknife.jackknife_groups = std::min(setup.config.jackknife_groups, setup.config.mc_samples);
       ASSERT_EQ(jackknife.jackknife_groups, 4);
-      const auto leave_out = engine->run(window, jackknife).jackknife;
+      const auto leave_out = pair.engine->run(window, jackknife).jackknife;
       ASSERT_EQ(leave_out.beta.size(), 4u);
       std::vector<std::vector<double>> estimates(fits.size());
       for (std::size_t g = 0; g < leave_out.beta.size(); ++g) {
@@ -193,20 +211,11 @@ TEST(RegionPipeline, DeltaWeightsTakeEachMutantsPsiFromTheSamples) {
   const store::RegionResult result = pipeline.result_of(region, seconds_ism, seconds_mr);
   ASSERT_FALSE(result.units.empty());
 
-  const auto& r = setup.plan.region(region);
-  genome::FastaReader fasta(setup.plan_spec.fasta);
-  std::string window;
-  fasta.fetch(r.chrom, r.start, r.end, window);
   const auto& unit = result.units.front();
-  auto network = model::make_network(setup.model.stack, {setup.exposure_outputs[unit.exposure], setup.outcome_output},
-                                     model::Device{}, model::Backend::kernels);
-  auto engine = ism::make_engine("full", *network);
-  ism::IsmOptions options;
-  options.mc_samples = setup.config.mc_samples;
-  options.seed = setup.config.seed;
-  options.region_id = region;
+  PairEngine pair(setup, unit.exposure);
+  ism::IsmOptions options = region_options(setup, region);
   options.correlations = true;
-  const auto effects = engine->run(window, options);
+  const auto effects = pair.engine->run(window_of(setup, region), options);
   ASSERT_EQ(effects.correlation.size(), 2 * effects.mutants.size());
   stats::Instruments in;
   std::size_t strongly_correlated = 0;
