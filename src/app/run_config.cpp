@@ -148,6 +148,9 @@ RunConfig read_run_config(const po::variables_map& values) {
   c.mr.min_abs_z_x = values["analysis.min-abs-z-x"].as<double>();
   if (!(c.mr.min_abs_z_x >= 0)) throw UsageError("option 'analysis.min-abs-z-x' must be 0 or more");
   c.mr.ivw_weights = stats::parse_ivw_weights(values["analysis.ivw-weights"].as<std::string>(), "analysis.ivw-weights");
+  if (c.mr.ivw_weights == stats::IvwWeights::delta && !stats::weighs_ivw(c.methods))
+    throw UsageError("option 'analysis.ivw-weights': delta weighs only ivw, ivw-fixed and ivw-random, and "
+                     "analysis.mr-methods has none of them");
   const int groups = values["analysis.jackknife-groups"].as<int>();
   if (groups < 0 || groups == 1)
     throw UsageError("option 'analysis.jackknife-groups' must be 0 (none) or at least 2 groups, not " +

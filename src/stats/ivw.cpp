@@ -90,6 +90,12 @@ IvwWeights parse_ivw_weights(const std::string& text, const std::string& option)
   throw UsageError("option '" + option + "': '" + text + "' is neither simple nor delta");
 }
 
+bool weighs_ivw(const std::vector<MrMethod>& methods) {
+  return std::any_of(methods.begin(), methods.end(), [](MrMethod m) {
+    return m == MrMethod::ivw || m == MrMethod::ivw_fixed || m == MrMethod::ivw_random;
+  });
+}
+
 MrResult fit_ivw(const Instruments& instruments, IvwModel model, const MrOptions& options) {
   const MrMethod method = model == IvwModel::automatic ? MrMethod::ivw
                           : model == IvwModel::fixed   ? MrMethod::ivw_fixed

@@ -181,7 +181,7 @@ TEST(MrCommand, BadOptionsAreExitStatus2) {
                                      "--seed x", "--format xml", "--min-abs-z-x -1", "--methods ivw,ivw",
                                      "--presso-distributions 0", "--presso-distributions -3",
                                      "--ivw-weights second-order", "--ivw-weights delta --psi 1.5",
-                                     "--psi 0.3"}) {
+                                     "--psi 0.3", "--methods egger --ivw-weights delta"}) {
     SCOPED_TRACE(options);
     auto r = run(mr("--input " + quote(kLipids) + " " + options));
     EXPECT_EQ(r.status, 2);

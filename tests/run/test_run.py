@@ -211,10 +211,37 @@ class Ranks(RunTest):
         for arguments, message in ((["--analysis.jackknife-groups", "1"], "must be 0 (none) or at least 2 groups"),
                                    (["--analysis.meta-se", "both"], "is neither standard nor jackknife"),
                                    (["--analysis.meta-se", "jackknife", "--analysis.jackknife-groups", "0"],
-                                    "analysis.jackknife-groups is 0")):
+                                    "analysis.jackknife-groups is 0"),
+                                   (["--analysis.ivw-weights", "second-order"], "is neither simple nor delta"),
+                                   (["--analysis.ivw-weights", "delta", "--analysis.mr-methods", "egger"],
+                                    "has none of them")):
             bad = deepmr_run(2, jack_ini, *arguments, "--run.store", os.path.join(self.directory, "bad.h5"))
             self.assertEqual(bad.returncode, 2, bad.stderr)
             self.assertIn(message, bad.stderr)
+
+    def test_delta_weights_change_only_the_ivw_fits_and_keep_stores_identical_across_ranks(self):
+        # analysis.ivw-weights = delta: every IVW fit takes second-order weights with each mutant's psi
+        # from the samples (run_layer_test checks them against the stats layer); Egger, the median
+        # and the effects are as in the default run, and the store is the same at 1 and 3 ranks and
+        # with the samples split over 2 device groups.
+        default = Reference.store()
+        stores = []
+        for ranks, groups in ((1, 1), (3, 1), (2, 2)):
+            name = "delta-%d-%d.h5" % (ranks, groups)
+            ini = config(self.directory, name, extra="[run]\ngpus-per-worker = %d\n" % groups)
+            result = deepmr_run(ranks, ini, "--analysis.ivw-weights", "delta")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            stores.append(os.path.join(self.directory, name))
+        self.assertSameStore(stores[0], stores[1])
+        self.assertSameStore(stores[0], stores[2])
+        with Store(default) as d, Store(stores[0]) as delta:
+            for method in ("egger", "median-weighted"):
+                for column in ("estimate", "se", "se_jackknife"):
+                    np.testing.assert_array_equal(d.fit_column(method, column), delta.fit_column(method, column))
+            ok = delta.fit_status("ivw") == STATUS["ok"]
+            self.assertTrue(ok.any())
+            changed = d.fit_column("ivw", "estimate")[ok] != delta.fit_column("ivw", "estimate")[ok]
+            self.assertTrue(changed.all(), "every IVW estimate moves with second-order weights")
 
     def test_sub_window_mutagenesis_stores_only_its_positions_with_the_whole_window_as_context(self):
         # analysis.positions = 10-29: the same masks and the same context, so every stored effect

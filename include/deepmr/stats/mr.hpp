@@ -79,6 +79,8 @@ struct MrOptions {
 
 // "simple" or "delta"; throws UsageError naming `option` otherwise.
 IvwWeights parse_ivw_weights(const std::string& text, const std::string& option);
+// Whether `methods` has a method the weights apply to (ivw, ivw-fixed, ivw-random).
+bool weighs_ivw(const std::vector<MrMethod>& methods);
 
 // One range of a confidence set (conmix's may be a union of several).
 struct Interval {

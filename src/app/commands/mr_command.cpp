@@ -116,6 +116,8 @@ class MrCommand final : public Command {
       throw UsageError("option 'presso-distributions': at least 1 simulated data set");
 
     options.ivw_weights = stats::parse_ivw_weights(values["ivw-weights"].as<std::string>(), "ivw-weights");
+    if (options.ivw_weights == stats::IvwWeights::delta && !stats::weighs_ivw(methods))
+      throw UsageError("option 'ivw-weights': delta weighs only ivw, ivw-fixed and ivw-random, and --methods has none of them");
     options.psi = values["psi"].as<double>();
     if (!(options.psi >= -1 && options.psi <= 1)) throw UsageError("option 'psi': expected a correlation in [-1, 1]");
     if (options.psi != 0 && options.ivw_weights != stats::IvwWeights::delta)
