@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "deepmr/common/philox_blocks.hpp"
 #include "deepmr/stats/meta_analysis.hpp"
 #include "deepmr/stats/mr.hpp"
 #include "deepmr/stats/normal_stream.hpp"
@@ -62,8 +63,16 @@ BENCHMARK(BM_WeightedMedian)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mode)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
 
 // The random numbers alone behind a 1,000-draw median bootstrap of 3,000 instruments: 6,000,000
-// normals (Philox4x32-10 bits and the ziggurat), the floor under BM_WeightedMedian.
+// normals (Philox4x32-10 bits and the ziggurat), the floor under BM_WeightedMedian. Second
+// argument: the Philox form (0 scalar, 1 AVX2, 2 AVX-512; the same words), so the forms are
+// compared in one process; also for the weighted median.
 void BM_NormalDraws(benchmark::State& state) {
+  const auto isa = static_cast<deepmr::PhiloxIsa>(state.range(1));
+  if (!deepmr::philox_isa_supported(isa)) {
+    state.SkipWithError("this CPU lacks the instruction set");
+    return;
+  }
+  deepmr::set_philox_active_isa(isa);
   std::vector<double> out(static_cast<std::size_t>(state.range(0)));
   std::uint64_t unit = 0;
   for (auto _ : state) {
@@ -71,9 +80,31 @@ void BM_NormalDraws(benchmark::State& state) {
     for (std::size_t d = 0; d < 2000; ++d) normals.fill(out.data(), out.size());
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetLabel("2000 x " + std::to_string(state.range(0)) + " normals");
+  deepmr::set_philox_active_isa(deepmr::philox_best_isa());
+  state.SetLabel("2000 x " + std::to_string(state.range(0)) + " normals, Philox " + deepmr::philox_isa_name(isa));
 }
-BENCHMARK(BM_NormalDraws)->Arg(3000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NormalDraws)->Args({3000, 0})->Args({3000, 1})->Args({3000, 2})->Unit(benchmark::kMillisecond);
+
+void BM_WeightedMedianByPhiloxForm(benchmark::State& state) {
+  const auto isa = static_cast<deepmr::PhiloxIsa>(state.range(0));
+  if (!deepmr::philox_isa_supported(isa)) {
+    state.SkipWithError("this CPU lacks the instruction set");
+    return;
+  }
+  deepmr::set_philox_active_isa(isa);
+  const Instruments in = region(3000, 42);
+  MrOptions options;
+  options.bootstrap_draws = 1000;
+  std::uint64_t unit = 0;
+  for (auto _ : state) {
+    options.seed = unit_seed(1, 0, unit++);
+    auto results = fit_all({MrMethod::median_weighted}, in, options);
+    benchmark::DoNotOptimize(results);
+  }
+  deepmr::set_philox_active_isa(deepmr::philox_best_isa());
+  state.SetLabel("3000 instruments, 1000 draws, Philox " + deepmr::philox_isa_name(isa));
+}
+BENCHMARK(BM_WeightedMedianByPhiloxForm)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 void BM_MetaAnalysis(benchmark::State& state) {
   std::mt19937_64 rng(7);

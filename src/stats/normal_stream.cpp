@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "deepmr/common/philox_blocks.hpp"
+
 namespace deepmr::stats {
 namespace {
 
@@ -106,12 +108,8 @@ inline double sign_of(std::uint32_t word) { return static_cast<double>(1 - stati
 }  // namespace
 
 void NormalStream::refill() {
-  for (std::size_t b = 0; b < kBlocks; ++b, ++next_block_) {
-    const PhiloxCounter block = philox4x32_10({static_cast<std::uint32_t>(next_block_),
-                                               static_cast<std::uint32_t>(next_block_ >> 32), stream_lo_, stream_hi_},
-                                              key_);
-    for (std::size_t j = 0; j < 4; ++j) words_[4 * b + j] = block[j];
-  }
+  philox_blocks(next_block_, stream_lo_, stream_hi_, key_, kBlocks, words_);
+  next_block_ += kBlocks;
   position_ = 0;
 }
 

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
+#include <vector>
+
+#include "deepmr/common/philox_blocks.hpp"
 
 namespace deepmr {
 namespace {
@@ -41,6 +45,41 @@ TEST(Philox, UniformsHaveTheRightMoments) {
   EXPECT_NEAR(sum2 / n - (sum / n) * (sum / n), 1.0 / 12, 0.002);
   EXPECT_EQ(unit_float(0xffffffffu) < 1.0f, true);
   EXPECT_EQ(unit_double(0xffffffffu, 0xffffffffu) < 1.0, true);
+}
+
+}  // namespace
+}  // namespace deepmr
+
+namespace deepmr {
+namespace {
+
+// Every instruction set's blocks are philox4x32_10's, bit for bit: random keys and stream words,
+// counts that are not multiples of the vector width, and counters that carry into the high word.
+TEST(PhiloxBlocks, EveryInstructionSetGivesTheScalarWords) {
+  std::mt19937_64 rng(2011);
+  const std::uint64_t firsts[] = {0, 7, 0xFFFFFFF0ull, (std::uint64_t{1} << 63) - 5, ~std::uint64_t{0} - 20};
+  int checked_isas = 0;
+  for (const PhiloxIsa isa : {PhiloxIsa::scalar, PhiloxIsa::avx2, PhiloxIsa::avx512}) {
+    if (!philox_isa_supported(isa)) continue;
+    ++checked_isas;
+    for (const std::uint64_t first : firsts)
+      for (const std::size_t count : {std::size_t{1}, std::size_t{8}, std::size_t{16}, std::size_t{37}, std::size_t{64}}) {
+        const PhiloxKey key{static_cast<std::uint32_t>(rng()), static_cast<std::uint32_t>(rng())};
+        const auto c2 = static_cast<std::uint32_t>(rng()), c3 = static_cast<std::uint32_t>(rng());
+        std::vector<std::uint32_t> words(4 * count, 0);
+        philox_blocks(first, c2, c3, key, count, words.data(), isa);
+        for (std::size_t b = 0; b < count; ++b) {
+          const std::uint64_t counter = first + b;
+          const PhiloxCounter expected = philox4x32_10(
+              {static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32), c2, c3}, key);
+          for (std::size_t j = 0; j < 4; ++j)
+            ASSERT_EQ(words[4 * b + j], expected[j])
+                << philox_isa_name(isa) << " first " << first << " block " << b << " word " << j;
+        }
+      }
+  }
+  EXPECT_GE(checked_isas, 1);
+  EXPECT_EQ(philox_isa_supported(philox_best_isa()), true);
 }
 
 }  // namespace
