@@ -66,13 +66,27 @@ BENCHMARK(BM_Mode)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
 // normals (Philox4x32-10 bits and the ziggurat), the floor under BM_WeightedMedian. Second
 // argument: the Philox form (0 scalar, 1 AVX2, 2 AVX-512; the same words), so the forms are
 // compared in one process; also for the weighted median.
+// Makes `isa` the Philox form for one benchmark (false, and the benchmark skipped, where the CPU
+// lacks it); the widest form again when it goes out of scope.
+class PhiloxForm {
+ public:
+  PhiloxForm(benchmark::State& state, deepmr::PhiloxIsa isa) : supported_(deepmr::philox_isa_supported(isa)) {
+    if (supported_)
+      deepmr::set_philox_active_isa(isa);
+    else
+      state.SkipWithError("this CPU lacks the instruction set");
+  }
+  ~PhiloxForm() { deepmr::set_philox_active_isa(deepmr::philox_best_isa()); }
+  explicit operator bool() const { return supported_; }
+
+ private:
+  bool supported_;
+};
+
 void BM_NormalDraws(benchmark::State& state) {
   const auto isa = static_cast<deepmr::PhiloxIsa>(state.range(1));
-  if (!deepmr::philox_isa_supported(isa)) {
-    state.SkipWithError("this CPU lacks the instruction set");
-    return;
-  }
-  deepmr::set_philox_active_isa(isa);
+  const PhiloxForm form(state, isa);
+  if (!form) return;
   std::vector<double> out(static_cast<std::size_t>(state.range(0)));
   std::uint64_t unit = 0;
   for (auto _ : state) {
@@ -80,18 +94,14 @@ void BM_NormalDraws(benchmark::State& state) {
     for (std::size_t d = 0; d < 2000; ++d) normals.fill(out.data(), out.size());
     benchmark::DoNotOptimize(out.data());
   }
-  deepmr::set_philox_active_isa(deepmr::philox_best_isa());
   state.SetLabel("2000 x " + std::to_string(state.range(0)) + " normals, Philox " + deepmr::philox_isa_name(isa));
 }
 BENCHMARK(BM_NormalDraws)->Args({3000, 0})->Args({3000, 1})->Args({3000, 2})->Unit(benchmark::kMillisecond);
 
 void BM_WeightedMedianByPhiloxForm(benchmark::State& state) {
   const auto isa = static_cast<deepmr::PhiloxIsa>(state.range(0));
-  if (!deepmr::philox_isa_supported(isa)) {
-    state.SkipWithError("this CPU lacks the instruction set");
-    return;
-  }
-  deepmr::set_philox_active_isa(isa);
+  const PhiloxForm form(state, isa);
+  if (!form) return;
   const Instruments in = region(3000, 42);
   MrOptions options;
   options.bootstrap_draws = 1000;
@@ -101,7 +111,6 @@ void BM_WeightedMedianByPhiloxForm(benchmark::State& state) {
     auto results = fit_all({MrMethod::median_weighted}, in, options);
     benchmark::DoNotOptimize(results);
   }
-  deepmr::set_philox_active_isa(deepmr::philox_best_isa());
   state.SetLabel("3000 instruments, 1000 draws, Philox " + deepmr::philox_isa_name(isa));
 }
 BENCHMARK(BM_WeightedMedianByPhiloxForm)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
