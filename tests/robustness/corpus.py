@@ -558,8 +558,11 @@ class Corpus(unittest.TestCase):
     def test_a_second_job_on_the_same_store_is_refused(self):
         # Two jobs on one store used to both compute everything (--auto-resume) or fail without a
         # cause (--resume). The lock names the first job; killed, it leaves no lock behind.
-        self.w.values["analysis"]["mc-samples"] = "3000"
-        self.w.values["regions"]["per-exposure"] = "0"  # every peak: 21 regions, half a minute
+        # Every peak (21 regions) at 600 samples: 6 s of work in Release, so the first job is still
+        # computing when it is stopped below, and the final resume stays within the per-command limit
+        # under the sanitizers (at 3000 samples it needed about 15 minutes there, a region every 45-60 s).
+        self.w.values["analysis"]["mc-samples"] = "600"
+        self.w.values["regions"]["per-exposure"] = "0"
         ini = self.w.config()
         first = subprocess.Popen(MPIRUN + ["-n", "2", DEEPMR, "run", "--config", ini], env=ENV, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, cwd=self.w.dir, start_new_session=True)
