@@ -56,10 +56,7 @@ void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& opti
     effects.segments = accumulator.segments();
     return;
   }
-  if (effects.with_correlation)
-    accumulator.finish(effects.beta, effects.se, effects.correlation);
-  else
-    accumulator.finish(effects.beta, effects.se);
+  accumulator.finish(effects.beta, effects.se, effects.correlation);  // correlation stays empty without co-moments
   effects.jackknife = accumulator.jackknife();
 }
 

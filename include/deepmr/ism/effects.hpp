@@ -74,7 +74,8 @@ class EffectAccumulator {
   // The blocks seen so far, in order (the last one possibly incomplete), and the segments.
   const std::vector<BlockState>& blocks() const { return blocks_; }
   const std::vector<BlockState>& segments() const { return segments_; }
-  // beta and se of all samples added (blocks merged in order), and the correlations when kept.
+  // beta and se of all samples added (blocks merged in order), and the correlations when kept
+  // (`correlation` is left as it is when the accumulator keeps no co-moments).
   void finish(std::vector<double>& beta, std::vector<double>& se) const;
   void finish(std::vector<double>& beta, std::vector<double>& se, std::vector<double>& correlation) const;
   int correlation_outputs() const { return outputs_; }
