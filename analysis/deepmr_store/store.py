@@ -63,9 +63,13 @@ EFFECTS = ("exposure_beta", "exposure_se", "outcome_beta", "outcome_se")
 class Store:
     """An open deepmr store. Use as a context manager or call close().
 
-    After opening: attrs ({root attribute: value}, text decoded), exposures (names), unit_exposure,
+    After opening: attrs ({root attribute: value}, text decoded), exposures (names), outcomes
+    (names; the first is the primary one; a format-1 store has one), unit_exposure, unit_outcome,
     unit_region, unit_status (int64 arrays over units), methods (fits/ groups, in the methods
-    attribute's order), units_total, units_done, complete."""
+    attribute's order), units_total, units_done, complete.
+
+    The per-exposure views (meta, estimable_units, estimates) are of one outcome, the primary one
+    unless `outcome` (an index into outcomes) says otherwise; meta_pairs gives every pair."""
 
     def __init__(self, path):
         self.path = path
@@ -110,13 +114,24 @@ class Store:
             if name not in f:
                 raise UnusableInput("%s: damaged deepmr store: it lacks the dataset %s" % (self.path, name))
         self.exposures = strings(f["exposures/name"])
+        self.exposure_outputs = f["exposures/output"][:].astype(np.int64) if "exposures/output" in f else None
+        if "outcomes/name" in f:
+            self.outcomes = strings(f["outcomes/name"])
+            self.outcome_outputs = f["outcomes/output"][:].astype(np.int64)
+        else:  # format 1: one outcome
+            self.outcomes = [str(self.attrs.get("outcome", "outcome"))]
+            self.outcome_outputs = np.array([int(self.attrs.get("outcome_output", -1))], dtype=np.int64)
         self.unit_exposure = f["units/exposure"][:].astype(np.int64)
         self.unit_region = f["units/region"][:].astype(np.int64)
         self.unit_status = f["units/status"][:].astype(np.int64)
-        if not (len(self.unit_exposure) == len(self.unit_region) == len(self.unit_status)):
+        self.unit_outcome = f["units/outcome"][:].astype(np.int64) if "units/outcome" in f else \
+            np.zeros(len(self.unit_status), dtype=np.int64)
+        if not (len(self.unit_exposure) == len(self.unit_region) == len(self.unit_status) == len(self.unit_outcome)):
             raise UnusableInput("%s: damaged deepmr store: the units/ datasets differ in length" % self.path)
         if len(self.unit_exposure) and (self.unit_exposure.min() < 0 or self.unit_exposure.max() >= len(self.exposures)):
             raise UnusableInput("%s: damaged deepmr store: units/exposure outside exposures/name" % self.path)
+        if len(self.unit_outcome) and (self.unit_outcome.min() < 0 or self.unit_outcome.max() >= len(self.outcomes)):
+            raise UnusableInput("%s: damaged deepmr store: units/outcome outside outcomes/name" % self.path)
         listed = [m for m in str(self.attrs.get("methods", "")).split(",") if m]
         present = list(f["fits"].keys()) if "fits" in f else []
         self.methods = [m for m in listed if m in present] + [m for m in present if m not in listed]
@@ -208,8 +223,26 @@ class Store:
         out["reason"] = self.fit_reasons(method)
         return out
 
-    def estimable_units(self, method, exposure=None):
-        """Indices of done units whose fit by `method` is ok and finite (optionally of one exposure)."""
+    def outcome_index(self, outcome):
+        """An outcome given by index or name, as an index; Skip for one the store lacks."""
+        if isinstance(outcome, str):
+            if outcome not in self.outcomes:
+                raise Skip("the store has no outcome %s (it has: %s)" % (outcome, ", ".join(self.outcomes)))
+            return self.outcomes.index(outcome)
+        if not 0 <= int(outcome) < len(self.outcomes):
+            raise Skip("the store has no outcome %s (it has %d)" % (outcome, len(self.outcomes)))
+        return int(outcome)
+
+    def self_pair(self, exposure, outcome):
+        """Whether the exposure is the outcome's own output (a network run never fits that pair)."""
+        if self.exposure_outputs is None or len(self.exposure_outputs) != len(self.exposures):
+            return False
+        return int(self.outcome_outputs[outcome]) >= 0 and \
+            int(self.exposure_outputs[exposure]) == int(self.outcome_outputs[outcome])
+
+    def estimable_units(self, method, exposure=None, outcome=0):
+        """Indices of done units of one outcome (the primary by default; None: every outcome) whose
+        fit by `method` is ok and finite (optionally of one exposure)."""
         self.require_method(method)
         estimate = self.fit_column(method, "estimate").astype(np.float64)
         ok = (self.unit_status == STATUS["ok"]) & np.isfinite(estimate)
@@ -218,17 +251,29 @@ class Store:
             ok &= status == STATUS["ok"]
         if exposure is not None:
             ok &= self.unit_exposure == exposure
+        if outcome is not None:
+            ok &= self.unit_outcome == self.outcome_index(outcome)
         return np.flatnonzero(ok)
 
-    def estimates(self, method, exposure=None):
+    def estimates(self, method, exposure=None, outcome=0):
         """Per-region causal estimates (the done, estimable units) and their unit indices."""
-        units = self.estimable_units(method, exposure)
+        units = self.estimable_units(method, exposure, outcome)
         return self.fit_column(method, "estimate")[units].astype(np.float64), units
 
     # ---- meta-analysis ------------------------------------------------------------------------
-    def meta(self, method):
-        """{column: array over exposures} of meta/<method>: every META_COLUMNS column (float64,
-        NaN where the store lacks it), 'status' (int64) and 'reason' (str)."""
+    def meta(self, method, outcome=0):
+        """{column: array over exposures} of meta/<method> for one outcome (the primary by
+        default): every META_COLUMNS column (float64, NaN where the store lacks it), 'status'
+        (int64) and 'reason' (str)."""
+        o, pairs = self.outcome_index(outcome), self.meta_pairs(method)
+        rows = np.arange(len(self.exposures)) * len(self.outcomes) + o
+        return {column: ([values[r] for r in rows] if column == "reason" else values[rows])
+                for column, values in pairs.items()}
+
+    def meta_pairs(self, method):
+        """{column: array over (exposure, outcome) pairs} of meta/<method>, row e * len(outcomes) + o
+        (a one-outcome store: one row per exposure), as meta() gives them."""
+        rows = len(self.exposures) * len(self.outcomes)
         group = "meta/%s" % method
         if group not in self.h5:
             raise Skip("the store has no meta-analysis for method %s (no group %s)" % (method, group))
@@ -237,17 +282,18 @@ class Store:
             name = meta_path(method, column)
             if name in self.h5:
                 values = self.h5[name][:].astype(np.float64)
-                if len(values) != len(self.exposures):
-                    raise Skip("%s has %d rows for %d exposures" % (name, len(values), len(self.exposures)))
+                if len(values) != rows:
+                    raise Skip("%s has %d rows for %d exposures and %d outcomes"
+                               % (name, len(values), len(self.exposures), len(self.outcomes)))
                 out[column] = values
             else:
-                out[column] = np.full(len(self.exposures), np.nan)
+                out[column] = np.full(rows, np.nan)
         if meta_path(method, "estimate") not in self.h5:
             raise Skip("the store lacks the dataset %s" % meta_path(method, "estimate"))
         status, reason = meta_path(method, "status"), meta_path(method, "reason")
         out["status"] = self.h5[status][:].astype(np.int64) if status in self.h5 else \
             np.where(np.isfinite(out["estimate"]), STATUS["ok"], STATUS["not_estimable"])
-        out["reason"] = strings(self.h5[reason]) if reason in self.h5 else [""] * len(self.exposures)
+        out["reason"] = strings(self.h5[reason]) if reason in self.h5 else [""] * rows
         return out
 
     # ---- per-mutant effects -------------------------------------------------------------------
@@ -258,12 +304,14 @@ class Store:
                        "rerun with --run.store-effects true to draw it")
         f = self.h5
         region = int(self.unit_region[unit])
-        if unit >= f["effects/exposure_beta"].shape[0] or region < 0 or region >= f["effects/outcome_beta"].shape[0]:
+        # Outcome o's rows follow those of the outcomes before it (docs/store.md).
+        row = int(self.unit_outcome[unit]) * f["effects/sequence"].shape[0] + region if "effects/sequence" in f else region
+        if unit >= f["effects/exposure_beta"].shape[0] or region < 0 or row >= f["effects/outcome_beta"].shape[0]:
             raise Skip("effects/ has no row for unit %d (region %d)" % (unit, region))
         bx = f["effects/exposure_beta"][unit, :].astype(np.float64)
         bxse = f["effects/exposure_se"][unit, :].astype(np.float64)
-        by = f["effects/outcome_beta"][region, :].astype(np.float64)
-        byse = f["effects/outcome_se"][region, :].astype(np.float64)
+        by = f["effects/outcome_beta"][row, :].astype(np.float64)
+        byse = f["effects/outcome_se"][row, :].astype(np.float64)
         position = f["effects/position"][:] if "effects/position" in f else np.arange(len(bx)) // 3
         return bx, bxse, by, byse, position
 

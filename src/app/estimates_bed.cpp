@@ -47,14 +47,15 @@ std::size_t write_estimates_bed(const store::StoreContents& store, std::size_t m
     ++total;
     if (static_cast<store::FitStatus>(store.unit_status[u]) != store::FitStatus::pending) ++done;
   }
-  const std::string outcome = store.text_attributes.count("outcome") ? store.text_attributes.at("outcome") : "";
+  std::string outcome;
+  for (const auto& o : store.outcomes) outcome += (outcome.empty() ? "" : ", ") + o;
   out << "track name=\"deepmr " << store.methods[method] << "\" description=\"deepmr: per-region "
       << store.methods[method] << " estimates of each exposure's effect on " << outcome;
   if (!is_complete(store) || done < total)
     out << " (partial store: " << done << " of " << total << " units done)";
   out << "\" itemRgb=\"On\"\n";
   out << "#chrom\tstart\tend\tname\tscore\tstrand\tthickStart\tthickEnd\titemRgb\texposure\tmethod\testimate\tse\t"
-         "ci_low\tci_high\tpvalue\tstatus\tpeak\tsummit\tregion\tunit\n";
+         "ci_low\tci_high\tpvalue\tstatus\tpeak\tsummit\tregion\tunit\toutcome\n";
   std::size_t lines = 0;
   for (std::size_t u = 0; u < store.unit_status.size(); ++u) {
     const auto e = static_cast<std::size_t>(store.unit_exposure[u]);
@@ -77,7 +78,7 @@ std::size_t write_estimates_bed(const store::StoreContents& store, std::size_t m
         << '\t' << number_or_na(value("ci_high", u)) << '\t' << number_or_na(pvalue) << '\t'
         << fit_status_text(unit_status, fit_status) << '\t'
         << (store.region_name.at(r).empty() ? "." : store.region_name[r]) << '\t' << summit << '\t' << r << '\t' << u
-        << '\n';
+        << '\t' << store.outcomes.at(static_cast<std::size_t>(store.unit_outcome[u])) << '\n';
     ++lines;
   }
   return lines;

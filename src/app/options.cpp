@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "deepmr/common/error.hpp"
@@ -116,7 +117,11 @@ ParsedOptions parse_options(const std::string& command, const po::options_descri
       parsed.config_text = text.str();
     }
     // One entry at a time, so that an error is pinned to its file and line. The command line
-    // was stored first, and po::store never overwrites a stored value: the command line wins.
+    // was stored first, and po::store never overwrites a stored value: the command line wins. A
+    // repeatable key given on the command line replaces the file's lines of it (not added to them).
+    std::set<std::string> on_command_line;
+    for (const auto& [key, value] : parsed.values)
+      if (!value.defaulted()) on_command_line.insert(key);
     std::map<std::string, int> first_line;
     for (const auto& entry : entries) {
       if (entry.key == "config")
@@ -129,6 +134,7 @@ ParsedOptions parse_options(const std::string& command, const po::options_descri
       if (!fresh && !description->semantic()->is_composing())
         throw UsageError(at(entry.file, entry.line) + "key '" + entry.key + "' is set twice (first on line " +
                          std::to_string(seen->second) + ")");
+      if (on_command_line.count(entry.key)) continue;
       po::parsed_options one(&all);
       one.options.emplace_back(entry.key, std::vector<std::string>{entry.value});
       one.options.back().original_tokens = {entry.key, entry.value};

@@ -16,12 +16,12 @@ namespace deepmr::app {
 namespace {
 
 // A worker keeps every sample's outputs of a region (the paired differences give beta and se):
-// about N x (3L + 1) x (1 + exposures) x 4 bytes. Refused up front when that cannot fit in memory.
+// about N x (3L + 1) x outputs x 4 bytes (outputs: the outcomes and exposures, each once). Refused up front when that cannot fit in memory.
 void check_sample_memory(const RunSetup& setup) {
   const double positions = setup.config.positions.empty() ? setup.model.stack->options.input_length
                                                           : static_cast<double>(setup.config.positions.size());
   const double bytes = static_cast<double>(setup.config.mc_samples) * (3 * positions + 1) *
-                       (1.0 + static_cast<double>(setup.plan.exposures().size())) * sizeof(float);
+                       static_cast<double>(setup.network_outputs().size()) * sizeof(float);
   const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
   if (memory > 0 && bytes > memory / 2)
     throw UsageError("option 'analysis.mc-samples' = " + std::to_string(setup.config.mc_samples) + " needs about " +
@@ -54,11 +54,11 @@ RunSetup prepare_run(const ParsedOptions& options) {
   if (!drops)
     throw ModelError(stack.source + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
                      "everywhere (export the model with the dropout rates it was trained with)");
-  setup.outcome_output = resolve_output_list(setup.model, {setup.config.outcome}).front();
+  const auto listed_outcomes = resolve_output_list(setup.model, setup.config.outcomes);
   std::vector<std::string> pattern_exposures;
   if (!setup.config.exposure_pattern.empty())
-    pattern_exposures = outputs_matching(setup.config.exposure_pattern, setup.model.target_names,
-                                         setup.outcome_output, "analysis.exposure-pattern");
+    pattern_exposures = outputs_matching(setup.config.exposure_pattern, setup.model.target_names, listed_outcomes,
+                                         "analysis.exposure-pattern");
 
   setup.plan_spec = read_region_options(values, pattern_exposures);
   if (!pattern_exposures.empty() && setup.plan_spec.source == genome::RegionSource::peaks)
@@ -69,12 +69,12 @@ RunSetup prepare_run(const ParsedOptions& options) {
                      "mutants and does not fit the effects table");
   setup.plan_spec.seed = setup.config.seed;
   setup.plan_spec.window_length = static_cast<std::uint64_t>(stack.options.input_length);
+  setup.outcome_outputs = listed_outcomes;
   run::plan_run(setup);
-  for (std::size_t e = 0; e < setup.exposure_outputs.size(); ++e)
-    if (setup.exposure_outputs[e] == setup.outcome_output)
-      throw UsageError("exposure '" + setup.plan.exposures()[e] + "' is the outcome's own output (" +
-                       setup.output_name(setup.outcome_output) + "): its estimate would be exactly 1; map it to "
-                       "another output (analysis.exposure) or choose another analysis.outcome");
+  if (setup.outcome_outputs.size() > 1 && setup.config.mr.ivw_weights == stats::IvwWeights::delta)
+    throw UsageError("option 'analysis.ivw-weights' = delta takes psi from the samples of one outcome, and this run "
+                     "has " + std::to_string(setup.outcome_outputs.size()) + " outcomes: use simple weights, or one "
+                     "outcome per run");
   check_sample_memory(setup);
   return setup;
 }

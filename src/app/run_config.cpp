@@ -58,8 +58,11 @@ std::string value_text(const boost::any& value) {
 void describe_run_options(po::options_description& options) {
   describe_model_options(options, ModelKeys::run_config());
   options.add_options()
-      ("analysis.outcome", po::value<std::string>()->value_name("OUTPUT"),
-       "the outcome output (e.g. HepG2|DNase|None): a name from the targets or a 0-based index")
+      ("analysis.outcome", po::value<std::vector<std::string>>()->composing()->value_name("OUTPUT"),
+       "an outcome output (e.g. HepG2|DNase|None): a name from the targets or a 0-based index; repeat for several "
+       "outcomes from one mutagenesis (the first is the primary one)")
+      ("analysis.network", po::value<bool>()->default_value(false)->implicit_value(true)->value_name("BOOL"),
+       "every exposure is also an outcome: fit every ordered pair of exposures (and each exposure on each outcome)")
       ("analysis.exposure", po::value<std::vector<std::string>>()->composing()->value_name("NAME=OUTPUT"),
        "the model output of an exposure when its name in [regions] is not itself an output name or index; repeat")
       ("analysis.exposure-pattern", po::value<std::string>()->value_name("REGEX"),
@@ -114,7 +117,12 @@ void describe_run_options(po::options_description& options) {
 RunConfig read_run_config(const po::variables_map& values) {
   RunConfig c;
   if (values["analysis.outcome"].empty()) throw UsageError("missing required option 'analysis.outcome'");
-  c.outcome = values["analysis.outcome"].as<std::string>();
+  c.outcomes = values["analysis.outcome"].as<std::vector<std::string>>();
+  for (std::size_t i = 0; i < c.outcomes.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (c.outcomes[i] == c.outcomes[j])
+        throw UsageError("option 'analysis.outcome' lists '" + c.outcomes[i] + "' twice");
+  c.network = values["analysis.network"].as<bool>();
   if (values.count("analysis.exposure"))
     for (const auto& entry : values["analysis.exposure"].as<std::vector<std::string>>()) {
       const auto eq = entry.find('=');

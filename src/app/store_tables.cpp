@@ -16,31 +16,81 @@ bool is_complete(const store::StoreContents& store) { return int_attribute(store
 
 std::string run_state(const store::StoreContents& store) { return is_complete(store) ? "complete" : "partial"; }
 
-Table summary_table(const store::StoreContents& store, std::size_t method) {
-  Table table({"exposure", "method", "regions", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2",
-               "failed", "status", "run"});
-  // Units whose region failed (the model gave NaN or Inf), per exposure.
-  std::vector<long long> failed(store.exposures.size(), 0);
-  for (std::size_t u = 0; u < store.unit_status.size(); ++u)
-    if (static_cast<store::FitStatus>(store.unit_status[u]) == store::FitStatus::failed) ++failed[store.unit_exposure[u]];
+namespace {
+
+std::size_t meta_column(const std::string& name) {
   const auto& columns = store::meta_columns();
-  auto column = [&](const std::string& name) {
-    for (std::size_t c = 0; c < columns.size(); ++c)
-      if (columns[c] == name) return c;
-    throw InternalError("no meta column " + name);
-  };
+  for (std::size_t c = 0; c < columns.size(); ++c)
+    if (columns[c] == name) return c;
+  throw UsageError("no meta-analysis column '" + name + "' (the columns: k estimate se ci_low ci_high pvalue tau2 tau "
+                   "i2 h2 q q_df q_pvalue pi_low pi_high)");
+}
+
+// An exposure paired with its own output (a network run) is never fitted: no row, no cell.
+bool self_pair(const store::StoreContents& store, std::size_t exposure, std::size_t outcome) {
+  return store.exposure_outputs.size() == store.exposures.size() && store.outcome_outputs.at(outcome) >= 0 &&
+         store.exposure_outputs[exposure] == store.outcome_outputs[outcome];
+}
+
+std::string meta_status_text(const store::StoreContents& store, std::size_t method, std::size_t row) {
+  const auto status = static_cast<store::FitStatus>(store.meta_status[method][row]);
+  return status == store::FitStatus::ok              ? std::string("ok")
+         : status == store::FitStatus::not_estimable ? "not estimable: " + store.meta_reason[method][row]
+                                                     : std::string("pending");
+}
+
+}  // namespace
+
+std::optional<std::size_t> outcome_index(const store::StoreContents& store, const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  for (std::size_t o = 0; o < store.outcomes.size(); ++o)
+    if (store.outcomes[o] == name) return o;
+  std::string list;
+  for (const auto& o : store.outcomes) list += (list.empty() ? "" : ", ") + o;
+  throw UsageError("option 'outcome': the store has no outcome '" + name + "' (it has " + list + ")");
+}
+
+Table summary_table(const store::StoreContents& store, std::size_t method, std::optional<std::size_t> only_outcome) {
+  Table table({"exposure", "outcome", "method", "regions", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau",
+               "i2", "failed", "status", "run"});
+  // Units whose region failed (the model gave NaN or Inf), per (exposure, outcome).
+  std::vector<long long> failed(store.exposures.size() * store.outcomes.size(), 0);
+  for (std::size_t u = 0; u < store.unit_status.size(); ++u)
+    if (static_cast<store::FitStatus>(store.unit_status[u]) == store::FitStatus::failed)
+      ++failed[store::pair_row(store, store.unit_exposure[u], store.unit_outcome[u])];
+  for (std::size_t e = 0; e < store.exposures.size(); ++e)
+    for (std::size_t o = 0; o < store.outcomes.size(); ++o) {
+      if ((only_outcome && o != *only_outcome) || self_pair(store, e, o)) continue;
+      const std::size_t row = store::pair_row(store, e, o);
+      table.add_row();
+      table.set("exposure", store.exposures[e]);
+      table.set("outcome", store.outcomes[o]);
+      table.set("method", store.methods[method]);
+      table.set("regions", store.meta[method][meta_column("k")][row]);
+      for (const char* name : {"estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2"})
+        table.set(name, store.meta[method][meta_column(name)][row]);
+      table.set("failed", failed[row]);
+      table.set("status", meta_status_text(store, method, row));
+      table.set("run", run_state(store));
+    }
+  return table;
+}
+
+Table matrix_table(const store::StoreContents& store, std::size_t method, const std::string& column) {
+  const std::size_t c = meta_column(column);
+  std::vector<std::string> header = {"exposure"};
+  for (const auto& outcome : store.outcomes) {
+    if (outcome == "exposure" || outcome == "run")
+      throw UsageError("an outcome is named '" + outcome + "', a column of the matrix: use the table (no --matrix)");
+    header.push_back(outcome);
+  }
+  header.push_back("run");
+  Table table(header);
   for (std::size_t e = 0; e < store.exposures.size(); ++e) {
     table.add_row();
     table.set("exposure", store.exposures[e]);
-    table.set("method", store.methods[method]);
-    table.set("regions", store.meta[method][column("k")][e]);
-    for (const char* name : {"estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2"})
-      table.set(name, store.meta[method][column(name)][e]);
-    table.set("failed", failed[e]);
-    const auto status = static_cast<store::FitStatus>(store.meta_status[method][e]);
-    table.set("status", status == store::FitStatus::ok              ? std::string("ok")
-                        : status == store::FitStatus::not_estimable ? "not estimable: " + store.meta_reason[method][e]
-                                                                    : std::string("pending"));
+    for (std::size_t o = 0; o < store.outcomes.size(); ++o)
+      if (!self_pair(store, e, o)) table.set(store.outcomes[o], store.meta[method][c][store::pair_row(store, e, o)]);
     table.set("run", run_state(store));
   }
   return table;
@@ -58,7 +108,7 @@ void set_region_columns(Table& table, const store::StoreContents& store, std::in
 }
 
 Table units_table(const store::StoreContents& store) {
-  std::vector<std::string> header = {"unit", "exposure", "region", "chrom", "start", "end", "name", "summit", "method"};
+  std::vector<std::string> header = {"unit", "exposure", "outcome", "region", "chrom", "start", "end", "name", "summit", "method"};
   for (const auto& c : store::fit_columns()) header.push_back(c);
   header.push_back("status");
   header.push_back("run");
@@ -68,6 +118,7 @@ Table units_table(const store::StoreContents& store) {
       table.add_row();
       table.set("unit", u);
       table.set("exposure", store.exposures.at(store.unit_exposure[u]));
+      table.set("outcome", store.outcomes.at(store.unit_outcome[u]));
       table.set("region", static_cast<long long>(store.unit_region[u]));
       set_region_columns(table, store, store.unit_region[u]);
       table.set("method", store.methods[m]);

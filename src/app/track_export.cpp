@@ -17,11 +17,11 @@
 namespace deepmr::app {
 namespace {
 
-// What a set of tracks is about: the outcome (rows of regions) or one exposure (rows of units).
+// What a set of tracks is about: an outcome (rows of regions) or one exposure (rows of units).
 struct Subject {
   std::string role;  // "outcome" or "exposure"
   std::string name;
-  std::uint32_t exposure = 0;                            // exposures only
+  std::uint32_t index = 0;                               // the outcome's or the exposure's
   std::vector<std::pair<std::size_t, std::size_t>> rows;  // (effects row, region), in genome order
   std::size_t total = 0;                                  // rows it would have in a complete store
 };
@@ -89,19 +89,24 @@ std::vector<Subject> subjects_of(const store::StoreContents& store, const TrackR
     });
   };
   std::vector<Subject> subjects;
-  if (request.outcome) {
-    Subject s{"outcome", store.text_attributes.count("outcome") ? store.text_attributes.at("outcome") : "outcome", 0, {}, 0};
-    for (std::size_t r = 0; r < store.region_status.size(); ++r) {
-      ++s.total;
-      if (static_cast<store::FitStatus>(store.region_status[r]) == store::FitStatus::ok) s.rows.push_back({r, r});
+  if (request.outcome)
+    for (std::uint32_t o = 0; o < store.outcomes.size(); ++o) {
+      Subject s{"outcome", store.outcomes[o].empty() ? "outcome" : store.outcomes[o], o, {}, 0};
+      for (std::size_t r = 0; r < store.region_status.size(); ++r) {
+        ++s.total;
+        if (static_cast<store::FitStatus>(store.region_status[r]) == store::FitStatus::ok) s.rows.push_back({r, r});
+      }
+      genome_order(s.rows);
+      subjects.push_back(std::move(s));
     }
-    genome_order(s.rows);
-    subjects.push_back(std::move(s));
-  }
   for (std::uint32_t e : request.exposures) {
     Subject s{"exposure", store.exposures.at(e), e, {}, 0};
     for (std::size_t u = 0; u < store.unit_status.size(); ++u) {
       if (static_cast<std::uint32_t>(store.unit_exposure[u]) != e) continue;
+      // The units of one (exposure, region) with several outcomes are adjacent and hold the same
+      // exposure effects: the first stands for them.
+      if (u > 0 && store.unit_exposure[u - 1] == store.unit_exposure[u] && store.unit_region[u - 1] == store.unit_region[u])
+        continue;
       ++s.total;
       if (static_cast<store::FitStatus>(store.unit_status[u]) == store::FitStatus::ok)
         s.rows.push_back({u, static_cast<std::size_t>(store.unit_region[u])});
@@ -167,7 +172,7 @@ TrackExportSummary export_tracks(const std::string& store_path, const store::Sto
     }
     for (std::size_t i = 0; i < subject.rows.size(); ++i) {
       const auto [row, region] = subject.rows[i];
-      const store::EffectsRow effect = subject.role == "outcome" ? effects.outcome(row) : effects.exposure(row);
+      const store::EffectsRow effect = subject.role == "outcome" ? effects.outcome(row, subject.index) : effects.exposure(row);
       const std::string sequence = effects.sequence(region);
       const auto values = track_values(effect, effects.positions(), sequence, request.choices);
       const auto start = static_cast<std::uint64_t>(store.region_start[region]);

@@ -88,7 +88,7 @@ std::vector<int> resolve_outputs(const std::vector<std::string>& requested, cons
 }
 
 std::vector<std::string> outputs_matching(const std::string& pattern, const std::vector<std::string>& names,
-                                          int outcome, const std::string& key) {
+                                          const std::vector<int>& outcomes, const std::string& key) {
   std::regex expression;
   try {
     expression = std::regex(pattern, std::regex::ECMAScript);
@@ -98,7 +98,8 @@ std::vector<std::string> outputs_matching(const std::string& pattern, const std:
   if (names.empty()) throw UsageError("option '" + key + "' needs output names: give model.targets");
   std::vector<std::string> out;
   for (int i = 0; i < static_cast<int>(names.size()); ++i)
-    if (i != outcome && std::regex_match(names[i], expression)) out.push_back(names[i]);
+    if (std::find(outcomes.begin(), outcomes.end(), i) == outcomes.end() && std::regex_match(names[i], expression))
+      out.push_back(names[i]);
   if (out.empty()) throw UsageError("option '" + key + "': no output name matches '" + pattern + "'");
   return out;
 }

@@ -1,5 +1,6 @@
 #include "deepmr/run/plan_run.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "deepmr/common/error.hpp"
@@ -43,8 +44,7 @@ genome::Plan make_plan(const genome::PlanSpec& spec) {
                                                     : genome::build_peak_plan(spec, fasta);
 }
 
-void plan_run(RunSetup& setup) {
-  setup.plan = make_plan(setup.plan_spec);
+void resolve_units(RunSetup& setup) {
   // Each plan exposure is a model output: mapped by analysis.exposure, else its name is one.
   std::set<std::string> mapped;
   for (const auto& [name, output] : setup.config.exposure_outputs) mapped.insert(name);
@@ -62,6 +62,24 @@ void plan_run(RunSetup& setup) {
   }
   if (!mapped.empty())
     throw UsageError("option 'analysis.exposure' maps '" + *mapped.begin() + "', which is not an exposure of [regions]");
+  // analysis.network: every exposure is an outcome too (after the listed ones, in exposure order).
+  if (setup.config.network)
+    for (int output : setup.exposure_outputs)
+      if (std::find(setup.outcome_outputs.begin(), setup.outcome_outputs.end(), output) == setup.outcome_outputs.end())
+        setup.outcome_outputs.push_back(output);
+  // An exposure is fitted on every outcome but its own output; one with no other outcome has no unit.
+  for (std::size_t e = 0; e < setup.exposure_outputs.size(); ++e)
+    if (std::count(setup.outcome_outputs.begin(), setup.outcome_outputs.end(), setup.exposure_outputs[e]) ==
+        static_cast<std::ptrdiff_t>(setup.outcome_outputs.size()))
+      throw UsageError("exposure '" + setup.plan.exposures()[e] + "' is the outcome's own output (" +
+                       setup.output_name(setup.exposure_outputs[e]) + "): its estimate would be exactly 1; map it to "
+                       "another output (analysis.exposure) or choose another analysis.outcome");
+  setup.units = FitUnits(setup.plan, setup.exposure_outputs, setup.outcome_outputs);
+}
+
+void plan_run(RunSetup& setup) {
+  setup.plan = make_plan(setup.plan_spec);
+  resolve_units(setup);
   setup.model_sha256 = sha256_file(setup.model.stack->source);
   setup.plan_digest = sha256_hex(plan_text(setup.plan));
 }

@@ -16,7 +16,18 @@ namespace deepmr::run {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The effects' column of a model output (RunSetup::network_outputs lists each output once).
+std::size_t column_of(const std::vector<int>& outputs, int output) {
+  return static_cast<std::size_t>(std::find(outputs.begin(), outputs.end(), output) - outputs.begin());
+}
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// The bootstrap stream of a unit: its exposure in the low 32 bits, its outcome in the high ones, so
+// that the primary outcome's units keep the streams of a one-outcome run.
+std::uint64_t unit_stream(std::uint32_t exposure, std::uint32_t outcome) {
+  return static_cast<std::uint64_t>(exposure) | static_cast<std::uint64_t>(outcome) << 32;
+}
 
 // An MR result as a store row: the columns of stats/result_columns.hpp.
 store::FitRow fit_row(const stats::MrResult& r) {
@@ -27,16 +38,18 @@ store::FitRow fit_row(const stats::MrResult& r) {
   return row;
 }
 
-// Instruments: the mutants. Exposure: column x (1 + its index) of the effects; outcome: column 0;
-// psi (when the effects have correlations): that of the exposure's differences with the outcome's.
+// Instruments: the mutants. Exposure: column x of the effects; outcome: column y; psi (when the
+// effects have correlations): that of the exposure's differences with the outcome's, kept in the
+// exposure's column for the primary outcome (ism::IsmOptions::correlations).
 stats::Instruments instruments_of(const std::vector<double>& beta, const std::vector<double>& se,
-                                  const std::vector<double>& correlation, std::size_t n_outputs, std::size_t x) {
+                                  const std::vector<double>& correlation, std::size_t n_outputs, std::size_t x,
+                                  std::size_t y) {
   stats::Instruments instruments;
   for (std::size_t m = 0; m * n_outputs < beta.size(); ++m) {
     instruments.bx.push_back(beta[m * n_outputs + x]);
     instruments.bxse.push_back(se[m * n_outputs + x]);
-    instruments.by.push_back(beta[m * n_outputs]);
-    instruments.byse.push_back(se[m * n_outputs]);
+    instruments.by.push_back(beta[m * n_outputs + y]);
+    instruments.byse.push_back(se[m * n_outputs + y]);
     if (!correlation.empty()) instruments.psi.push_back(correlation[m * n_outputs + x]);
   }
   return instruments;
@@ -45,7 +58,7 @@ stats::Instruments instruments_of(const std::vector<double>& beta, const std::ve
 // The grouped jackknife of every fit (stats/jackknife.hpp): the whole region fit, instrument
 // filter included, repeated on each leave-group-out beta and se. Only the estimates are needed,
 // so without bootstrap draws.
-void add_jackknife(std::vector<stats::MrResult>& fits, const ism::Effects& effects, std::size_t x,
+void add_jackknife(std::vector<stats::MrResult>& fits, const ism::Effects& effects, std::size_t x, std::size_t y,
                    const stats::MrOptions& mr) {
   const auto& jack = effects.jackknife;
   if (jack.beta.empty()) return;
@@ -58,7 +71,7 @@ void add_jackknife(std::vector<stats::MrResult>& fits, const ism::Effects& effec
     static const std::vector<double> none;
     const auto& correlation = jack.correlation.empty() ? none : jack.correlation[g];
     const auto refits = stats::fit_all(
-        methods, instruments_of(jack.beta[g], jack.se[g], correlation, effects.outputs.size(), x), estimates_only);
+        methods, instruments_of(jack.beta[g], jack.se[g], correlation, effects.outputs.size(), x, y), estimates_only);
     for (std::size_t m = 0; m < fits.size(); ++m) leave_out[m].push_back(refits[m]);
   }
   for (std::size_t m = 0; m < fits.size(); ++m) stats::add_jackknife(fits[m], leave_out[m], jack.sizes, mr);
@@ -86,8 +99,9 @@ RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& jour
         throw InputError(spec.fasta + ": sequence " + std::to_string(i) + " is '" + fasta_->name(static_cast<std::uint32_t>(i)) +
                          "' but the plan has '" + planned[i] + "'");
   }
-  std::vector<int> outputs{setup.outcome_output};
-  outputs.insert(outputs.end(), setup.exposure_outputs.begin(), setup.exposure_outputs.end());
+  const std::vector<int> outputs = setup.network_outputs();
+  for (int output : setup.outcome_outputs) outcome_columns_.push_back(column_of(outputs, output));
+  for (int output : setup.exposure_outputs) exposure_columns_.push_back(column_of(outputs, output));
   for (const auto& device : devices) {
     networks_.push_back(model::make_network(setup.model.stack, outputs, device, setup.model.backend));
     engines_.push_back(ism::make_engine(setup.config.engine, *networks_.back()));
@@ -215,8 +229,8 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
 
   const auto mr_start = Clock::now();
   const std::size_t n_outputs = effects.outputs.size(), n_mutants = effects.mutants.size();
-  // A non-finite effect fails the units that need it: the outcome's fails them all, an exposure's
-  // fails that exposure's units. The reason names the first offending mutant.
+  // A non-finite effect fails the units that need it: an outcome's fails that outcome's units, an
+  // exposure's that exposure's units. The reason names the first offending mutant.
   std::vector<std::string> broken(n_outputs);
   for (std::size_t i = 0; i < effects.beta.size(); ++i) {
     const std::size_t o = i % n_outputs;
@@ -227,13 +241,15 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
     }
   }
 
-  const std::uint64_t first = plan.first_unit(region_id), last = plan.first_unit(region_id + 1);
+  const auto& units = setup_.units;
+  const std::uint64_t first = units.first(region_id), last = units.first(region_id + 1);
   for (std::uint64_t u = first; u < last; ++u) {
     store::UnitResult unit;
     unit.unit = u;
-    unit.exposure = plan.unit_exposure(u);
-    const std::size_t x = 1 + unit.exposure;
-    unit.reason = !broken[0].empty() ? broken[0] : broken[x];
+    unit.exposure = units.exposure(u);
+    unit.outcome = units.outcome(u);
+    const std::size_t x = exposure_columns_[unit.exposure], y = outcome_columns_[unit.outcome];
+    unit.reason = !broken[y].empty() ? broken[y] : broken[x];
     unit.failed = !unit.reason.empty();
     if (unit.failed) {
       for (std::size_t m = 0; m < config.methods.size(); ++m)
@@ -243,9 +259,9 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
       continue;
     }
     stats::MrOptions mr = config.mr;
-    mr.seed = stats::unit_seed(config.seed, unit.exposure, region_id);
-    auto fits = stats::fit_all(config.methods, instruments_of(effects.beta, effects.se, effects.correlation, n_outputs, x), mr);
-    add_jackknife(fits, effects, x, mr);
+    mr.seed = stats::unit_seed(config.seed, unit_stream(unit.exposure, unit.outcome), region_id);
+    auto fits = stats::fit_all(config.methods, instruments_of(effects.beta, effects.se, effects.correlation, n_outputs, x, y), mr);
+    add_jackknife(fits, effects, x, y, mr);
     for (const auto& fit : fits) unit.fits.push_back(fit_row(fit));
     result.units.push_back(std::move(unit));
   }
@@ -253,17 +269,17 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   for (const auto& unit : result.units) result.failed = result.failed && unit.failed;
   if (result.failed) result.reason = result.units.front().reason;
   if (config.store_effects && !result.failed) {
-    // Outcome, then each unit's exposure.
+    // Every outcome, then each unit's exposure.
     result.sequence = window;
     result.mutants = static_cast<std::uint32_t>(n_mutants);
-    result.outputs = static_cast<std::uint32_t>(result.units.size() + 1);
+    result.outputs = static_cast<std::uint32_t>(outcome_columns_.size() + result.units.size());
     for (std::size_t m = 0; m < n_mutants; ++m) {
-      result.beta.push_back(static_cast<float>(effects.beta[m * n_outputs]));
-      result.se.push_back(static_cast<float>(effects.se[m * n_outputs]));
-      for (const auto& unit : result.units) {
-        result.beta.push_back(static_cast<float>(effects.beta[m * n_outputs + 1 + unit.exposure]));
-        result.se.push_back(static_cast<float>(effects.se[m * n_outputs + 1 + unit.exposure]));
-      }
+      auto add = [&](std::size_t column) {
+        result.beta.push_back(static_cast<float>(effects.beta[m * n_outputs + column]));
+        result.se.push_back(static_cast<float>(effects.se[m * n_outputs + column]));
+      };
+      for (std::size_t y : outcome_columns_) add(y);
+      for (const auto& unit : result.units) add(exposure_columns_[unit.exposure]);
     }
   }
   seconds_mr = since(mr_start);

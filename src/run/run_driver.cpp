@@ -71,7 +71,7 @@ RunOutcome run_deep_mr(const Communicator& world, RunSetup& setup, const RunRequ
 
   std::vector<std::uint32_t> units_per_region(setup.plan.region_count());
   for (std::uint64_t r = 0; r < setup.plan.region_count(); ++r)
-    units_per_region[r] = static_cast<std::uint32_t>(setup.plan.first_unit(r + 1) - setup.plan.first_unit(r));
+    units_per_region[r] = static_cast<std::uint32_t>(setup.units.first(r + 1) - setup.units.first(r));
   const int workers = std::max(1, world.size() - 1);
   dist::Scheduler scheduler(journal_plan.todo, units_per_region, workers, setup.config.dispatch_batch);
   const std::string journal_dir = store::journal_directory(setup.config.store);

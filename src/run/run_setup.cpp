@@ -1,5 +1,6 @@
 #include "deepmr/run/run_setup.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "deepmr/common/build_info.hpp"
@@ -12,6 +13,13 @@ std::string plan_text(const genome::Plan& plan) {
   genome::write_regions_bed(plan, out);
   genome::write_units_tsv(plan, out);
   return out.str();
+}
+
+std::vector<int> RunSetup::network_outputs() const {
+  std::vector<int> outputs = outcome_outputs;
+  for (int output : exposure_outputs)
+    if (std::find(outputs.begin(), outputs.end(), output) == outputs.end()) outputs.push_back(output);
+  return outputs;
 }
 
 store::Manifest RunSetup::manifest() const {
@@ -28,8 +36,10 @@ store::Manifest RunSetup::manifest() const {
 store::StoreLayout RunSetup::store_layout() const {
   store::StoreLayout layout;
   for (auto method : config.methods) layout.methods.push_back(stats::mr_method_name(method));
-  layout.outcome = output_name(outcome_output);
-  layout.outcome_output = outcome_output;
+  for (int output : outcome_outputs) {
+    layout.outcomes.push_back(output_name(output));
+    layout.outcome_outputs.push_back(output);
+  }
   layout.exposures = plan.exposures();
   for (int output : exposure_outputs) layout.exposure_outputs.push_back(output);
   for (const auto& region : plan.regions()) {
@@ -40,11 +50,12 @@ store::StoreLayout RunSetup::store_layout() const {
     layout.region_name.push_back(plan.label(region.id).name);
     layout.region_summit.push_back(plan.label(region.id).summit);
   }
-  for (std::uint64_t u = 0; u < plan.unit_count(); ++u) {
-    const auto unit = plan.unit(u);
-    layout.unit_exposure.push_back(static_cast<std::int32_t>(unit.exposure));
-    layout.unit_region.push_back(static_cast<std::int64_t>(unit.region));
-  }
+  for (std::uint64_t r = 0; r < plan.region_count(); ++r)
+    for (std::uint64_t u = units.first(r); u < units.first(r + 1); ++u) {
+      layout.unit_exposure.push_back(static_cast<std::int32_t>(units.exposure(u)));
+      layout.unit_outcome.push_back(static_cast<std::int32_t>(units.outcome(u)));
+      layout.unit_region.push_back(static_cast<std::int64_t>(r));
+    }
   if (config.store_effects) {
     // Mutants in deepmr's fixed order; positions and bases differ per region, so only the order is
     // stored: position p, then the 3 alternatives (per region: the bases other than its reference).
@@ -77,7 +88,8 @@ store::StoreLayout RunSetup::store_layout() const {
                            {"input_length", stack.options.input_length},
                            {"reverse_complement", stack.options.reverse_complement_average ? 1 : 0},
                            {"regions_total", static_cast<std::int64_t>(plan.region_count())},
-                           {"units_total", static_cast<std::int64_t>(plan.unit_count())},
+                           {"units_total", static_cast<std::int64_t>(units.count())},
+                           {"network", config.network ? 1 : 0},
                            {"bootstrap", static_cast<std::int64_t>(config.mr.bootstrap_draws)}};
   return layout;
 }

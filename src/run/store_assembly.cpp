@@ -33,6 +33,15 @@ store::MetaRow meta_row(const std::vector<double>& estimates, const std::vector<
   return row;
 }
 
+// The row of an exposure paired with its own output as outcome (network runs): never fitted.
+store::MetaRow self_pair_row() {
+  store::MetaRow row;
+  row.values = stats::column_values(stats::MetaResult{});
+  row.status = store::FitStatus::not_estimable;
+  row.reason = "the exposure is the outcome's own output: not fitted";
+  return row;
+}
+
 }  // namespace
 
 AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& setup,
@@ -58,12 +67,14 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
   std::map<std::string, std::int64_t> counts = int_attributes;
   dist::collectively(comm, [&] {
     if (!comm.is_root()) return;
-    // Rank 0 gathers every unit's estimates from the journal for the meta-analysis.
-    const std::size_t methods = setup.config.methods.size(), exposures = setup.plan.exposures().size();
-    std::vector<std::vector<std::vector<double>>> estimates(methods, std::vector<std::vector<double>>(exposures)),
+    // Rank 0 gathers every unit's estimates from the journal for the meta-analysis of each
+    // (exposure, outcome) pair: pair e * outcomes + o.
+    const std::size_t methods = setup.config.methods.size(), outcomes = setup.outcome_outputs.size(),
+                      pairs = setup.plan.exposures().size() * outcomes;
+    std::vector<std::vector<std::vector<double>>> estimates(methods, std::vector<std::vector<double>>(pairs)),
         ses = estimates;
-    std::vector<std::vector<std::size_t>> without_se(methods, std::vector<std::size_t>(exposures, 0));
-    std::vector<std::uint8_t> seen(setup.plan.unit_count(), 0);
+    std::vector<std::vector<std::size_t>> without_se(methods, std::vector<std::size_t>(pairs, 0));
+    std::vector<std::uint8_t> seen(setup.units.count(), 0);
     const std::size_t estimate_column = store::fit_column_index("estimate"), se_column = store::fit_column_index(setup.config.meta_uses_jackknife ? "se_jackknife" : "se");
     const auto stats = store::read_journal(
         journal,
@@ -73,14 +84,17 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
             seen[unit.unit] = 1;
             ++outcome.units_done;
             if (unit.failed) ++outcome.units_failed;
+            const std::size_t pair = static_cast<std::size_t>(unit.exposure) * outcomes + unit.outcome;
+            if (unit.outcome >= outcomes || pair >= pairs)
+              throw StoreError("journal record of region " + std::to_string(result.region) + " does not match the plan's units");
             for (std::size_t m = 0; m < methods && m < unit.fits.size(); ++m) {
               const auto& fit = unit.fits[m];
               const double estimate = fit.values[estimate_column], se = fit.values[se_column];
               if (fit.status == store::FitStatus::ok && std::isfinite(estimate) && std::isfinite(se) && se > 0) {
-                estimates[m][unit.exposure].push_back(estimate);
-                ses[m][unit.exposure].push_back(se);
+                estimates[m][pair].push_back(estimate);
+                ses[m][pair].push_back(se);
               } else if (fit.status == store::FitStatus::ok && std::isfinite(estimate)) {
-                ++without_se[m][unit.exposure];
+                ++without_se[m][pair];
               }
             }
           }
@@ -90,13 +104,19 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
     outcome.torn_parts = stats.torn_parts;
     std::vector<std::vector<store::MetaRow>> meta(methods);
     for (std::size_t m = 0; m < methods; ++m)
-      for (std::size_t e = 0; e < exposures; ++e) meta[m].push_back(meta_row(estimates[m][e], ses[m][e], without_se[m][e], setup.config.meta));
+      for (std::size_t p = 0; p < pairs; ++p) {
+        if (setup.exposure_outputs[p / outcomes] == setup.outcome_outputs[p % outcomes]) {
+          meta[m].push_back(self_pair_row());
+          continue;
+        }
+        meta[m].push_back(meta_row(estimates[m][p], ses[m][p], without_se[m][p], setup.config.meta));
+      }
     writer.write_meta(meta);
   });
   // Counts are root attributes: every rank must write the same values.
   counts["units_done"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_done), 0);
   counts["units_failed"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_failed), 0);
-  counts["complete"] = counts["units_done"] == static_cast<std::int64_t>(setup.plan.unit_count()) ? 1 : 0;
+  counts["complete"] = counts["units_done"] == static_cast<std::int64_t>(setup.units.count()) ? 1 : 0;
   writer.finish(counts, text_attributes, double_attributes);
   return outcome;
 }

@@ -48,8 +48,10 @@ std::string EffectsReader::sequence(std::uint64_t region) const {
   return impl_->file.open_dataset("/effects/sequence").read_strings(region, 1).at(0);
 }
 
-EffectsRow EffectsReader::outcome(std::uint64_t region) const {
-  return impl_->row("/effects/outcome_beta", "/effects/outcome_se", region);
+EffectsRow EffectsReader::outcome(std::uint64_t region, std::uint32_t outcome) const {
+  // Outcome o's rows follow the o - 1 before it (a one-outcome store: one row per region).
+  const std::uint64_t regions = impl_->file.open_dataset("/effects/sequence").dims().at(0);
+  return impl_->row("/effects/outcome_beta", "/effects/outcome_se", std::uint64_t{outcome} * regions + region);
 }
 
 EffectsRow EffectsReader::exposure(std::uint64_t unit) const {

@@ -6,9 +6,10 @@
 namespace deepmr::store {
 namespace {
 
-constexpr std::uint32_t kLayout = 3;  // bump when the payload layout changes (2: the run id; 3: the jackknife columns)
+// Bump when the payload layout changes (2: the run id; 3: the jackknife columns; 4: each unit's outcome).
+constexpr std::uint32_t kLayout = 4;
 // The fewest bytes a unit and a fit take in a record (for counts read from it).
-constexpr std::size_t kUnitBytes = 8 + 4 + 1 + 4 + 4, kFitBytes = 1 + 4 + 4;
+constexpr std::size_t kUnitBytes = 8 + 4 + 4 + 1 + 4 + 4, kFitBytes = 1 + 4 + 4;
 
 }  // namespace
 
@@ -27,6 +28,7 @@ std::string serialize(const RegionResult& r) {
   for (const auto& unit : r.units) {
     w.put(unit.unit);
     w.put(unit.exposure);
+    w.put(unit.outcome);
     w.put(static_cast<std::uint8_t>(unit.failed));
     w.put_string(unit.reason);
     w.put(static_cast<std::uint32_t>(unit.fits.size()));
@@ -63,6 +65,7 @@ RegionResult deserialize(const std::string& bytes) {
   for (auto& unit : r.units) {
     unit.unit = in.get<std::uint64_t>();
     unit.exposure = in.get<std::uint32_t>();
+    unit.outcome = in.get<std::uint32_t>();
     unit.failed = in.get<std::uint8_t>() != 0;
     unit.reason = in.get_string();
     unit.fits.resize(in.get_count(kFitBytes));

@@ -13,9 +13,10 @@ StoreContents read_store(const std::string& path) {
   if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kStoreFormat)
     throw StoreError(path + ": not a deepmr store (no format attribute '" + std::string(kStoreFormat) + "')");
   const auto version = f.int_attribute("/", "format_version");
-  if (version != kStoreFormatVersion)
-    throw StoreError(path + ": store format version " + std::to_string(version) + ", this deepmr reads version " +
-                     std::to_string(kStoreFormatVersion));
+  if (version < kOldestReadableFormatVersion || version > kStoreFormatVersion)
+    throw StoreError(path + ": store format version " + std::to_string(version) + ", this deepmr reads versions " +
+                     std::to_string(kOldestReadableFormatVersion) + " to " + std::to_string(kStoreFormatVersion) +
+                     (version > kStoreFormatVersion ? " (read it with a newer deepmr)" : ""));
   for (const auto& attribute : store_attributes()) {
     if (!f.has_attribute("/", attribute.name)) continue;
     switch (attribute.type) {
@@ -33,6 +34,14 @@ StoreContents read_store(const std::string& path) {
     start = comma + 1;
   }
   s.exposures = f.open_dataset("/exposures/name").read_strings();
+  s.exposure_outputs = f.open_dataset("/exposures/output").read_all<std::int64_t>();
+  if (f.exists("/outcomes/name")) {
+    s.outcomes = f.open_dataset("/outcomes/name").read_strings();
+    s.outcome_outputs = f.open_dataset("/outcomes/output").read_all<std::int64_t>();
+  } else {  // version 1: one outcome
+    s.outcomes = {s.text_attributes["outcome"]};
+    s.outcome_outputs = {s.int_attributes.count("outcome_output") ? s.int_attributes["outcome_output"] : -1};
+  }
   s.region_chrom = f.open_dataset("/regions/chrom").read_strings();
   s.region_start = f.open_dataset("/regions/start").read_all<std::int64_t>();
   s.region_end = f.open_dataset("/regions/end").read_all<std::int64_t>();
@@ -46,6 +55,8 @@ StoreContents read_store(const std::string& path) {
   s.region_summit.resize(regions, -1);
   s.unit_exposure = f.open_dataset("/units/exposure").read_all<std::int32_t>();
   s.unit_region = f.open_dataset("/units/region").read_all<std::int64_t>();
+  s.unit_outcome = f.exists("/units/outcome") ? f.open_dataset("/units/outcome").read_all<std::int32_t>()
+                                              : std::vector<std::int32_t>(s.unit_region.size(), 0);
   s.unit_status = f.open_dataset("/units/status").read_all<std::int8_t>();
   s.unit_reason = f.open_dataset("/units/reason").read_strings();
   for (const auto& method : s.methods) {

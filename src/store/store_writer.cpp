@@ -139,7 +139,10 @@ struct RunStoreWriter::Impl {
     std::vector<std::vector<std::int8_t>> fit_status(methods);
     std::vector<std::vector<std::string>> fit_reason(methods);
     const std::uint32_t mutants = layout.mutants;
-    std::vector<float> outcome_beta, outcome_se, exposure_beta, exposure_se;
+    const std::size_t outcomes = layout.outcomes.size();
+    // outcome_beta[o]: outcome o's rows of these regions; exposure_beta: the units' rows.
+    std::vector<std::vector<float>> outcome_beta(outcomes), outcome_se(outcomes);
+    std::vector<float> exposure_beta, exposure_se;
     std::vector<std::string> sequences;
 
     std::size_t u = 0;
@@ -150,7 +153,7 @@ struct RunStoreWriter::Impl {
       region_rank[r] = result.rank;
       region_status[r] = static_cast<std::int8_t>(result.failed ? FitStatus::failed : FitStatus::ok);
       if (mutants > 0 && !result.failed) {
-        if (result.mutants != mutants || result.outputs != result.units.size() + 1)
+        if (result.mutants != mutants || result.outputs != outcomes + result.units.size())
           throw StoreError("region " + std::to_string(result.region) + ": effects of the wrong shape in the journal");
       }
       for (std::size_t i = 0; i < result.units.size(); ++i, ++u) {
@@ -169,11 +172,11 @@ struct RunStoreWriter::Impl {
       }
       if (mutants > 0) {
         sequences.push_back(result.sequence);
-        const std::size_t outputs = result.units.size() + 1;
+        const std::size_t outputs = outcomes + result.units.size();
         const bool have = !result.failed && result.beta.size() == static_cast<std::size_t>(mutants) * outputs;
         for (std::size_t o = 0; o < outputs; ++o) {
-          auto& beta = o == 0 ? outcome_beta : exposure_beta;
-          auto& se = o == 0 ? outcome_se : exposure_se;
+          auto& beta = o < outcomes ? outcome_beta[o] : exposure_beta;
+          auto& se = o < outcomes ? outcome_se[o] : exposure_se;
           for (std::uint32_t mu = 0; mu < mutants; ++mu) {
             beta.push_back(have ? result.beta[mu * outputs + o] : std::numeric_limits<float>::quiet_NaN());
             se.push_back(have ? result.se[mu * outputs + o] : std::numeric_limits<float>::quiet_NaN());
@@ -201,8 +204,11 @@ struct RunStoreWriter::Impl {
     }
     if (mutants > 0) {
       file->open_dataset("/effects/sequence").write_strings(r0, sequences, independent);
-      file->open_dataset("/effects/outcome_beta").write_rows(r0, n_regions, outcome_beta.data(), independent);
-      file->open_dataset("/effects/outcome_se").write_rows(r0, n_regions, outcome_se.data(), independent);
+      const hsize_t R = layout.region_start.size();
+      for (std::size_t o = 0; o < outcomes; ++o) {
+        file->open_dataset("/effects/outcome_beta").write_rows(o * R + r0, n_regions, outcome_beta[o].data(), independent);
+        file->open_dataset("/effects/outcome_se").write_rows(o * R + r0, n_regions, outcome_se[o].data(), independent);
+      }
       file->open_dataset("/effects/exposure_beta").write_rows(u0, n_units, exposure_beta.data(), independent);
       file->open_dataset("/effects/exposure_se").write_rows(u0, n_units, exposure_se.data(), independent);
     }
@@ -238,12 +244,14 @@ void RunStoreWriter::create(const StoreLayout& layout) {
   const auto collective = Transfer::collective;
   auto rows = [&](std::size_t n) { return root ? static_cast<hsize_t>(n) : 0; };
 
-  const hsize_t E = layout.exposures.size(), R = layout.region_start.size(), U = layout.unit_region.size();
+  const hsize_t E = layout.exposures.size(), O = layout.outcomes.size(), R = layout.region_start.size(),
+                U = layout.unit_region.size();
+  if (O == 0) throw InternalError("a store needs at least one outcome");
   write_attributes(f, layout.text_attributes, layout.int_attributes, layout.double_attributes);
   std::string methods;
   for (const auto& m : layout.methods) methods += (methods.empty() ? "" : ",") + m;
-  write_attributes(f, {{"format", kStoreFormat}, {"outcome", layout.outcome}, {"methods", methods}},
-                   {{"format_version", kStoreFormatVersion}, {"outcome_output", layout.outcome_output}}, {});
+  write_attributes(f, {{"format", kStoreFormat}, {"outcome", layout.outcomes.front()}, {"methods", methods}},
+                   {{"format_version", kStoreFormatVersion}, {"outcome_output", layout.outcome_outputs.front()}}, {});
 
   // Every dataset of the schema, on every rank (creation is collective). Results are filled by
   // write(); what no record reaches stays pending (status 0, NaN); the large effects arrays are
@@ -251,15 +259,18 @@ void RunStoreWriter::create(const StoreLayout& layout) {
   const hsize_t M = layout.mutants;
   auto rows_of = [&](const std::string& space) -> std::vector<hsize_t> {
     if (space == kExposureRows) return {E};
+    if (space == kOutcomeRows) return {O};
+    if (space == kPairRows) return {E * O};
     if (space == kRegionRows) return {R};
     if (space == kUnitRows) return {U};
     if (space == kMutantRows) return {M};
-    if (space == "regions x mutants") return {R, M};
+    if (space == "outcome regions x mutants") return {O * R, M};
     if (space == "units x mutants") return {U, M};
     throw InternalError("store schema: unknown row space '" + space + "'");
   };
   auto width_of = [&](const std::string& path) -> std::size_t {
     if (path == "exposures/name") return widest(layout.exposures);
+    if (path == "outcomes/name") return widest(layout.outcomes);
     if (path == "regions/chrom") return widest(layout.region_chrom);
     if (path == "regions/name") return widest(layout.region_name);
     if (path == "effects/sequence") return std::max<std::uint32_t>(1, layout.window_length);
@@ -283,6 +294,8 @@ void RunStoreWriter::create(const StoreLayout& layout) {
   // The plan: written once by rank 0 (collective calls with empty selections elsewhere).
   f.open_dataset("/exposures/name").write_strings(0, root ? layout.exposures : std::vector<std::string>{}, collective);
   f.open_dataset("/exposures/output").write_rows(0, rows(E), layout.exposure_outputs.data(), collective);
+  f.open_dataset("/outcomes/name").write_strings(0, root ? layout.outcomes : std::vector<std::string>{}, collective);
+  f.open_dataset("/outcomes/output").write_rows(0, rows(O), layout.outcome_outputs.data(), collective);
   f.open_dataset("/regions/chrom").write_strings(0, root ? layout.region_chrom : std::vector<std::string>{}, collective);
   f.open_dataset("/regions/start").write_rows(0, rows(R), layout.region_start.data(), collective);
   f.open_dataset("/regions/end").write_rows(0, rows(R), layout.region_end.data(), collective);
@@ -295,6 +308,7 @@ void RunStoreWriter::create(const StoreLayout& layout) {
   f.open_dataset("/regions/name").write_strings(0, root ? names : std::vector<std::string>{}, collective);
   f.open_dataset("/regions/summit").write_rows(0, rows(R), summits.data(), collective);
   f.open_dataset("/units/exposure").write_rows(0, rows(U), layout.unit_exposure.data(), collective);
+  f.open_dataset("/units/outcome").write_rows(0, rows(U), layout.unit_outcome.data(), collective);
   f.open_dataset("/units/region").write_rows(0, rows(U), layout.unit_region.data(), collective);
   if (M > 0) f.open_dataset("/effects/position").write_rows(0, rows(M), layout.mutant_position.data(), collective);
 }
@@ -369,19 +383,21 @@ void RunStoreWriter::finish(const std::map<std::string, std::int64_t>& final_int
 void RunStoreWriter::write_pending() { impl_->flush(); }
 
 std::uint64_t estimated_store_bytes(const StoreLayout& layout) {
-  const std::uint64_t E = layout.exposures.size(), R = layout.region_start.size(), U = layout.unit_region.size(),
-                      M = layout.mutants;
+  const std::uint64_t E = layout.exposures.size(), O = layout.outcomes.size(), R = layout.region_start.size(),
+                      U = layout.unit_region.size(), M = layout.mutants;
   const auto datasets = expand_datasets(layout.methods, M > 0);
   std::uint64_t bytes = 0;
   for (const auto& dataset : datasets) {
     const std::string& rows = dataset.spec->rows;
-    const std::uint64_t count = rows == kExposureRows ? E : rows == kRegionRows ? R : rows == kUnitRows ? U
-                                : rows == kMutantRows ? M : rows == "regions x mutants" ? R * M : U * M;
+    const std::uint64_t count = rows == kExposureRows ? E : rows == kOutcomeRows ? O : rows == kPairRows ? E * O
+                                : rows == kRegionRows ? R : rows == kUnitRows ? U : rows == kMutantRows ? M
+                                : rows == "outcome regions x mutants" ? O * R * M : U * M;
     std::uint64_t width = 8;
     switch (dataset.spec->type) {
       case ValueType::text:
         width = dataset.path == "effects/sequence" ? layout.window_length
                 : dataset.path == "regions/name"   ? widest(layout.region_name)
+                : dataset.path == "outcomes/name"  ? widest(layout.outcomes)
                                                    : kReasonWidth;
         break;
       case ValueType::int8: width = 1; break;

@@ -76,7 +76,7 @@ TEST_F(PlanCommand, WritesRegionsUnitsAndASummary) {
   // Summary: header, ATF3, SRF, (all) with the distinct regions.
   EXPECT_EQ(test::line_count(r.out), 4) << r.out;
   EXPECT_EQ(r.out.rfind("exposure\tinput\trecords\tother_chromosome\tpast_end\tduplicate\tcandidates\texamined\twith_n\t"
-                        "units\tregions\tshared\n",
+                        "units\tregions\tshared\tfit_units\n",
                         0),
             0u)
       << r.out;

@@ -200,7 +200,7 @@ class Export(unittest.TestCase):
             self.assertNotIn("partial", track)
             self.assertEqual(header, ["#chrom", "start", "end", "name", "score", "strand", "thickStart", "thickEnd",
                                       "itemRgb", "exposure", "method", "estimate", "se", "ci_low", "ci_high", "pvalue",
-                                      "status", "peak", "summit", "region", "unit"])
+                                      "status", "peak", "summit", "region", "unit", "outcome"])
             self.assertEqual(len(rows), len(v.unit_region))
             fits = v.fits[method]
             for u, row in enumerate(rows):
@@ -392,7 +392,8 @@ class Export(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         lines = result.stdout.splitlines()
         header = lines[0].split("\t")
-        self.assertEqual(header[:9], ["unit", "exposure", "region", "chrom", "start", "end", "name", "summit", "method"])
+        self.assertEqual(header[:10], ["unit", "exposure", "outcome", "region", "chrom", "start", "end", "name", "summit",
+                                       "method"])
         v = self.view
         for line in lines[1:]:
             field = dict(zip(header, line.split("\t")))
@@ -409,7 +410,7 @@ class Export(unittest.TestCase):
         result = subprocess.run([DEEPMR, "summarize", old, "--units"], capture_output=True, text=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
-        self.assertEqual({(row[6], row[7]) for row in rows}, {("", "")})
+        self.assertEqual({(row[7], row[8]) for row in rows}, {("", "")})
         self.assertEqual(export(old, "bed", self.path("old.bed")).returncode, 0)
         _, _, bed = read_bed(self.path("old.bed"))
         self.assertEqual({(row[17], row[18]) for row in bed}, {(".", "-1")})

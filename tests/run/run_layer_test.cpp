@@ -34,11 +34,13 @@ namespace fs = std::filesystem;
 
 // configs/test_tiny.ini as plain values: a 60-bp model with 5 outputs, three exposures with peaks
 // on the shipped chr22 excerpt.
-RunSetup tiny_setup(const std::string& store, bool store_effects) {
+RunSetup tiny_setup(const std::string& store, bool store_effects,
+                    std::vector<std::string> outcomes = {"conv1d_small|out0"}, bool network = false) {
   const std::string src = test::source_dir() + "/";
   RunSetup setup;
   auto& c = setup.config;
-  c.outcome = "conv1d_small|out0";
+  c.outcomes = std::move(outcomes);
+  c.network = network;
   c.seed = 7;
   c.mc_samples = 4;
   c.batch = 16;
@@ -50,7 +52,7 @@ RunSetup tiny_setup(const std::string& store, bool store_effects) {
   auto stack = std::make_shared<model::LayerStack>(model::load_model_file(src + "tests/data/models/conv1d_small.pt"));
   setup.model.target_names = stack->target_names;
   setup.model.stack = stack;
-  setup.outcome_output = model::resolve_output_list(setup.model, {c.outcome}).front();
+  setup.outcome_outputs = model::resolve_output_list(setup.model, c.outcomes);
   auto& spec = setup.plan_spec;
   spec.fasta = src + "data/genome/hg38_chr22_32000000_32300000.fa";
   for (const char* tf : {"TFA", "TFB", "TFC"}) {
@@ -89,7 +91,7 @@ struct PairEngine {
   std::unique_ptr<model::Network> network;
   std::unique_ptr<ism::Engine> engine;
   PairEngine(const RunSetup& setup, int exposure)
-      : network(model::make_network(setup.model.stack, {setup.exposure_outputs[exposure], setup.outcome_output},
+      : network(model::make_network(setup.model.stack, {setup.exposure_outputs[exposure], setup.outcome_outputs.front()},
                                     model::Device{}, model::Backend::kernels)),
         engine(ism::make_engine("full", *network)) {}
 };
@@ -191,6 +193,87 @@ TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
       }
     }
   }
+  fs::remove_all(dir);
+}
+
+// Several outcomes from one mutagenesis (analysis.outcome twice, analysis.network): the units of
+// every plan unit are its exposure on each outcome but its own output, in outcome order; each is
+// the MR fit of its own exposure and outcome columns (checked against an engine over just that
+// pair), with the bootstrap stream of (exposure, outcome); the primary outcome's units are those
+// of a one-outcome run bit for bit; the stored effects hold every outcome, then each unit's exposure.
+TEST(RegionPipeline, FitsEveryPairOfANetworkFromOneMutagenesis) {
+  const auto dir = temp_dir("network");
+  RunSetup one = tiny_setup(dir + "/one.h5", true);
+  RunSetup setup = tiny_setup(dir + "/s.h5", true, {"conv1d_small|out0", "conv1d_small|out4"}, true);
+  one.config.engine = setup.config.engine = "full";
+  // out0, out4, then the exposures' out1, out2, out3.
+  ASSERT_EQ(setup.outcome_outputs, (std::vector<int>{0, 4, 1, 2, 3}));
+  ASSERT_EQ(setup.exposure_outputs, (std::vector<int>{1, 2, 3}));
+  ASSERT_EQ(setup.units.count(), 4 * setup.plan.unit_count());
+  for (std::uint64_t r = 0; r < setup.plan.region_count(); ++r) {
+    std::uint64_t id = setup.units.first(r);
+    for (std::uint64_t p = setup.plan.first_unit(r); p < setup.plan.first_unit(r + 1); ++p)
+      for (std::uint32_t o = 0; o < 5; ++o) {
+        if (setup.outcome_outputs[o] == setup.exposure_outputs[setup.plan.unit_exposure(p)]) continue;
+        const auto unit = setup.units.unit(id++);
+        EXPECT_EQ(unit.region, r);
+        EXPECT_EQ(unit.plan_unit, p);
+        EXPECT_EQ(unit.exposure, setup.plan.unit_exposure(p));
+        EXPECT_EQ(unit.outcome, o);
+      }
+    EXPECT_EQ(id, setup.units.first(r + 1));
+  }
+  ASSERT_EQ(setup.store_layout().outcomes.size(), 5u);
+
+  store::JournalWriter journal(dir, 0, 0);
+  RegionPipeline pipeline(setup, journal, 0, 0, {model::Device{}}), single(one, journal, 0, 0, {model::Device{}});
+  const std::uint64_t region = 0;
+  double seconds_ism = 0, seconds_mr = 0;
+  const auto result = pipeline.result_of(region, seconds_ism, seconds_mr);
+  const auto primary = single.result_of(region, seconds_ism, seconds_mr);
+  ASSERT_EQ(result.units.size(), setup.units.first(region + 1) - setup.units.first(region));
+  ASSERT_EQ(result.outputs, 5 + result.units.size());
+  const std::string window = window_of(setup, region);
+  std::size_t primary_units = 0;
+  for (std::size_t i = 0; i < result.units.size(); ++i) {
+    const auto& unit = result.units[i];
+    EXPECT_EQ(unit.unit, setup.units.first(region) + i);
+    EXPECT_EQ(unit.outcome, setup.units.outcome(unit.unit));
+    const int x = setup.exposure_outputs[unit.exposure], y = setup.outcome_outputs[unit.outcome];
+    ASSERT_NE(x, y);
+    auto network = model::make_network(setup.model.stack, {x, y}, model::Device{}, model::Backend::kernels);
+    const auto effects = ism::make_engine("full", *network)->run(window, region_options(setup, region));
+    stats::Instruments in;
+    for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
+      in.bx.push_back(effects.beta_at(static_cast<int>(m), 0));
+      in.bxse.push_back(effects.se_at(static_cast<int>(m), 0));
+      in.by.push_back(effects.beta_at(static_cast<int>(m), 1));
+      in.byse.push_back(effects.se_at(static_cast<int>(m), 1));
+      EXPECT_EQ(result.beta[m * result.outputs + unit.outcome], static_cast<float>(in.by[m]));
+      EXPECT_EQ(result.se[m * result.outputs + 5 + i], static_cast<float>(in.bxse[m]));
+    }
+    stats::MrOptions mr = setup.config.mr;
+    mr.seed = stats::unit_seed(setup.config.seed, unit.exposure | std::uint64_t{unit.outcome} << 32, region);
+    const auto fits = stats::fit_all(setup.config.methods, in, mr);
+    ASSERT_EQ(unit.fits.size(), fits.size());
+    for (std::size_t f = 0; f < fits.size(); ++f) {
+      const auto expected = stats::column_values(fits[f]);
+      for (std::size_t c = 0; c < expected.size(); ++c) {
+        if (stats::needs_samples(stats::mr_columns()[c])) continue;
+        EXPECT_TRUE(same_bits(unit.fits[f].values[c], expected[c]))
+            << stats::mr_columns()[c].name << " of " << stats::mr_method_name(fits[f].method) << ", exposure "
+            << unit.exposure << " on outcome " << unit.outcome;
+      }
+    }
+    if (unit.outcome != 0) continue;
+    // The primary outcome: the one-outcome run's unit of this exposure, bit for bit.
+    const auto& same = primary.units.at(primary_units++);
+    ASSERT_EQ(same.exposure, unit.exposure);
+    for (std::size_t f = 0; f < fits.size(); ++f)
+      for (std::size_t c = 0; c < same.fits[f].values.size(); ++c)
+        EXPECT_TRUE(same_bits(unit.fits[f].values[c], same.fits[f].values[c])) << stats::mr_columns()[c].name;
+  }
+  EXPECT_EQ(primary_units, primary.units.size());
   fs::remove_all(dir);
 }
 

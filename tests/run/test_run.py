@@ -80,6 +80,99 @@ class Ranks(RunTest):
         self.assertEqual(summary.stdout, tables[0])
         self.assertIn("12 of 12 units done; the run is complete", summary.stderr)
 
+    def test_network_stores_are_bitwise_identical_at_1_2_and_3_ranks(self):
+        # Two listed outcomes and analysis.network: every exposure on out0, out4 and the other
+        # exposures' outputs, from one mutagenesis per region. The stores agree bit for bit at 1, 2
+        # and 3 ranks; each pair's meta-analysis is deepmr meta on its units; the primary outcome's
+        # fits are the one-outcome run's; the effects hold every outcome's rows; summarize prints
+        # the pairs, one outcome's pairs and the matrix.
+        extra = "[analysis]\noutcome = conv1d_small|out4\nnetwork = true\n"
+        stores, tables = [], []
+        for ranks in (1, 2, 3):
+            name = "n%d.h5" % ranks
+            result = deepmr_run(ranks, config(self.directory, name, extra=extra), "--run.store-effects", "true")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            stores.append(os.path.join(self.directory, name))
+            tables.append(result.stdout)
+            self.assertComplete(stores[-1])
+        self.assertSameStore(stores[0], stores[1])
+        self.assertSameStore(stores[0], stores[2])
+        self.assertEqual(tables[0], tables[2])
+        outcomes = ["conv1d_small|out0", "conv1d_small|out4", "conv1d_small|out1", "conv1d_small|out2",
+                    "conv1d_small|out3"]
+        import json
+        with Store(stores[0]) as n, Store(Reference.store()) as one:
+            self.assertEqual(n.attrs["format_version"], 2)
+            self.assertEqual(n.attrs["network"], 1)
+            self.assertEqual(n.outcomes, outcomes)
+            self.assertEqual(list(n.outcome_outputs), [0, 4, 1, 2, 3])
+            self.assertEqual(n.attrs["units_total"], 4 * 12)  # each of 12 (exposure, region) on 4 outcomes
+            exposures = n.exposures
+            for u in range(len(n.unit_status)):
+                self.assertNotEqual(n.outcome_outputs[n.unit_outcome[u]], n.exposure_outputs[n.unit_exposure[u]])
+            primary = np.flatnonzero(n.unit_outcome == 0)
+            np.testing.assert_array_equal(n.unit_region[primary], one.unit_region)
+            for method in one.methods:
+                for column, values in one.fits(method).items():
+                    if column != "reason":
+                        np.testing.assert_array_equal(n.fits(method)[column][primary], values, err_msg=column)
+                np.testing.assert_array_equal(n.meta(method)["estimate"], one.meta(method)["estimate"])
+            # Each pair's meta-analysis, from its own units; the exposure on its own output is not fitted.
+            egger, meta = n.fits("egger"), n.meta_pairs("egger")
+            for e, exposure in enumerate(exposures):
+                for o, outcome in enumerate(outcomes):
+                    row = e * len(outcomes) + o
+                    if n.self_pair(e, o):
+                        self.assertEqual(meta["status"][row], STATUS["not_estimable"])
+                        self.assertEqual(meta["k"][row], 0)
+                        continue
+                    units = np.flatnonzero((n.unit_exposure == e) & (n.unit_outcome == o))
+                    self.assertEqual(len(units), 4)
+                    table = os.path.join(self.directory, "pair.tsv")
+                    with open(table, "w") as out:
+                        out.write("estimate\tse\n")
+                        for u in units:
+                            out.write("%r\t%r\n" % (float(egger["estimate"][u]), float(egger["se"][u])))
+                    pooled = subprocess.run([DEEPMR, "meta", "--input", table, "--format", "json"],
+                                            capture_output=True, text=True)
+                    self.assertEqual(pooled.returncode, 0, pooled.stderr)
+                    self.assertEqual(meta["estimate"][row], json.loads(pooled.stdout)[0]["estimate"], (exposure, outcome))
+            # Effects: outcome o's rows follow the outcomes before it; by of a unit is its outcome's row.
+            regions = len(n.dataset("regions/start"))
+            self.assertEqual(n.dataset("effects/outcome_beta").shape[0], len(outcomes) * regions)
+            u = int(np.flatnonzero(n.unit_outcome == 3)[0])
+            bx, bxse, by, byse, position = n.effects(u)
+            np.testing.assert_array_equal(by, n.dataset("effects/outcome_beta")[3 * regions + n.unit_region[u]])
+        summary = subprocess.run([DEEPMR, "summarize", stores[2]], capture_output=True, text=True)
+        self.assertEqual(summary.returncode, 0, summary.stderr)
+        self.assertEqual(summary.stdout, tables[0])
+        lines = summary.stdout.splitlines()
+        self.assertEqual(lines[0].split("\t")[:3], ["exposure", "outcome", "method"])
+        self.assertEqual(len(lines), 1 + 3 * 4)
+        only = subprocess.run([DEEPMR, "summarize", stores[2], "--outcome", "conv1d_small|out2", "--format", "json"],
+                              capture_output=True, text=True)
+        self.assertEqual(only.returncode, 0, only.stderr)
+        self.assertEqual([(r["exposure"], r["outcome"]) for r in json.loads(only.stdout)],
+                         [("TFA", "conv1d_small|out2"), ("TFC", "conv1d_small|out2")])
+        matrix = subprocess.run([DEEPMR, "summarize", stores[2], "--matrix"], capture_output=True, text=True)
+        self.assertEqual(matrix.returncode, 0, matrix.stderr)
+        rows = [line.split("\t") for line in matrix.stdout.splitlines()]
+        self.assertEqual(rows[0], ["exposure"] + outcomes + ["run"])
+        by_pair = {(line[0], line[1]): line[4] for line in (l.split("\t") for l in lines[1:])}
+        for row in rows[1:]:
+            for o, outcome in enumerate(outcomes):
+                self.assertEqual(row[1 + o], by_pair.get((row[0], outcome), ""), (row[0], outcome))
+        missing = subprocess.run([DEEPMR, "summarize", stores[2], "--outcome", "nope"], capture_output=True, text=True)
+        self.assertEqual(missing.returncode, 2)
+        self.assertIn("no outcome 'nope'", missing.stderr)
+        # deepmr plan counts the units the run fits.
+        plan = subprocess.run([DEEPMR, "plan", "--config", config(self.directory, "plan.h5", extra=extra), "--out",
+                               os.path.join(self.directory, "plan"), "--format", "json"], capture_output=True, text=True)
+        self.assertEqual(plan.returncode, 0, plan.stderr)
+        rows = {row["exposure"]: row for row in json.loads(plan.stdout)}
+        self.assertEqual(rows["(all)"]["fit_units"], 48)
+        self.assertEqual([rows[e]["fit_units"] for e in ("TFA", "TFB", "TFC")], [16, 16, 16])
+
     def test_samples_split_across_device_groups_give_the_same_store(self):
         # run.gpus-per-worker > 1 on the CPU build: sample groups on host threads, gathered through
         # the same interface as NCCL between GPUs, merged in block order.

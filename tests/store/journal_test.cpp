@@ -24,6 +24,7 @@ RegionResult sample(std::uint64_t region, bool effects = true) {
     UnitResult unit;
     unit.unit = 10 * region + u;
     unit.exposure = static_cast<std::uint32_t>(u);
+    unit.outcome = static_cast<std::uint32_t>(3 - u);
     FitRow ok{FitStatus::ok, "", std::vector<double>(fit_columns().size(), 0.5 + u)};
     ok.values[5] = std::nan("");
     FitRow no{FitStatus::not_estimable, "fewer than 3 instruments", std::vector<double>(fit_columns().size(), std::nan(""))};
@@ -52,6 +53,8 @@ TEST(RegionResult, SerializationRoundTripsEveryField) {
   EXPECT_EQ(back.units[1].fits[1].reason, "fewer than 3 instruments");
   EXPECT_TRUE(std::isnan(back.units[0].fits[0].values[5]));
   EXPECT_EQ(back.beta[8], 0.8f);
+  EXPECT_EQ(back.units[0].outcome, 3u);
+  EXPECT_EQ(back.units[1].outcome, 2u);
   auto bytes = serialize(r);
   EXPECT_THROW(deserialize(bytes.substr(0, bytes.size() - 3)), StoreError);
 }

@@ -2,6 +2,7 @@
 // The tables `deepmr run` and `deepmr summarize` print from a store (docs/cli.md).
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "deepmr/app/table.hpp"
@@ -16,11 +17,18 @@ bool is_complete(const store::StoreContents& store);
 // store says so on every row, in TSV and JSON alike.
 std::string run_state(const store::StoreContents& store);
 
-// The per-exposure table of a store for one method: exposure, method, regions, estimate, se,
-// ci_low, ci_high, pvalue, tau2, tau, i2, failed, status, run.
-Table summary_table(const store::StoreContents& store, std::size_t method);
-// Every unit's fits, one row per unit and method (unit, exposure, region, chrom, start, end, name,
-// summit, method, the fit columns, status, run).
+// The index of a named outcome (nullopt for an empty name); UsageError naming the store's outcomes.
+std::optional<std::size_t> outcome_index(const store::StoreContents& store, const std::string& name);
+// The per-pair table of a store for one method, one row per (exposure, outcome) fitted (only those
+// of one outcome when given): exposure, outcome, method, regions, estimate, se, ci_low, ci_high,
+// pvalue, tau2, tau, i2, failed, status, run.
+Table summary_table(const store::StoreContents& store, std::size_t method,
+                    std::optional<std::size_t> only_outcome = std::nullopt);
+// One meta-analysis column as a matrix: a row per exposure, a column per outcome (missing where
+// the exposure is the outcome's own output), then run. UsageError for an unknown column.
+Table matrix_table(const store::StoreContents& store, std::size_t method, const std::string& column);
+// Every unit's fits, one row per unit and method (unit, exposure, outcome, region, chrom, start,
+// end, name, summit, method, the fit columns, status, run).
 Table units_table(const store::StoreContents& store);
 // The region columns of a table row (chrom, start, end: 0-based half-open; name and summit of the
 // region's peak, empty when unknown).

@@ -19,10 +19,10 @@ std::vector<int> resolve_outputs(const std::vector<std::string>& requested, cons
 // Splits "a,b,c" (a name may itself contain '|', as DeepSEA's do).
 std::vector<std::string> split_list(const std::string& text);
 
-// The output names that match a regular expression (ECMAScript, whole name), the outcome's index
+// The output names that match a regular expression (ECMAScript, whole name), the outcomes' indices
 // excepted (analysis.exposure-pattern). UsageError naming `key` for a bad pattern, no names or no
 // match.
 std::vector<std::string> outputs_matching(const std::string& pattern, const std::vector<std::string>& names,
-                                          int outcome, const std::string& key);
+                                          const std::vector<int>& outcomes, const std::string& key);
 
 }  // namespace deepmr::model

@@ -1,6 +1,6 @@
 #pragma once
 // The Deep MR pipeline of one region, on a worker: fetch its window, run mutagenesis once for the
-// outcome and every exposure (the region's MC samples split across the worker's devices), turn the
+// outcomes and every exposure (the region's MC samples split across the worker's devices), turn the
 // mutants into instruments, fit MR for each of its units, append the result to the journal
 // (durably), and report. The unit of computation is the region; its units share its effect sizes.
 
@@ -45,6 +45,8 @@ class RegionPipeline {
   std::vector<std::unique_ptr<model::Network>> networks_;  // one per device
   std::vector<std::unique_ptr<ism::Engine>> engines_;
   std::unique_ptr<dist::DeviceGather> gather_;
+  // The effects' column of each outcome and of each plan exposure.
+  std::vector<std::size_t> outcome_columns_, exposure_columns_;
 };
 
 }  // namespace deepmr::run

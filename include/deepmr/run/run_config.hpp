@@ -14,7 +14,10 @@ namespace deepmr::run {
 
 struct RunConfig {
   // [analysis]
-  std::string outcome;                                          // output name or index
+  // analysis.outcome (repeatable: the first is the run's primary outcome) and analysis.network
+  // (every exposure is an outcome too: every ordered pair of them is fitted).
+  std::vector<std::string> outcomes;                            // output names or indices
+  bool network = false;
   std::vector<std::pair<std::string, std::string>> exposure_outputs;  // exposure name -> output (name or index)
   std::string exposure_pattern;                                 // regex over output names (sweep, sequences)
   std::uint64_t seed = 1;

@@ -12,6 +12,7 @@
 #include "deepmr/genome/plan.hpp"
 #include "deepmr/genome/plan_builder.hpp"
 #include "deepmr/model/model_choice.hpp"
+#include "deepmr/run/fit_units.hpp"
 #include "deepmr/run/run_config.hpp"
 #include "deepmr/store/journal.hpp"
 #include "deepmr/store/store_writer.hpp"
@@ -32,13 +33,17 @@ struct RunSetup {
   model::ModelChoice model;
   genome::PlanSpec plan_spec;
   genome::Plan plan;
-  int outcome_output = -1;
+  std::vector<int> outcome_outputs;   // model output of each outcome (the first is the primary)
   std::vector<int> exposure_outputs;  // model output of each plan exposure (plan order)
+  FitUnits units;                     // (exposure, outcome, region): what is fitted and stored
   std::string model_sha256;
   std::string plan_digest;  // SHA-256 of the plan's regions.bed and units.tsv
   RunProvenance provenance;
 
   std::string output_name(int output) const { return model::output_label(model, output); }
+  // The model outputs a region's mutagenesis computes, each once: the outcomes, then the exposures'
+  // outputs that are not outcomes, in exposure order.
+  std::vector<int> network_outputs() const;
   std::uint64_t run_id = 0;  // the journal's Manifest::run_id(), set by run_deep_mr on every rank
 
   // What a resume must match (journal manifest): result keys, inputs by content

@@ -30,7 +30,8 @@ class EffectsReader {
   const std::vector<std::int32_t>& positions() const;
   // A region's window (effects/sequence), from which each column's reference and alternative follow.
   std::string sequence(std::uint64_t region) const;
-  EffectsRow outcome(std::uint64_t region) const;
+  // Outcome `outcome` (index into outcomes/name; 0 the primary) at a region.
+  EffectsRow outcome(std::uint64_t region, std::uint32_t outcome = 0) const;
   EffectsRow exposure(std::uint64_t unit) const;
 
  private:

@@ -1,6 +1,6 @@
 #pragma once
 // What a worker computes for one region: the MR fits of each of its units (one per exposure
-// sampled there) and, optionally, the per-mutant effects. A journal record holds exactly one;
+// sampled there and outcome) and, optionally, the per-mutant effects. A journal record holds exactly one;
 // the store is assembled from them.
 
 #include <cstdint>
@@ -20,6 +20,7 @@ struct FitRow {
 struct UnitResult {
   std::uint64_t unit = 0;
   std::uint32_t exposure = 0;
+  std::uint32_t outcome = 0;  // index into the run's outcomes
   bool failed = false;  // its effects are not finite (the model gave NaN or Inf): no fits
   std::string reason;
   std::vector<FitRow> fits;  // one per MR method, in the run's method order
@@ -34,7 +35,8 @@ struct RegionResult {
   bool failed = false;  // every unit of the region failed (e.g. the outcome is NaN)
   std::string reason;
   std::vector<UnitResult> units;
-  // Optional per-mutant effects: outputs = outcome first, then the units' exposures in unit order.
+  // Optional per-mutant effects: outputs = the run's outcomes first (in outcome order), then each
+  // unit's exposure in unit order.
   // The window's bases come along (its mutants' reference and alternative bases follow from it).
   std::string sequence;
   std::uint32_t mutants = 0, outputs = 0;

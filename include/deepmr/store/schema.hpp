@@ -12,7 +12,10 @@
 namespace deepmr::store {
 
 inline constexpr const char* kStoreFormat = "deepmr-store";
-inline constexpr std::int64_t kStoreFormatVersion = 1;
+// 2: several outcomes (outcomes/, units/outcome, meta rows per exposure and outcome, the outcomes'
+// effects); a version-1 store reads as one with a single outcome.
+inline constexpr std::int64_t kStoreFormatVersion = 2;
+inline constexpr std::int64_t kOldestReadableFormatVersion = 1;
 
 // The status of a unit, a region, a fit or a meta-analysis row (int8 in the store).
 enum class FitStatus : std::int8_t { pending = 0, ok = 1, not_estimable = 2, failed = 3 };
@@ -32,6 +35,11 @@ ValueType attribute_type(const std::string& name);
 
 // Row spaces of the datasets.
 inline constexpr const char* kExposureRows = "exposures";
+inline constexpr const char* kOutcomeRows = "outcomes";
+// One row per (exposure e, outcome o): row e * outcomes + o (a one-outcome store: one per exposure).
+inline constexpr const char* kPairRows = "pairs";
+// One row per (outcome o, region r): row o * regions + r (a one-outcome store: one per region).
+inline constexpr const char* kOutcomeRegionRows = "outcome regions";
 inline constexpr const char* kRegionRows = "regions";
 inline constexpr const char* kUnitRows = "units";
 inline constexpr const char* kMutantRows = "mutants";

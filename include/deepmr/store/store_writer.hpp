@@ -20,8 +20,8 @@ namespace deepmr::store {
 // The shape of a store, from the plan and the config.
 struct StoreLayout {
   std::vector<std::string> methods;             // MR methods, in fit order
-  std::string outcome;                          // outcome output name (or index)
-  std::int64_t outcome_output = -1;
+  std::vector<std::string> outcomes;            // outcome output names (or indices); the first is the primary
+  std::vector<std::int64_t> outcome_outputs;    // their model output indices
   std::vector<std::string> exposures;           // plan exposure names (sorted)
   std::vector<std::int64_t> exposure_outputs;   // their model output indices
   // Regions: window (chrom name, start, end) or row of a sequence file (row >= 0).
@@ -30,8 +30,8 @@ struct StoreLayout {
   // The peak each region was centred on: name (empty when unknown) and summit (-1 when unknown).
   std::vector<std::string> region_name;
   std::vector<std::int64_t> region_summit;
-  // Units: (exposure index, region id), by unit id.
-  std::vector<std::int32_t> unit_exposure;
+  // Units: (exposure index, outcome index, region id), by unit id.
+  std::vector<std::int32_t> unit_exposure, unit_outcome;
   std::vector<std::int64_t> unit_region;
   // Per-mutant effects: stored when mutants > 0 (3L columns; column 3p + k is position p, k-th of
   // the bases other than the region's reference base in A, C, G, T order).
@@ -67,7 +67,7 @@ class RunStoreWriter {
   // write_pending() writes what is held back).
   void write(const RegionResult& result);
   void write_pending();
-  // Rank 0 (others may call with nothing): meta[method][exposure].
+  // Rank 0 (others may call with nothing): meta[method][pair], pair = exposure * outcomes + outcome.
   void write_meta(const std::vector<std::vector<MetaRow>>& meta);
   // Collective: flushes, writes the final attributes, closes, and (rank 0) renames the file to
   // `path`, replacing an older store.

@@ -1,10 +1,12 @@
 // deepmr plan: the regions and work units a run would process, without running anything.
 // Writes regions.bed and units.tsv into --out and prints a summary per exposure (docs/genome.md).
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/model_options.hpp"
@@ -19,9 +21,13 @@
 namespace deepmr::app {
 namespace {
 
-Table summary_table(const genome::Plan& plan) {
+// fitted: the run's units (exposure, outcome, region) when the model and outcomes are known.
+Table summary_table(const genome::Plan& plan, const std::optional<run::FitUnits>& fitted) {
   Table table({"exposure", "input", "records", "other_chromosome", "past_end", "duplicate", "candidates", "examined",
-               "with_n", "units", "regions", "shared"});
+               "with_n", "units", "regions", "shared", "fit_units"});
+  std::vector<std::size_t> fits(plan.exposures().size(), 0);
+  if (fitted)
+    for (std::uint64_t u = 0; u < fitted->count(); ++u) ++fits[fitted->exposure(u)];
   for (const auto& s : plan.summary()) {
     table.add_row();
     table.set("exposure", s.exposure);
@@ -36,12 +42,16 @@ Table summary_table(const genome::Plan& plan) {
     table.set("units", s.units);
     table.set("regions", s.units);  // one unit per region and exposure
     table.set("shared", s.shared);
+    const auto e = static_cast<std::size_t>(
+        std::find(plan.exposures().begin(), plan.exposures().end(), s.exposure) - plan.exposures().begin());
+    if (fitted && e < fits.size()) table.set("fit_units", fits[e]);
   }
   // The whole plan: distinct regions and all units.
   table.add_row();
   table.set("exposure", "(all)");
   table.set("units", static_cast<std::size_t>(plan.unit_count()));
   table.set("regions", static_cast<std::size_t>(plan.region_count()));
+  if (fitted) table.set("fit_units", static_cast<std::size_t>(fitted->count()));
   return table;
 }
 
@@ -71,15 +81,18 @@ class PlanCommand final : public Command {
     std::int64_t length = 0;
     std::vector<std::string> pattern_exposures;
     const auto keys = ModelKeys::run_config();
+    std::optional<model::ModelChoice> model_choice;
     if (!values[keys.file].empty()) {
-      const auto model = load_model_choice(values, keys, sequences_length(values));
+      model_choice = load_model_choice(values, keys, sequences_length(values));
+      const auto& model = *model_choice;
       length = model.stack->options.input_length;
       if (!values["analysis.exposure-pattern"].empty()) {
-        const int outcome = values["analysis.outcome"].empty()
-                                ? -1
-                                : resolve_output_list(model, {values["analysis.outcome"].as<std::string>()}).front();
+        const std::vector<int> outcomes =
+            values["analysis.outcome"].empty()
+                ? std::vector<int>{}
+                : resolve_output_list(model, values["analysis.outcome"].as<std::vector<std::string>>());
         pattern_exposures = outputs_matching(values["analysis.exposure-pattern"].as<std::string>(), model.target_names,
-                                             outcome, "analysis.exposure-pattern");
+                                             outcomes, "analysis.exposure-pattern");
       }
     } else if (!values[keys.input_length].empty()) {
       length = values[keys.input_length].as<int>();
@@ -104,7 +117,19 @@ class PlanCommand final : public Command {
                           "--out", ExitCode::usage, Durability::renamed);
     write_file_atomically((out_dir / "units.tsv").string(), [&](std::ostream& out) { genome::write_units_tsv(plan, out); },
                           "--out", ExitCode::usage, Durability::renamed);
-    summary_table(plan).write(std::cout, format);
+    // With the model and the outcomes, the units the run fits: each (exposure, region) on every
+    // outcome but the exposure's own output (analysis.network adds the exposures as outcomes).
+    std::optional<run::FitUnits> fitted;
+    if (model_choice && !values["analysis.outcome"].empty()) {
+      run::RunSetup setup;
+      setup.config = read_run_config(values);
+      setup.model = *model_choice;
+      setup.plan = plan;
+      setup.outcome_outputs = resolve_output_list(setup.model, setup.config.outcomes);
+      run::resolve_units(setup);
+      fitted = setup.units;
+    }
+    summary_table(plan, fitted).write(std::cout, format);
     std::cout.flush();
     return 0;
   }
