@@ -2,6 +2,7 @@
 // and print the figures (never assertions). `deepmr bench ism` times the mutagenesis engines on one
 // region with the same masks and compares their effects (docs/performance.md).
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -38,7 +39,9 @@ class BenchCommand : public Command {
         ("what", po::value<std::string>()->value_name("ism|dispatch"), "what to benchmark")
         ("architecture", po::value<std::string>()->value_name("NAME"),
          "a built-in architecture with random weights instead of --model (deepsea)")
-        ("outputs", po::value<std::string>()->default_value("0,1")->value_name("LIST"), "outputs kept")
+        ("outputs", po::value<std::string>()->default_value("0,1")->value_name("LIST[;LIST...]"),
+         "outputs kept; several sets separated by ';' time each engine with each set (e.g. one outcome and "
+         "exposures against several outcomes and the same exposures)")
         ("mc-samples", po::value<int>()->default_value(2)->value_name("N"), "Monte Carlo dropout samples")
         ("engines", po::value<std::string>()->default_value("full,incremental")->value_name("LIST"),
          "engines to time, on the same window and masks: full, incremental, auto; the first is the baseline of "
@@ -78,7 +81,17 @@ class BenchCommand : public Command {
     } else {
       choice = load_model_choice(v, "");
     }
-    const auto outputs = resolve_output_list(choice, model::split_list(v["outputs"].as<std::string>()));
+    // One or more output sets ("0,1;0,1,2"): every engine is timed with each, on the same window and masks.
+    std::vector<std::vector<int>> output_sets;
+    {
+      const std::string text = v["outputs"].as<std::string>();
+      for (std::size_t start = 0; start <= text.size();) {
+        const auto end = std::min(text.find(';', start), text.size());
+        output_sets.push_back(resolve_output_list(choice, model::split_list(text.substr(start, end - start))));
+        if (output_sets.back().empty()) throw UsageError("option 'outputs': an empty set of outputs in '" + text + "'");
+        start = end + 1;
+      }
+    }
     const auto& stack = *choice.stack;
     const std::string window = ism::random_window(stack.options.input_length, seed);
 
@@ -93,7 +106,7 @@ class BenchCommand : public Command {
     if (engine_names.empty()) throw UsageError("option 'engines': name at least one engine");
     for (const auto& engine_name : engine_names) ism::check_engine_name(engine_name, "engines");
 
-    Table table({"engine", "device", "threads", "model", "length", "mutants", "samples", "batch", "seconds",
+    Table table({"engine", "outputs", "device", "threads", "model", "length", "mutants", "samples", "batch", "seconds",
                  "mutant_evaluations_per_second", "ratio", "cpu_seconds", "mutant_evaluations_per_cpu_second",
                  "cpu_ratio", "max_abs_diff_beta", "max_abs_diff_se", "effective_gmac_per_second",
                  "gmac_per_mutant_strand", "peak_rss_mib"});
@@ -101,13 +114,16 @@ class BenchCommand : public Command {
     ism::Effects baseline;
     double baseline_rate = 0, baseline_cpu_rate = 0;
     const double strands = stack.options.reverse_complement_average ? 2 : 1;
-    for (std::size_t e = 0; e < engine_names.size(); ++e) {
+    for (std::size_t row = 0; row < engine_names.size() * output_sets.size(); ++row) {
+      const std::size_t e = row / output_sets.size();
+      const auto& outputs = output_sets[row % output_sets.size()];
       auto run = ism::time_engine(engine_names[e], choice.stack, outputs, choice.device, choice.backend, window, options);
       auto& effects = run.effects;
       const auto& costs = run.costs;
       const double rate = run.evaluations / run.seconds, cpu_rate = run.evaluations / run.cpu_seconds;
       table.add_row();
       table.set("engine", run.engine);
+      table.set("outputs", outputs.size());
       table.set("device", run.device);
       table.set("threads", model::compute_threads());
       table.set("model", stack.source);
@@ -127,7 +143,7 @@ class BenchCommand : public Command {
       table.set("gmac_per_mutant_strand",
                 costs.empty() ? stack.forward_macs() / 1e9 : macs / (run.evaluations * strands) / 1e9);
       table.set("peak_rss_mib", run.peak_rss_mib);
-      if (e == 0) {
+      if (row == 0) {
         baseline = std::move(effects);
         baseline_rate = rate;
         baseline_cpu_rate = cpu_rate;
@@ -136,10 +152,17 @@ class BenchCommand : public Command {
         table.set("max_abs_diff_beta", 0.0);
         table.set("max_abs_diff_se", 0.0);
       } else {
+        // Over the baseline's outputs that this row kept too.
         double beta = 0, se = 0;
-        for (std::size_t i = 0; i < effects.beta.size(); ++i) {
-          beta = std::max(beta, std::abs(effects.beta[i] - baseline.beta[i]));
-          se = std::max(se, std::abs(effects.se[i] - baseline.se[i]));
+        const std::size_t nb = baseline.outputs.size(), n = effects.outputs.size();
+        for (std::size_t k = 0; k < nb; ++k) {
+          const auto at = std::find(effects.outputs.begin(), effects.outputs.end(), baseline.outputs[k]);
+          if (at == effects.outputs.end()) continue;
+          const auto j = static_cast<std::size_t>(at - effects.outputs.begin());
+          for (std::size_t m = 0; m < baseline.mutants.size(); ++m) {
+            beta = std::max(beta, std::abs(effects.beta[m * n + j] - baseline.beta[m * nb + k]));
+            se = std::max(se, std::abs(effects.se[m * n + j] - baseline.se[m * nb + k]));
+          }
         }
         table.set("ratio", rate / baseline_rate);
         table.set("cpu_ratio", cpu_rate / baseline_cpu_rate);
