@@ -14,11 +14,11 @@ attributes as stored), store (Store, UnusableInput, Skip), planted (planted effe
 from .compare import differences, same
 from .h5file import all_datasets, open_h5, root_attributes, write_attributes
 from .planted import PLANTED_ATTRIBUTE, parse_planted_attribute, planted_effects, read_planted_tsv
-from .schema import (ATTRIBUTES, DATASETS, EFFECTS_GROUP, FIT_COLUMNS, FORMAT, FORMAT_VERSION, META_COLUMNS, SCHEMA,
-                     STATUS, Dataset, expand, expand_template, fit_path, meta_path, type_of)
+from .schema import (ATTRIBUTES, DATASETS, DIRECTION_COLUMNS, EFFECTS_GROUP, FIT_COLUMNS, FORMAT, FORMAT_VERSION,
+                     META_COLUMNS, SCHEMA, STATUS, Dataset, expand, expand_template, fit_path, meta_path, type_of)
 from .store import Skip, Store, UnusableInput, config_value, strings, text
 
-__all__ = ["ATTRIBUTES", "DATASETS", "EFFECTS_GROUP", "FIT_COLUMNS", "FORMAT", "FORMAT_VERSION", "META_COLUMNS",
+__all__ = ["ATTRIBUTES", "DATASETS", "DIRECTION_COLUMNS", "EFFECTS_GROUP", "FIT_COLUMNS", "FORMAT", "FORMAT_VERSION", "META_COLUMNS",
            "PLANTED_ATTRIBUTE", "SCHEMA", "STATUS", "Dataset", "Skip", "Store", "UnusableInput", "all_datasets",
            "config_value", "differences", "expand", "expand_template", "fit_path", "meta_path", "open_h5",
            "parse_planted_attribute", "planted_effects", "read_planted_tsv", "root_attributes", "same", "strings",

@@ -29,6 +29,7 @@ FORMAT_VERSION = SCHEMA["format_version"]
 STATUS = dict(SCHEMA["statuses"])
 FIT_COLUMNS = tuple(c["name"] for c in SCHEMA["fit_columns"])
 META_COLUMNS = tuple(c["name"] for c in SCHEMA["meta_columns"])
+DIRECTION_COLUMNS = tuple(c["name"] for c in SCHEMA.get("direction_columns", []))
 ATTRIBUTES = {a["name"]: a["type"] for a in SCHEMA["attributes"]}
 DATASETS = tuple(Dataset(d["path"], d["type"], d["rows"]) for d in SCHEMA["datasets"])
 
@@ -36,7 +37,7 @@ DATASETS = tuple(Dataset(d["path"], d["type"], d["rows"]) for d in SCHEMA["datas
 # for optional datasets; this is the one group that is).
 EFFECTS_GROUP = "effects"
 
-_COLUMNS = {"{fit_column}": FIT_COLUMNS, "{meta_column}": META_COLUMNS}
+_COLUMNS = {"{fit_column}": FIT_COLUMNS, "{meta_column}": META_COLUMNS, "{direction_column}": DIRECTION_COLUMNS}
 
 
 def expand_template(template, methods):

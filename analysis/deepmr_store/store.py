@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from .h5file import is_hdf5, open_h5
-from .schema import FIT_COLUMNS, FORMAT, FORMAT_VERSION, META_COLUMNS, STATUS, fit_path, meta_path
+from .schema import DIRECTION_COLUMNS, FIT_COLUMNS, FORMAT, FORMAT_VERSION, META_COLUMNS, STATUS, fit_path, meta_path
 
 
 class UnusableInput(Exception):
@@ -294,6 +294,27 @@ class Store:
         out["status"] = self.h5[status][:].astype(np.int64) if status in self.h5 else \
             np.where(np.isfinite(out["estimate"]), STATUS["ok"], STATUS["not_estimable"])
         out["reason"] = strings(self.h5[reason]) if reason in self.h5 else [""] * rows
+        return out
+
+    # ---- the direction test ---------------------------------------------------------------------
+    def direction(self):
+        """{column: values over units} of direction/ (DIRECTION_COLUMNS, 'status', 'reason'): each
+        unit's direction test (docs/statistics.md section 3e). Skip for a store without it."""
+        if "direction/status" not in self.h5:
+            raise Skip("the store has no direction test (written by deepmr before store format 2)")
+        out = {column: self.h5["direction/" + column][:].astype(np.float64) for column in DIRECTION_COLUMNS}
+        out["status"] = self.h5["direction/status"][:].astype(np.int64)
+        out["reason"] = strings(self.h5["direction/reason"])
+        return out
+
+    def direction_pairs(self):
+        """{column: values over (exposure, outcome) pairs} of direction_meta/, rows as meta_pairs():
+        the random-effects pooling of each pair's regional differences r2_x - r2_y."""
+        if "direction_meta/status" not in self.h5:
+            raise Skip("the store has no direction test (written by deepmr before store format 2)")
+        out = {column: self.h5["direction_meta/" + column][:].astype(np.float64) for column in META_COLUMNS}
+        out["status"] = self.h5["direction_meta/status"][:].astype(np.int64)
+        out["reason"] = strings(self.h5["direction_meta/reason"])
         return out
 
     # ---- per-mutant effects -------------------------------------------------------------------

@@ -32,6 +32,18 @@ bool self_pair(const store::StoreContents& store, std::size_t exposure, std::siz
          store.exposure_outputs[exposure] == store.outcome_outputs[outcome];
 }
 
+// The meta row of (the outcome as exposure, the exposure as outcome), when the run fitted it.
+std::optional<std::size_t> reverse_row(const store::StoreContents& store, std::size_t exposure, std::size_t outcome) {
+  if (store.exposure_outputs.size() != store.exposures.size()) return std::nullopt;
+  std::optional<std::size_t> e2, o2;
+  for (std::size_t e = 0; e < store.exposures.size(); ++e)
+    if (store.exposure_outputs[e] == store.outcome_outputs[outcome]) e2 = e;
+  for (std::size_t o = 0; o < store.outcomes.size(); ++o)
+    if (store.outcome_outputs[o] == store.exposure_outputs[exposure]) o2 = o;
+  if (!e2 || !o2) return std::nullopt;
+  return store::pair_row(store, *e2, *o2);
+}
+
 std::string meta_status_text(const store::StoreContents& store, std::size_t method, std::size_t row) {
   const auto status = static_cast<store::FitStatus>(store.meta_status[method][row]);
   return status == store::FitStatus::ok              ? std::string("ok")
@@ -52,7 +64,7 @@ std::optional<std::size_t> outcome_index(const store::StoreContents& store, cons
 
 Table summary_table(const store::StoreContents& store, std::size_t method, std::optional<std::size_t> only_outcome) {
   Table table({"exposure", "outcome", "method", "regions", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau",
-               "i2", "failed", "status", "run"});
+               "i2", "direction", "direction_pvalue", "reverse_estimate", "failed", "status", "run"});
   // Units whose region failed (the model gave NaN or Inf), per (exposure, outcome).
   std::vector<long long> failed(store.exposures.size() * store.outcomes.size(), 0);
   for (std::size_t u = 0; u < store.unit_status.size(); ++u)
@@ -69,6 +81,14 @@ Table summary_table(const store::StoreContents& store, std::size_t method, std::
       table.set("regions", store.meta[method][meta_column("k")][row]);
       for (const char* name : {"estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2"})
         table.set(name, store.meta[method][meta_column(name)][row]);
+      // The direction test pooled over the pair's regions (r2 of the exposure minus the outcome's:
+      // > 0 supports exposure -> outcome), and the fit of the reverse pair where there is one.
+      if (!store.direction_meta.empty()) {
+        table.set("direction", store.direction_meta[meta_column("estimate")][row]);
+        table.set("direction_pvalue", store.direction_meta[meta_column("pvalue")][row]);
+      }
+      if (const auto reverse = reverse_row(store, e, o))
+        table.set("reverse_estimate", store.meta[method][meta_column("estimate")][*reverse]);
       table.set("failed", failed[row]);
       table.set("status", meta_status_text(store, method, row));
       table.set("run", run_state(store));

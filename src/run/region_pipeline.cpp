@@ -8,6 +8,7 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/genome/one_hot.hpp"
+#include "deepmr/stats/direction.hpp"
 #include "deepmr/stats/jackknife.hpp"
 #include "deepmr/stats/normal_stream.hpp"
 #include "deepmr/stats/result_columns.hpp"
@@ -53,6 +54,26 @@ stats::Instruments instruments_of(const std::vector<double>& beta, const std::ve
     if (!correlation.empty()) instruments.psi.push_back(correlation[m * n_outputs + x]);
   }
   return instruments;
+}
+
+// The direction test of a unit (stats/direction.hpp) as a store row, its SE from the same
+// leave-group-out effects as the fits' jackknife.
+store::FitRow direction_row(const ism::Effects& effects, std::size_t x, std::size_t y, double min_abs_z_x) {
+  const std::size_t n_outputs = effects.outputs.size();
+  static const std::vector<double> none;
+  auto result = stats::direction_test(instruments_of(effects.beta, effects.se, none, n_outputs, x, y), min_abs_z_x);
+  const auto& jack = effects.jackknife;
+  if (!jack.beta.empty()) {
+    std::vector<stats::DirectionResult> leave_out;
+    for (std::size_t g = 0; g < jack.beta.size(); ++g)
+      leave_out.push_back(stats::direction_test(instruments_of(jack.beta[g], jack.se[g], none, n_outputs, x, y), min_abs_z_x));
+    stats::add_direction_jackknife(result, leave_out, jack.sizes);
+  }
+  store::FitRow row;
+  row.status = result.estimable ? store::FitStatus::ok : store::FitStatus::not_estimable;
+  row.reason = result.reason;
+  row.values = stats::column_values(result);
+  return row;
 }
 
 // The grouped jackknife of every fit (stats/jackknife.hpp): the whole region fit, instrument
@@ -255,6 +276,8 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
       for (std::size_t m = 0; m < config.methods.size(); ++m)
         unit.fits.push_back({store::FitStatus::failed, unit.reason,
                              std::vector<double>(store::fit_columns().size(), std::numeric_limits<double>::quiet_NaN())});
+      unit.direction = {store::FitStatus::failed, unit.reason,
+                        std::vector<double>(stats::direction_columns().size(), std::numeric_limits<double>::quiet_NaN())};
       result.units.push_back(std::move(unit));
       continue;
     }
@@ -263,6 +286,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
     auto fits = stats::fit_all(config.methods, instruments_of(effects.beta, effects.se, effects.correlation, n_outputs, x, y), mr);
     add_jackknife(fits, effects, x, y, mr);
     for (const auto& fit : fits) unit.fits.push_back(fit_row(fit));
+    unit.direction = direction_row(effects, x, y, config.mr.min_abs_z_x);
     result.units.push_back(std::move(unit));
   }
   result.failed = !result.units.empty();

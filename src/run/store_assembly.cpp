@@ -1,5 +1,6 @@
 #include "deepmr/run/store_assembly.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -31,6 +32,11 @@ store::MetaRow meta_row(const std::vector<double>& estimates, const std::vector<
   row.reason = m.reason;
   row.values = stats::column_values(m);
   return row;
+}
+
+std::size_t direction_column(const std::string& name) {
+  const auto& names = store::direction_columns();
+  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
 }
 
 // The row of an exposure paired with its own output as outcome (network runs): never fitted.
@@ -75,6 +81,10 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
         ses = estimates;
     std::vector<std::vector<std::size_t>> without_se(methods, std::vector<std::size_t>(pairs, 0));
     std::vector<std::uint8_t> seen(setup.units.count(), 0);
+    // The direction test's differences and their jackknife SEs, per pair.
+    std::vector<std::vector<double>> differences(pairs), difference_ses(pairs);
+    std::vector<std::size_t> differences_without_se(pairs, 0);
+    const std::size_t difference_column = direction_column("difference"), difference_se_column = direction_column("se");
     const std::size_t estimate_column = store::fit_column_index("estimate"), se_column = store::fit_column_index(setup.config.meta_uses_jackknife ? "se_jackknife" : "se");
     const auto stats = store::read_journal(
         journal,
@@ -87,6 +97,15 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
             const std::size_t pair = static_cast<std::size_t>(unit.exposure) * outcomes + unit.outcome;
             if (unit.outcome >= outcomes || pair >= pairs)
               throw StoreError("journal record of region " + std::to_string(result.region) + " does not match the plan's units");
+            if (unit.direction.status == store::FitStatus::ok && unit.direction.values.size() > difference_se_column) {
+              const double d = unit.direction.values[difference_column], se = unit.direction.values[difference_se_column];
+              if (std::isfinite(d) && std::isfinite(se) && se > 0) {
+                differences[pair].push_back(d);
+                difference_ses[pair].push_back(se);
+              } else if (std::isfinite(d)) {
+                ++differences_without_se[pair];
+              }
+            }
             for (std::size_t m = 0; m < methods && m < unit.fits.size(); ++m) {
               const auto& fit = unit.fits[m];
               const double estimate = fit.values[estimate_column], se = fit.values[se_column];
@@ -112,6 +131,20 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
         meta[m].push_back(meta_row(estimates[m][p], ses[m][p], without_se[m][p], setup.config.meta));
       }
     writer.write_meta(meta);
+    std::vector<store::MetaRow> direction(pairs);
+    for (std::size_t p = 0; p < pairs; ++p) {
+      if (setup.exposure_outputs[p / outcomes] == setup.outcome_outputs[p % outcomes]) {
+        direction[p] = self_pair_row();
+      } else if (differences[p].empty() && differences_without_se[p] > 0) {
+        direction[p].values = stats::column_values(stats::MetaResult{});
+        direction[p].status = store::FitStatus::not_estimable;
+        direction[p].reason = "its " + std::to_string(differences_without_se[p]) + " regions' differences have no "
+                              "standard error: the jackknife over the samples gives it (analysis.jackknife-groups >= 2)";
+      } else {
+        direction[p] = meta_row(differences[p], difference_ses[p], 0, setup.config.meta);
+      }
+    }
+    writer.write_direction_meta(direction);
   });
   // Counts are root attributes: every rank must write the same values.
   counts["units_done"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_done), 0);

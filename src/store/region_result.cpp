@@ -6,10 +6,11 @@
 namespace deepmr::store {
 namespace {
 
-// Bump when the payload layout changes (2: the run id; 3: the jackknife columns; 4: each unit's outcome).
+// Bump when the payload layout changes (2: the run id; 3: the jackknife columns; 4: each unit's
+// outcome and direction test).
 constexpr std::uint32_t kLayout = 4;
 // The fewest bytes a unit and a fit take in a record (for counts read from it).
-constexpr std::size_t kUnitBytes = 8 + 4 + 4 + 1 + 4 + 4, kFitBytes = 1 + 4 + 4;
+constexpr std::size_t kUnitBytes = 8 + 4 + 4 + 1 + 4 + 4 + 1 + 4 + 4, kFitBytes = 1 + 4 + 4;
 
 }  // namespace
 
@@ -37,6 +38,9 @@ std::string serialize(const RegionResult& r) {
       w.put_string(fit.reason);
       w.put_array(fit.values);
     }
+    w.put(static_cast<std::int8_t>(unit.direction.status));
+    w.put_string(unit.direction.reason);
+    w.put_array(unit.direction.values);
   }
   w.put_string(r.sequence);
   w.put(r.mutants);
@@ -74,6 +78,9 @@ RegionResult deserialize(const std::string& bytes) {
       fit.reason = in.get_string();
       fit.values = in.get_array<double>();
     }
+    unit.direction.status = static_cast<FitStatus>(in.get<std::int8_t>());
+    unit.direction.reason = in.get_string();
+    unit.direction.values = in.get_array<double>();
   }
   r.sequence = in.get_string();
   r.mutants = in.get<std::uint32_t>();

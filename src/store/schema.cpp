@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/stats/direction.hpp"
 #include "deepmr/stats/result_columns.hpp"
 
 namespace deepmr::store {
@@ -85,6 +86,12 @@ const std::vector<DatasetSpec>& store_datasets() {
       {"meta/{method}/{meta_column}", T::float64, kPairRows},
       {"meta/{method}/status", T::int8, kPairRows},
       {"meta/{method}/reason", T::text, kPairRows},
+      {"direction/{direction_column}", T::float64, kUnitRows},
+      {"direction/status", T::int8, kUnitRows},
+      {"direction/reason", T::text, kUnitRows},
+      {"direction_meta/{meta_column}", T::float64, kPairRows},
+      {"direction_meta/status", T::int8, kPairRows},
+      {"direction_meta/reason", T::text, kPairRows},
       {"effects/position", T::int32, kMutantRows},
       {"effects/sequence", T::text, kRegionRows},
       {"effects/outcome_beta", T::float32, "outcome regions x mutants"},
@@ -115,6 +122,11 @@ const std::vector<std::string>& meta_columns() {
   return names;
 }
 
+const std::vector<std::string>& direction_columns() {
+  static const std::vector<std::string> names(stats::direction_columns().begin(), stats::direction_columns().end());
+  return names;
+}
+
 std::vector<StoreDataset> expand_datasets(const std::vector<std::string>& methods, bool with_effects) {
   auto replace = [](const std::string& text, const std::string& placeholder, const std::vector<std::string>& values) {
     std::vector<std::string> out;
@@ -129,7 +141,8 @@ std::vector<StoreDataset> expand_datasets(const std::vector<std::string>& method
     if (!with_effects && path.rfind(std::string(kEffectsGroup) + "/", 0) == 0) continue;
     for (const auto& with_method : replace(path, "{method}", methods))
       for (const auto& with_fit : replace(with_method, "{fit_column}", fit_columns()))
-        for (const auto& full : replace(with_fit, "{meta_column}", meta_columns())) out.push_back({full, &spec});
+        for (const auto& with_meta : replace(with_fit, "{meta_column}", meta_columns()))
+          for (const auto& full : replace(with_meta, "{direction_column}", direction_columns())) out.push_back({full, &spec});
   }
   return out;
 }
@@ -157,6 +170,7 @@ std::string schema_json() {
   };
   columns("fit_columns", fit_columns());
   columns("meta_columns", meta_columns());
+  columns("direction_columns", direction_columns());
   out << "  \"attributes\": [\n";
   const auto& attributes = store_attributes();
   for (std::size_t i = 0; i < attributes.size(); ++i)

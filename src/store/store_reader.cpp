@@ -77,6 +77,14 @@ StoreContents read_store(const std::string& path) {
     s.meta_status.push_back(f.open_dataset(meta + "status").read_all<std::int8_t>());
     s.meta_reason.push_back(f.open_dataset(meta + "reason").read_strings());
   }
+  if (f.exists("/direction/status")) {
+    for (const auto& column : direction_columns()) s.direction.push_back(f.open_dataset("/direction/" + column).read_all<double>());
+    s.direction_status = f.open_dataset("/direction/status").read_all<std::int8_t>();
+    for (const auto& column : meta_columns())
+      s.direction_meta.push_back(f.open_dataset("/direction_meta/" + column).read_all<double>());
+    s.direction_meta_status = f.open_dataset("/direction_meta/status").read_all<std::int8_t>();
+    s.direction_meta_reason = f.open_dataset("/direction_meta/reason").read_strings();
+  }
   return s;
 }
 

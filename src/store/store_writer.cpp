@@ -126,6 +126,8 @@ struct RunStoreWriter::Impl {
     std::uint64_t units = 0;
   } pending;
 
+  void write_meta_rows(const std::string& group, const std::vector<MetaRow>& rows);
+
   void flush() {
     auto& block = pending.owned;
     if (block.empty()) return;
@@ -138,6 +140,10 @@ struct RunStoreWriter::Impl {
     std::vector<std::vector<std::vector<double>>> fit_values(methods, std::vector<std::vector<double>>(columns));
     std::vector<std::vector<std::int8_t>> fit_status(methods);
     std::vector<std::vector<std::string>> fit_reason(methods);
+    const std::size_t direction_width = direction_columns().size();
+    std::vector<std::vector<double>> direction_values(direction_width);
+    std::vector<std::int8_t> direction_status;
+    std::vector<std::string> direction_reason;
     const std::uint32_t mutants = layout.mutants;
     const std::size_t outcomes = layout.outcomes.size();
     // outcome_beta[o]: outcome o's rows of these regions; exposure_beta: the units' rows.
@@ -169,6 +175,11 @@ struct RunStoreWriter::Impl {
           fit_status[m].push_back(static_cast<std::int8_t>(fit ? fit->status : FitStatus::failed));
           fit_reason[m].push_back(clip(fit ? fit->reason : unit.reason));
         }
+        const FitRow& direction = unit.direction;
+        for (std::size_t c = 0; c < direction_width; ++c)
+          direction_values[c].push_back(c < direction.values.size() ? direction.values[c] : kNaN);
+        direction_status.push_back(static_cast<std::int8_t>(direction.status));
+        direction_reason.push_back(clip(direction.reason));
       }
       if (mutants > 0) {
         sequences.push_back(result.sequence);
@@ -202,6 +213,10 @@ struct RunStoreWriter::Impl {
       file->open_dataset(group + "status").write_rows(u0, n_units, fit_status[m].data(), independent);
       file->open_dataset(group + "reason").write_strings(u0, fit_reason[m], independent);
     }
+    for (std::size_t c = 0; c < direction_width; ++c)
+      file->open_dataset("/direction/" + direction_columns()[c]).write_rows(u0, n_units, direction_values[c].data(), independent);
+    file->open_dataset("/direction/status").write_rows(u0, n_units, direction_status.data(), independent);
+    file->open_dataset("/direction/reason").write_strings(u0, direction_reason, independent);
     if (mutants > 0) {
       file->open_dataset("/effects/sequence").write_strings(r0, sequences, independent);
       const hsize_t R = layout.region_start.size();
@@ -341,25 +356,31 @@ void RunStoreWriter::write(const RegionResult& result) {
 
 void RunStoreWriter::write_meta(const std::vector<std::vector<MetaRow>>& meta) {
   impl_->flush();
-  File& f = *impl_->file;
-  for (std::size_t m = 0; m < meta.size() && m < impl_->layout.methods.size(); ++m) {
-    const std::string group = "/meta/" + impl_->layout.methods[m] + "/";
-    const auto& rows = meta[m];
-    const hsize_t n = rows.size();
-    for (std::size_t c = 0; c < meta_columns().size(); ++c) {
-      std::vector<double> values;
-      for (const auto& row : rows) values.push_back(c < row.values.size() ? row.values[c] : kNaN);
-      f.open_dataset(group + meta_columns()[c]).write_rows(0, n, values.data(), Transfer::independent);
-    }
-    std::vector<std::int8_t> status;
-    std::vector<std::string> reason;
-    for (const auto& row : rows) {
-      status.push_back(static_cast<std::int8_t>(row.status));
-      reason.push_back(clip(row.reason));
-    }
-    f.open_dataset(group + "status").write_rows(0, n, status.data(), Transfer::independent);
-    f.open_dataset(group + "reason").write_strings(0, reason, Transfer::independent);
+  for (std::size_t m = 0; m < meta.size() && m < impl_->layout.methods.size(); ++m)
+    impl_->write_meta_rows("/meta/" + impl_->layout.methods[m] + "/", meta[m]);
+}
+
+void RunStoreWriter::write_direction_meta(const std::vector<MetaRow>& rows) {
+  impl_->flush();
+  impl_->write_meta_rows("/direction_meta/", rows);
+}
+
+void RunStoreWriter::Impl::write_meta_rows(const std::string& group, const std::vector<MetaRow>& rows) {
+  File& f = *file;
+  const hsize_t n = rows.size();
+  for (std::size_t c = 0; c < meta_columns().size(); ++c) {
+    std::vector<double> values;
+    for (const auto& row : rows) values.push_back(c < row.values.size() ? row.values[c] : kNaN);
+    f.open_dataset(group + meta_columns()[c]).write_rows(0, n, values.data(), Transfer::independent);
   }
+  std::vector<std::int8_t> status;
+  std::vector<std::string> reason;
+  for (const auto& row : rows) {
+    status.push_back(static_cast<std::int8_t>(row.status));
+    reason.push_back(clip(row.reason));
+  }
+  f.open_dataset(group + "status").write_rows(0, n, status.data(), Transfer::independent);
+  f.open_dataset(group + "reason").write_strings(0, reason, Transfer::independent);
 }
 
 void RunStoreWriter::finish(const std::map<std::string, std::int64_t>& final_int_attributes,

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(SOURCE, "analysis"))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "run"))
 import deepmr_store  # noqa: E402
 import run_support  # noqa: E402
-from deepmr_store import (ATTRIBUTES, DATASETS, FIT_COLUMNS, META_COLUMNS, SCHEMA, STATUS, Store,  # noqa: E402
+from deepmr_store import (ATTRIBUTES, DATASETS, DIRECTION_COLUMNS, FIT_COLUMNS, META_COLUMNS, SCHEMA, STATUS, Store,  # noqa: E402
                           all_datasets, expand, open_h5, root_attributes, text, type_of)
 
 run_support.configure(BUILD, SOURCE)
@@ -111,7 +111,7 @@ class Schema(unittest.TestCase):
         self.assertEqual(STATUS["pending"], 0)  # a row no result reached reads as pending (HDF5 fill 0)
 
     def test_columns_attributes_and_datasets_are_well_formed(self):
-        for columns in (FIT_COLUMNS, META_COLUMNS):
+        for columns in (FIT_COLUMNS, META_COLUMNS, DIRECTION_COLUMNS):
             self.assertGreater(len(columns), 0)
             self.assertEqual(len(set(columns)), len(columns))
             self.assertFalse({"status", "reason"} & set(columns))
@@ -125,18 +125,20 @@ class Schema(unittest.TestCase):
             self.assertIn(d.type, TYPES, d)
             self.assertTrue(set(d.rows.split(" x ")) <= ROW_SPACES, d)
         # A column's own type is the type of the datasets its template expands to.
-        for kind, placeholder in (("fit_columns", "{fit_column}"), ("meta_columns", "{meta_column}")):
-            template = [d for d in DATASETS if placeholder in d.path]
-            self.assertEqual(len(template), 1, placeholder)
+        for kind, placeholder, templates in (("fit_columns", "{fit_column}", 1), ("meta_columns", "{meta_column}", 2),
+                                             ("direction_columns", "{direction_column}", 1)):
+            template = [d for d in DATASETS if placeholder in d.path]  # meta/ and direction_meta/
+            self.assertEqual(len(template), templates, placeholder)
             for column in SCHEMA[kind]:
-                self.assertEqual(column["type"], template[0].type, column)
+                self.assertTrue(all(column["type"] == t.type for t in template), column)
 
     def test_expansion_and_paths(self):
         datasets = expand(["egger", "ivw"])
         self.assertFalse([p for p in datasets if "{" in p or "}" in p])
         per_method = len(FIT_COLUMNS) + len(META_COLUMNS) + 4  # and fits/meta status and reason
-        fixed = len([d for d in DATASETS if "{method}" not in d.path])
-        self.assertEqual(len(datasets), fixed + 2 * per_method)
+        fixed = len([d for d in DATASETS if "{" not in d.path])
+        per_store = len(DIRECTION_COLUMNS) + len(META_COLUMNS)  # direction/ and direction_meta/
+        self.assertEqual(len(datasets), fixed + per_store + 2 * per_method)
         self.assertEqual(datasets["fits/ivw/n_used"].type, "float64")
         self.assertEqual(datasets["meta/egger/status"].rows, "pairs")
         self.assertEqual(set(expand(["egger"])) - set(expand(["egger"], effects=False)),
@@ -247,11 +249,17 @@ class FromDeepmr(unittest.TestCase):
             for u in range(len(a.unit_status)):
                 for x, y in zip(a.effects(u), b.effects(u)):
                     np.testing.assert_array_equal(x, y)
-        for arguments in ([], ["--units"], ["--matrix"], ["--outcome", "conv1d_small|out0", "--format", "json"]):
+        def without_direction(tsv):  # a format-1 store has no direction test: those columns are empty
+            rows = [line.split("\t") for line in tsv.splitlines()]
+            keep = [c for c, name in enumerate(rows[0]) if not name.startswith("direction")]
+            return [[row[c] for c in keep] for row in rows]
+
+        for arguments in ([], ["--units"], ["--matrix"], ["--outcome", "conv1d_small|out0"]):
             printed = [subprocess.run([run_support.DEEPMR, "summarize", store] + arguments, capture_output=True,
                                       text=True) for store in (old, new)]
             self.assertEqual(printed[0].returncode, 0, printed[0].stderr)
-            self.assertEqual(printed[0].stdout, printed[1].stdout, arguments)
+            self.assertEqual(without_direction(printed[0].stdout), without_direction(printed[1].stdout), arguments)
+        self.assertIn("direction", printed[1].stdout.splitlines()[0].split("\t"))
         beds = [os.path.join(self.directory, name) for name in ("old.bed", "new.bed")]
         for store, bed in zip((old, new), beds):
             result = subprocess.run([run_support.DEEPMR, "export", store, "--format", "bed", "--out", bed],

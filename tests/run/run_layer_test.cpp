@@ -19,6 +19,7 @@
 #include "deepmr/run/plan_run.hpp"
 #include "deepmr/run/region_pipeline.hpp"
 #include "deepmr/run/store_assembly.hpp"
+#include "deepmr/stats/direction.hpp"
 #include "deepmr/stats/meta_analysis.hpp"
 #include "deepmr/stats/normal_stream.hpp"
 #include "deepmr/stats/result_columns.hpp"
@@ -265,6 +266,26 @@ TEST(RegionPipeline, FitsEveryPairOfANetworkFromOneMutagenesis) {
             << unit.exposure << " on outcome " << unit.outcome;
       }
     }
+    // The direction test of the pair, its SE from the pair's own leave-group-out effects.
+    auto direction = stats::direction_test(in, setup.config.mr.min_abs_z_x);
+    ism::IsmOptions jackknife = region_options(setup, region);
+    jackknife.jackknife_groups = std::min(setup.config.jackknife_groups, setup.config.mc_samples);
+    const auto leave_out = ism::make_engine("full", *network)->run(window, jackknife).jackknife;
+    std::vector<stats::DirectionResult> leave_out_directions;
+    for (std::size_t g = 0; g < leave_out.beta.size(); ++g) {
+      stats::Instruments part;
+      for (std::size_t m = 0; m < effects.mutants.size(); ++m)
+        part.push_back(leave_out.beta[g][2 * m], leave_out.se[g][2 * m], leave_out.beta[g][2 * m + 1],
+                       leave_out.se[g][2 * m + 1]);
+      leave_out_directions.push_back(stats::direction_test(part, setup.config.mr.min_abs_z_x));
+    }
+    stats::add_direction_jackknife(direction, leave_out_directions, leave_out.sizes);
+    ASSERT_TRUE(direction.se);
+    EXPECT_EQ(unit.direction.status, store::FitStatus::ok);
+    const auto expected_direction = stats::column_values(direction);
+    ASSERT_EQ(unit.direction.values.size(), expected_direction.size());
+    for (std::size_t c = 0; c < expected_direction.size(); ++c)
+      EXPECT_TRUE(same_bits(unit.direction.values[c], expected_direction[c])) << stats::direction_columns()[c];
     if (unit.outcome != 0) continue;
     // The primary outcome: the one-outcome run's unit of this exposure, bit for bit.
     const auto& same = primary.units.at(primary_units++);

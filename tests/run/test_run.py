@@ -118,13 +118,16 @@ class Ranks(RunTest):
                         np.testing.assert_array_equal(n.fits(method)[column][primary], values, err_msg=column)
                 np.testing.assert_array_equal(n.meta(method)["estimate"], one.meta(method)["estimate"])
             # Each pair's meta-analysis, from its own units; the exposure on its own output is not fitted.
+            # So is its pooled direction test, from its units' differences and their jackknife SEs.
             egger, meta = n.fits("egger"), n.meta_pairs("egger")
+            direction, pooled_direction = n.direction(), n.direction_pairs()
             for e, exposure in enumerate(exposures):
                 for o, outcome in enumerate(outcomes):
                     row = e * len(outcomes) + o
                     if n.self_pair(e, o):
                         self.assertEqual(meta["status"][row], STATUS["not_estimable"])
                         self.assertEqual(meta["k"][row], 0)
+                        self.assertEqual(pooled_direction["status"][row], STATUS["not_estimable"])
                         continue
                     units = np.flatnonzero((n.unit_exposure == e) & (n.unit_outcome == o))
                     self.assertEqual(len(units), 4)
@@ -137,6 +140,19 @@ class Ranks(RunTest):
                                             capture_output=True, text=True)
                     self.assertEqual(pooled.returncode, 0, pooled.stderr)
                     self.assertEqual(meta["estimate"][row], json.loads(pooled.stdout)[0]["estimate"], (exposure, outcome))
+                    self.assertTrue(np.all(direction["status"][units] == STATUS["ok"]))
+                    np.testing.assert_array_equal(direction["difference"][units],
+                                                  direction["r2_exposure"][units] - direction["r2_outcome"][units])
+                    with open(table, "w") as out:
+                        out.write("estimate\tse\n")
+                        for u in units:
+                            out.write("%r\t%r\n" % (float(direction["difference"][u]), float(direction["se"][u])))
+                    pooled = subprocess.run([DEEPMR, "meta", "--input", table, "--format", "json"],
+                                            capture_output=True, text=True)
+                    self.assertEqual(pooled.returncode, 0, pooled.stderr)
+                    result = json.loads(pooled.stdout)[0]
+                    self.assertEqual(pooled_direction["estimate"][row], result["estimate"], (exposure, outcome))
+                    self.assertEqual(pooled_direction["pvalue"][row], result["pvalue"], (exposure, outcome))
             # Effects: outcome o's rows follow the outcomes before it; by of a unit is its outcome's row.
             regions = len(n.dataset("regions/start"))
             self.assertEqual(n.dataset("effects/outcome_beta").shape[0], len(outcomes) * regions)

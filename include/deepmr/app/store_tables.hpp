@@ -21,7 +21,8 @@ std::string run_state(const store::StoreContents& store);
 std::optional<std::size_t> outcome_index(const store::StoreContents& store, const std::string& name);
 // The per-pair table of a store for one method, one row per (exposure, outcome) fitted (only those
 // of one outcome when given): exposure, outcome, method, regions, estimate, se, ci_low, ci_high,
-// pvalue, tau2, tau, i2, failed, status, run.
+// pvalue, tau2, tau, i2, direction, direction_pvalue (the pooled direction test), reverse_estimate
+// (the outcome's estimate on the exposure, where the run fitted it), failed, status, run.
 Table summary_table(const store::StoreContents& store, std::size_t method,
                     std::optional<std::size_t> only_outcome = std::nullopt);
 // One meta-analysis column as a matrix: a row per exposure, a column per outcome (missing where

@@ -24,6 +24,7 @@ struct UnitResult {
   bool failed = false;  // its effects are not finite (the model gave NaN or Inf): no fits
   std::string reason;
   std::vector<FitRow> fits;  // one per MR method, in the run's method order
+  FitRow direction;          // the direction test (stats/direction.hpp): direction_columns() values
 };
 
 struct RegionResult {

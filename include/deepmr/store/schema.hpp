@@ -45,7 +45,7 @@ inline constexpr const char* kUnitRows = "units";
 inline constexpr const char* kMutantRows = "mutants";
 
 struct DatasetSpec {
-  const char* path;  // "{method}", "{fit_column}" and "{meta_column}" stand for each of them
+  const char* path;  // "{method}", "{fit_column}", "{meta_column}" and "{direction_column}" stand for each of them
   ValueType type;
   const char* rows;  // a row space, or "A x B" for a 2-D dataset
 };
@@ -63,6 +63,8 @@ std::vector<StoreDataset> expand_datasets(const std::vector<std::string>& method
 // Names of the numeric columns of fits/<method> and meta/<method>.
 const std::vector<std::string>& fit_columns();
 const std::vector<std::string>& meta_columns();
+// Names of the numeric columns of direction/ (stats/direction.hpp); direction_meta/ has meta_columns().
+const std::vector<std::string>& direction_columns();
 // The position of a named column in fit_columns() (InternalError for an unknown name).
 std::size_t fit_column_index(const std::string& name);
 

@@ -40,6 +40,11 @@ struct StoreContents {
   std::vector<std::vector<std::vector<double>>> meta;
   std::vector<std::vector<std::int8_t>> meta_status;
   std::vector<std::vector<std::string>> meta_reason;
+  // The direction test (stats/direction.hpp): direction[column][unit] (direction_columns()) and
+  // direction_meta[column][pair] (meta_columns()). A version-1 store has none: empty.
+  std::vector<std::vector<double>> direction, direction_meta;
+  std::vector<std::int8_t> direction_status, direction_meta_status;
+  std::vector<std::string> direction_meta_reason;
 };
 
 // The meta row of (exposure, outcome).

@@ -69,6 +69,8 @@ class RunStoreWriter {
   void write_pending();
   // Rank 0 (others may call with nothing): meta[method][pair], pair = exposure * outcomes + outcome.
   void write_meta(const std::vector<std::vector<MetaRow>>& meta);
+  // Rank 0: the pooled direction test of each pair (same rows as meta).
+  void write_direction_meta(const std::vector<MetaRow>& rows);
   // Collective: flushes, writes the final attributes, closes, and (rank 0) renames the file to
   // `path`, replacing an older store.
   void finish(const std::map<std::string, std::int64_t>& final_int_attributes,
