@@ -196,13 +196,17 @@ def scatter_figure(store, exposure, method, letter="d"):
 
 
 # ---- Figure 3: meta-analysed effect per exposure ----------------------------------------------------
-def meta_figure(store, method, planted=None):
+def meta_figure(store, method, planted=None, outcome=0):
+    """Figure 3 for one outcome (the primary by default); an exposure that is the outcome's own
+    output (a network run) is left out."""
     planted = planted or {}
-    meta = store.meta(method)
-    names = store.exposures
+    meta = store.meta(method, outcome)
+    keep = [e for e in range(len(store.exposures)) if not store.self_pair(e, outcome)]
+    meta = {c: ([v[e] for e in keep] if c == "reason" else np.asarray(v)[keep]) for c, v in meta.items()}
+    names = [store.exposures[e] for e in keep]
     ok = np.array([s == STATUS["ok"] and math.isfinite(v) for s, v in zip(meta["status"], meta["estimate"])])
     if not ok.any():
-        raise Skip("no exposure has an estimable %s meta-analysis" % method_label(method))
+        raise Skip("no exposure has an estimable %s meta-analysis on %s" % (method_label(method), store.outcomes[outcome]))
     n = len(names)
     fig = new_figure(meta_pixels(n))
     ax = fig.add_subplot()
@@ -229,13 +233,13 @@ def meta_figure(store, method, planted=None):
     ax.set_xticklabels([plain(x) for x in names], rotation=90 if n > 8 else 0, fontsize=8 if n > 8 else 10)
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_ylabel("causal effect (%s, random effects)" % method_label(method))
-    ax.set_title("Per-exposure causal effects, %s meta-analysis of regions (tau2: %s)"
-                 % (method_label(method), store.attrs.get("tau2", "?")), fontsize=10)
+    ax.set_title("Per-exposure causal effects on %s, %s meta-analysis of regions (tau2: %s)"
+                 % (plain(store.outcomes[outcome]), method_label(method), store.attrs.get("tau2", "?")), fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="best")
-    caption = ("Random-effects meta-analysis per exposure of its per-region %s estimates, as stored in meta/%s: "
-               "light blue the overall effect with its confidence interval (ci_low to ci_high), orange tau, "
-               "dark blue the standard error of the overall effect."
-               % (method_label(method), method))
+    caption = ("Random-effects meta-analysis per exposure of its per-region %s estimates on %s, as stored in "
+               "meta/%s: light blue the overall effect with its confidence interval (ci_low to ci_high), orange "
+               "tau, dark blue the standard error of the overall effect."
+               % (method_label(method), store.outcomes[outcome], method))
     if marked:
         caption += " Red diamonds: the planted effects."
     if (~ok).any():

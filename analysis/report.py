@@ -33,6 +33,7 @@ import figures  # noqa: E402
 import forest  # noqa: E402
 import kde  # noqa: E402
 import mutation_maps  # noqa: E402
+import network  # noqa: E402
 import scaling_plots  # noqa: E402
 import summary as summary_module  # noqa: E402
 from deepmr_store import (META_COLUMNS, PLANTED_ATTRIBUTE, STATUS, Skip, Store, UnusableInput,  # noqa: E402
@@ -567,6 +568,23 @@ def build_from(store, args):
         return figures.meta_figure(store, method, planted)
     fig3_html = report.figure("fig3_meta_%s.png" % safe_name(method or "none"),
                               "Figure 3: per-exposure meta-analysed effects", fig3)
+    # Several outcomes: Figure 3 of each further one, and the network's matrix and edges.
+    for o in range(1, len(store.outcomes)):
+        def fig3_of(o=o):
+            if method is None:
+                raise Skip("the store holds no MR fits")
+            return figures.meta_figure(store, method, None, o)
+        fig3_html += report.figure("fig3_meta_%s_%s.png" % (safe_name(method or "none"), safe_name(store.outcomes[o])),
+                                   "Figure 3, outcome %s: per-exposure meta-analysed effects" % store.outcomes[o], fig3_of)
+    network_html = ""
+    if len(store.outcomes) > 1 and method is not None:
+        network_html = "\n".join([
+            "<h2 id=\"network\">Network: every (exposure, outcome) pair</h2>",
+            report.figure("network_matrix_%s.png" % safe_name(method), "Network: pooled effect of every pair",
+                          lambda: network.matrix_figure(store, method)),
+            report.figure("network_edges_%s.png" % safe_name(method), "Network: pairs whose interval excludes 0",
+                          lambda: network.graph_figure(store, method))])
+        write_pairs_tsv(report, store, method)
     meta_table = ""
     if method is not None:
         try:
@@ -587,7 +605,7 @@ def build_from(store, args):
     body.append('<p class="meta">Generated %s by analysis/report.py from <code>%s</code>; deepmr %s; method %s; '
                 'outcome %s; %d exposures.</p>' % (
                     esc(datetime.datetime.now().strftime("%Y-%m-%d %H:%M")), esc(os.path.abspath(args.store)),
-                    esc(store.attrs.get("deepmr_version", "?")), esc(mlabel), esc(store.attrs.get("outcome", "?")),
+                    esc(store.attrs.get("deepmr_version", "?")), esc(mlabel), esc(", ".join(store.outcomes)),
                     len(store.exposures)))
     body.append(completeness_html(store))
     if planted:
@@ -602,6 +620,8 @@ def build_from(store, args):
     body.append("<h2>Figure 3: per-exposure causal effects</h2>")
     body.append(fig3_html)
     body.append(meta_table)
+    if network_html:
+        body.append(network_html)
     body.append('<h2 id="forest-plots">Forest plots</h2>')
     body.append(forest_html(report, store, method, planted))
     body.append(methods_html(store))
@@ -630,6 +650,29 @@ def build_from(store, args):
                    "skipped": [{"figure": t, "reason": r} for t, r in report.skipped],
                    "internal_errors": [{"figure": t, "error": r} for t, r in report.internal]}, f, indent=1)
     return report
+
+
+def write_pairs_tsv(report, store, method):
+    """pairs_<method>.tsv: every fitted (exposure, outcome) pair's meta-analysis and direction test."""
+    name = "pairs_%s.tsv" % safe_name(method)
+    meta = store.meta_pairs(method)
+    try:
+        direction = store.direction_pairs()
+    except Skip:
+        direction = None
+    with open(os.path.join(report.out, name), "w") as f:
+        f.write("\t".join(["exposure", "outcome"] + list(META_COLUMNS) + ["status", "direction", "direction_pvalue"])
+                + "\n")
+        for e, exposure in enumerate(store.exposures):
+            for o, outcome in enumerate(store.outcomes):
+                if store.self_pair(e, o):
+                    continue
+                r = e * len(store.outcomes) + o
+                d = ["", ""] if direction is None else [repr(float(direction["estimate"][r])),
+                                                        repr(float(direction["pvalue"][r]))]
+                f.write("\t".join([exposure, outcome] + [repr(float(meta[c][r])) for c in META_COLUMNS]
+                                  + ["ok" if meta["status"][r] == STATUS["ok"] else "not estimable"] + d) + "\n")
+    report.files.append(name)
 
 
 def write_meta_tsv(report, store, method, meta, planted):

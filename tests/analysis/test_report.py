@@ -59,8 +59,8 @@ def expected_size(name, exposures):
         return SCALING_SIZE
     if name.startswith("mutmap_"):
         return MUTATION_MAP_SIZE
-    if name.startswith("forest_"):
-        return None  # its height depends on its rows: assertForest checks it
+    if name.startswith("forest_") or name.startswith("network_"):
+        return None  # its size depends on its rows (and a network's on its outputs)
     raise AssertionError("unexpected figure " + name)
 
 
@@ -440,6 +440,36 @@ class FromDeepmr(ReportChecks):
         self.assertIn("planted.tsv", text)
         speedups = [float(r[6][1]["data-value"]) for r in page.tables["scaling-scaling_strong"][1:]]
         np.testing.assert_allclose(speedups, [1.0, 1.0 / 0.55, 1.0 / 0.4])
+
+    def test_network_figures_and_figure_3_of_every_outcome(self):
+        # Two listed outcomes and analysis.network: Figure 3 of each outcome (without the exposure
+        # that is its own output), the matrix and the edges, pairs_<method>.tsv with the store's values.
+        store = deepmr_store(self.directory, "network.h5", arguments=(
+            "--analysis.outcome", "conv1d_small|out0", "--analysis.outcome", "conv1d_small|out4",
+            "--analysis.network", "true"))
+        result = run_report(store, "--out", self.out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with Store(store) as s:
+            outcomes, exposures = s.outcomes, s.exposures
+            meta, direction = s.meta_pairs("egger"), s.direction_pairs()
+            pairs = [(e, o) for e in range(len(exposures)) for o in range(len(outcomes)) if not s.self_pair(e, o)]
+        self.assertEqual(len(outcomes), 5)
+        pngs = self.assertPngs(self.out, len(exposures))
+        safe = [re.sub(r"[^A-Za-z0-9_.-]+", "_", o).strip("._") for o in outcomes]
+        for name in ["fig3_meta_egger.png", "network_matrix_egger.png", "network_edges_egger.png"] + \
+                ["fig3_meta_egger_%s.png" % n for n in safe[1:]]:
+            self.assertIn(name, pngs)
+        page, text = self.assertHtml(self.out, pngs)
+        self.assertIn("Network: every (exposure, outcome) pair", text)
+        with open(os.path.join(self.out, "pairs_egger.tsv")) as f:
+            header, *rows = [line.rstrip("\n").split("\t") for line in f]
+        self.assertEqual(len(rows), len(pairs))
+        for (e, o), row in zip(pairs, rows):
+            field = dict(zip(header, row))
+            self.assertEqual((field["exposure"], field["outcome"]), (exposures[e], outcomes[o]))
+            r = e * len(outcomes) + o
+            self.assertEqual(float(field["estimate"]), float(meta["estimate"][r]))
+            self.assertEqual(float(field["direction"]), float(direction["estimate"][r]))
 
     def test_method_option_and_rerun_into_the_same_directory(self):
         self.assertEqual(run_report(self.store, "--out", self.out).returncode, 0)

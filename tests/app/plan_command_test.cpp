@@ -83,7 +83,7 @@ TEST_F(PlanCommand, WritesRegionsUnitsAndASummary) {
   EXPECT_NE(r.out.find("\nATF3\t" + dir_.file("atf3.narrowPeak.gz") + "\t40\t0\t0\t0\t40\t12\t0\t12\t12\t"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("\n(all)\t\t\t\t\t\t\t\t\t24\t" + std::to_string(regions) + "\t\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n(all)\t\t\t\t\t\t\t\t\t24\t" + std::to_string(regions) + "\t\t\n"), std::string::npos) << r.out;
   // No temporary files left behind.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.file("out")), {}), 2);
 }
