@@ -15,17 +15,20 @@ DirectionResult direction_test(const Instruments& instruments, double min_abs_z_
     return result;
   }
   const auto kept = select_instruments(instruments, min_abs_z_x).kept;
-  result.n_used = kept.size();
-  // Sums in the canonical order select_instruments gives: the same bits for any input order.
+  // Sums in the canonical order select_instruments gives: the same bits for any input order. A
+  // mutant that does not move the exposure under any sample (bx = bxse = 0) is not its instrument.
   double mean_x = 0, total_x = 0, mean_y = 0, total_y = 0;
   for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (kept.bx[i] == 0 && kept.bxse[i] == 0) continue;
+    ++result.n_used;
     mean_x += kept.bx[i] * kept.bx[i];
     total_x += kept.bx[i] * kept.bx[i] + kept.bxse[i] * kept.bxse[i];
     mean_y += kept.by[i] * kept.by[i];
     total_y += kept.by[i] * kept.by[i] + kept.byse[i] * kept.byse[i];
   }
-  if (kept.size() == 0 || !(total_x > 0) || !(total_y > 0)) {
-    result.reason = kept.size() == 0 ? "no instrument left" : "an output does not move under any instrument or sample";
+  if (result.n_used == 0 || !(total_x > 0) || !(total_y > 0)) {
+    result.reason = result.n_used == 0 ? "no instrument moves the exposure"
+                                       : "the outcome does not move under any instrument or sample";
     return result;
   }
   result.estimable = true;

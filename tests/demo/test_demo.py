@@ -2,8 +2,10 @@
 """Ground truth end to end: the oracle model and the demo model through `mpirun deepmr run`, the store
 and `deepmr summarize` (docs/validation.md).
 
-Oracle: demo/oracle/oracle.pt computes ACC = 0.25 + 0.75 TF1 - 1.25 TF2 + 2.5 TF3 exactly under every
-dropout mask, and TF_k reads only its own block of input bases (demo/make_oracle.py). So, exactly:
+Oracle: demo/oracle/oracle.pt computes ACC = 0.25 + 0.75 TF1 - 1.25 TF2 + 2.5 TF3 and MARK = 0.125 -
+0.5 TF1 + 0.375 TF2 + 1.5 TF3 exactly under every dropout mask, and TF_k reads only its own block of
+input bases (demo/make_oracle.py). configs/oracle.ini fits both outcomes. So, exactly, for each
+(exposure, outcome) pair with its gamma_k:
   - a mutant outside block k has bx = bxse = 0 for exposure k; inside it, by = gamma_k bx and
     byse = |gamma_k| bxse;
   - MR-Egger leaves out the bx = 0 instruments, so every unit's Egger fit uses the block's mutants with
@@ -58,18 +60,21 @@ def deepmr_run(ranks, ini, *arguments, timeout=600):
 
 
 def read_gammas():
-    gammas = {}
+    """{outcome: {exposure: (gamma, block start, block end)}} of the oracle's two outcomes."""
+    gammas = {"ACC": {}, "MARK": {}}
     with open(os.path.join(SOURCE, "demo", "oracle", "gammas.tsv")) as f:
         next(f)
         for line in f:
             if not line.startswith("#"):
-                name, gamma, lo, hi = line.split("\t")
-                gammas[name] = (float(gamma), int(lo), int(hi))
+                name, gamma, lo, hi, gamma_mark = line.rstrip("\n").split("\t")
+                gammas["ACC"][name] = (float(gamma), int(lo), int(hi))
+                gammas["MARK"][name] = (float(gamma_mark), int(lo), int(hi))
     return gammas
 
 
 def oracle_violations(store, gammas):
-    """Every way the store departs from the closed-form answer (an empty list when it matches)."""
+    """Every way the store departs from the closed-form answer (an empty list when it matches);
+    gammas: {outcome: {exposure: (gamma, block start, block end)}}."""
     bad = []
     ok = STATUS["ok"]
     with Store(store) as s:
@@ -77,20 +82,25 @@ def oracle_violations(store, gammas):
             bad.append("store not complete")
         names = s.strings("exposures/name")
         unit_exposure, unit_region = s.dataset("units/exposure"), s.dataset("units/region")
+        unit_outcome, regions = s.unit_outcome, len(s.dataset("regions/start"))
         position = s.dataset("effects/position")
         bx_all, bxse_all = s.dataset("effects/exposure_beta").astype(float), s.dataset("effects/exposure_se").astype(float)
         by_all, byse_all = s.dataset("effects/outcome_beta").astype(float), s.dataset("effects/outcome_se").astype(float)
         fits = {m: s.fits(m) for m in ("egger", "ivw", "median-weighted")}
-        meta = {m: s.meta(m) for m in ("egger", "ivw", "median-weighted")}
-        if sorted(names) != sorted(gammas):
-            bad.append("exposures %s, expected %s" % (names, sorted(gammas)))
+        if sorted(s.outcomes) != sorted(gammas):
+            bad.append("outcomes %s, expected %s" % (s.outcomes, sorted(gammas)))
+            return bad
+        for outcome in gammas:
+            if sorted(names) != sorted(gammas[outcome]):
+                bad.append("exposures %s, expected %s" % (names, sorted(gammas[outcome])))
         for u in range(len(unit_exposure)):
-            name = names[unit_exposure[u]]
-            gamma, lo, hi = gammas[name]
+            name, outcome = names[unit_exposure[u]], s.outcomes[unit_outcome[u]]
+            gamma, lo, hi = gammas[outcome][name]
             inside = (position >= lo) & (position < hi)
             bx, bxse = bx_all[u], bxse_all[u]
-            by, byse = by_all[unit_region[u]], byse_all[unit_region[u]]
-            where = "unit %d (%s, region %d)" % (u, name, unit_region[u])
+            row = unit_outcome[u] * regions + unit_region[u]  # outcome o's effects: rows o R + r
+            by, byse = by_all[row], byse_all[row]
+            where = "unit %d (%s on %s, region %d)" % (u, name, outcome, unit_region[u])
             if np.any(bx[~inside] != 0) or np.any(bxse[~inside] != 0):
                 bad.append("%s: a mutant outside the block moves the exposure" % where)
             if not np.allclose(by[inside], gamma * bx[inside], rtol=1e-6, atol=1e-9) or \
@@ -114,14 +124,16 @@ def oracle_violations(store, gammas):
                     bad.append("%s: %s %r (status %d), gamma %r" % (where, method, fit["estimate"][u], fit["status"][u], gamma))
             if fits["ivw"]["n_used"][u] != informative:
                 bad.append("%s: ivw used %r instruments, %d are informative" % (where, fits["ivw"]["n_used"][u], informative))
-        for e, name in enumerate(names):
-            gamma = gammas[name][0]
-            regions = int(np.sum(unit_exposure == e))
-            for method, m in meta.items():
-                if m["status"][e] != ok or m["k"][e] != regions or abs(m["estimate"][e] - gamma) > TOLERANCE \
-                        or m["tau2"][e] != 0:
-                    bad.append("meta %s %s: k %r, estimate %r, tau2 %r (gamma %r)" % (
-                        method, name, m["k"][e], m["estimate"][e], m["tau2"][e], gamma))
+        for o, outcome in enumerate(s.outcomes):
+            meta = {m: s.meta(m, o) for m in ("egger", "ivw", "median-weighted")}
+            for e, name in enumerate(names):
+                gamma = gammas[outcome][name][0]
+                count = int(np.sum((unit_exposure == e) & (unit_outcome == o)))
+                for method, m in meta.items():
+                    if m["status"][e] != ok or m["k"][e] != count or abs(m["estimate"][e] - gamma) > TOLERANCE \
+                            or m["tau2"][e] != 0:
+                        bad.append("meta %s %s on %s: k %r, estimate %r, tau2 %r (gamma %r)" % (
+                            method, name, outcome, m["k"][e], m["estimate"][e], m["tau2"][e], gamma))
     return bad
 
 
@@ -148,12 +160,33 @@ class Oracle(unittest.TestCase):
 
     def test_the_check_fails_when_the_answer_is_off_by_more_than_the_tolerance(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)
-        for name in self.gammas:
-            off = dict(self.gammas)
-            off[name] = (off[name][0] + 2 * TOLERANCE,) + off[name][1:]
-            self.assertTrue(any("egger slope" in v for v in oracle_violations(self.store, off)), name)
-        shifted = {name: (g, lo + 1, hi + 1) for name, (g, lo, hi) in self.gammas.items()}
+        for outcome in self.gammas:
+            for name in self.gammas[outcome]:
+                off = {o: dict(g) for o, g in self.gammas.items()}
+                off[outcome][name] = (off[outcome][name][0] + 2 * TOLERANCE,) + off[outcome][name][1:]
+                self.assertTrue(any("egger slope" in v and outcome in v for v in oracle_violations(self.store, off)),
+                                (name, outcome))
+        # The outcomes swapped: every slope is off.
+        swapped = {"ACC": self.gammas["MARK"], "MARK": self.gammas["ACC"]}
+        self.assertNotEqual(oracle_violations(self.store, swapped), [])
+        shifted = {o: {name: (g, lo + 1, hi + 1) for name, (g, lo, hi) in gs.items()} for o, gs in self.gammas.items()}
         self.assertNotEqual(oracle_violations(self.store, shifted), [])
+
+    def test_direction_difference_is_zero_without_variation_of_the_outcome_s_own(self):
+        """by = gamma bx and byse = |gamma| bxse for every instrument of the exposure: the shares of
+        exposure and outcome are equal (docs/statistics.md section 3e), so every unit's direction
+        difference is 0 to rounding, and so is every pair's pooled one."""
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        with Store(self.store) as s:
+            direction, pooled = s.direction(), s.direction_pairs()
+            self.assertTrue(np.all(direction["status"] == STATUS["ok"]))
+            self.assertLessEqual(float(np.max(np.abs(direction["difference"]))), 1e-12)
+            self.assertTrue(np.all(direction["r2_exposure"] > 0))
+            # Pooled where the jackknife SEs are not all exactly 0; where they are, not estimable, saying so.
+            ok = pooled["status"] == STATUS["ok"]
+            self.assertLessEqual(float(np.max(np.abs(pooled["estimate"][ok]), initial=0)), 1e-12)
+            for r in np.flatnonzero(~ok):
+                self.assertIn("no standard error", pooled["reason"][r])
 
     def test_jackknife_se_of_every_slope_is_zero_to_rounding(self):
         """outcome = C + gamma x exposure under every mask: every leave-group-out refit gives gamma, so the
@@ -177,19 +210,20 @@ class Oracle(unittest.TestCase):
         self.assertEqual(summary.stdout, self.result.stdout)  # the run printed the same table
         rows = [dict(zip(summary.stdout.splitlines()[0].split("\t"), line.split("\t")))
                 for line in summary.stdout.splitlines()[1:]]
-        self.assertEqual(sorted(r["exposure"] for r in rows), sorted(self.gammas))
+        self.assertEqual(sorted((r["exposure"], r["outcome"]) for r in rows),
+                         sorted((e, o) for o in self.gammas for e in self.gammas[o]))
         for row in rows:
             self.assertEqual(row["method"], "egger")
-            self.assertLessEqual(abs(float(row["estimate"]) - self.gammas[row["exposure"]][0]), TOLERANCE)
+            self.assertLessEqual(abs(float(row["estimate"]) - self.gammas[row["outcome"]][row["exposure"]][0]), TOLERANCE)
             self.assertEqual(float(row["tau2"]), 0.0)
             self.assertEqual(row["status"], "ok")
         units = subprocess.run([DEEPMR, "summarize", self.store, "--units", "--format", "json"],
                                capture_output=True, text=True)
         self.assertEqual(units.returncode, 0, units.stderr)
         egger = [u for u in json.loads(units.stdout) if u["method"] == "egger"]
-        self.assertEqual(len(egger), 12)
+        self.assertEqual(len(egger), 24)  # 12 (exposure, region) pairs on 2 outcomes
         for unit in egger:
-            self.assertLessEqual(abs(unit["estimate"] - self.gammas[unit["exposure"]][0]), TOLERANCE)
+            self.assertLessEqual(abs(unit["estimate"] - self.gammas[unit["outcome"]][unit["exposure"]][0]), TOLERANCE)
             self.assertLessEqual(abs(unit["intercept"]), TOLERANCE)
 
 

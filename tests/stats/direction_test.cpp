@@ -72,8 +72,12 @@ TEST(Direction, OrderAndOrientationOfTheInstrumentsChangeNoBit) {
 
 TEST(Direction, UsesTheInstrumentsMrUses) {
   auto in = mediated(0.5, 0.07);
-  in.push_back(0, 0, 0, 0);  // no information: dropped
-  EXPECT_EQ(direction_test(in).n_used, 6u);
+  const auto before = direction_test(in);
+  in.push_back(0, 0, 0, 0);      // no information: dropped
+  in.push_back(0, 0, 0.4, 0.3);  // moves the outcome but not the exposure: not the exposure's instrument
+  const auto after = direction_test(in);
+  EXPECT_EQ(after.n_used, 6u);
+  EXPECT_EQ(*after.difference, *before.difference);
   // |bx / bxse| >= 2 keeps 0.8/0.2, -0.3/0.1, 1.2/0.4, -0.6/0.05.
   const auto strong = direction_test(in, 2.0);
   EXPECT_EQ(strong.n_used, 4u);
@@ -87,7 +91,10 @@ TEST(Direction, NotEstimableWithoutVariation) {
   flat.push_back(0.2, 0.02, 0, 0);
   const auto r = direction_test(flat);
   EXPECT_FALSE(r.estimable);
-  EXPECT_NE(r.reason.find("does not move"), std::string::npos);
+  EXPECT_NE(r.reason.find("outcome does not move"), std::string::npos);
+  Instruments still;
+  still.push_back(0, 0, 0.1, 0.01);
+  EXPECT_EQ(direction_test(still).reason, "no instrument moves the exposure");
   EXPECT_FALSE(direction_test(Instruments{}).estimable);
   Instruments bad;
   bad.push_back(NAN, 0.1, 0.1, 0.1);

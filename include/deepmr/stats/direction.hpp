@@ -27,11 +27,12 @@ struct DirectionResult {
   bool estimable = false;
   std::string reason;  // not estimable: why
   std::optional<double> r2_exposure, r2_outcome, difference, se, z, pvalue;
-  std::size_t n_used = 0;  // instruments after the selection MR uses (select_instruments)
+  std::size_t n_used = 0;  // instruments used: MR's selection (select_instruments) that move the exposure
 };
 
-// The shares and their difference over the instruments select_instruments keeps with this filter;
-// no SE (add_direction_jackknife gives it).
+// The shares and their difference over the instruments select_instruments keeps with this filter
+// that move the exposure (bx or bxse not 0: a mutant with neither is not the exposure's
+// instrument); no SE (add_direction_jackknife gives it).
 DirectionResult direction_test(const Instruments& instruments, double min_abs_z_x = 0);
 
 // The SE, z and p of the difference from the same test on each group's leave-group-out effects
