@@ -48,6 +48,22 @@ TFS = [
 ]
 OUTCOME = "DNase"
 
+# The network variant (--network; docs/simulation.md, "The network demo"): planted TF -> TF edges
+# and a second outcome. An edge's child binds with probability
+#   clip(q_c (1 - kappa + kappa U) (1 + multiplier B_p) + added B_p, 0, 1)
+# given its parent's binding B_p in the same cell: FOXA1 recruits HNF4A (added 0.30), REST keeps
+# CEBPB off (multiplier -0.6). The second outcome, an H3K27ac-like mark, is drawn per cell like
+# accessibility, with its own effects (REST a repressor with a negative one) and no tract effect.
+EDGES = [
+    # parent,  child,   added, multiplier
+    ("FOXA1", "HNF4A", 0.30, 0.0),
+    ("REST", "CEBPB", 0.0, -0.6),
+]
+SECOND_OUTCOME = "H3K27ac"
+SECOND_GAMMA = {"FOXA1": 0.10, "HNF4A": 0.20, "CEBPB": 0.25, "HNF1A": 0.0, "GABPA": 0.15, "REST": -0.30,
+                "ZBTB33": 0.0, "CTCF": 0.0}
+SECOND_PARAMETERS = {"baseline_mark": 0.30, "confounder_on_mark": 0.15}
+
 PARAMETERS = {
     "window_length": 200,          # L: one window = one simulated region = one model input
     "pseudo_weight": 0.03,         # PWM probabilities: (1 - w) * frequency + w / 4
@@ -185,10 +201,12 @@ def markov_sample(rng, model, order, count, length):
 
 
 class Simulator:
-    def __init__(self, seed, params, calibration):
-        """calibration: background windows (no planted sites) that set the thresholds."""
+    def __init__(self, seed, params, calibration, network=False):
+        """calibration: background windows (no planted sites) that set the thresholds; network: the
+        planted TF -> TF edges and the second outcome."""
         self.seed = seed
         self.params = params
+        self.network = network
         motifs = read_jaspar(os.path.join(HERE, "motifs", "jaspar2024_demo.txt"))
         w = params["pseudo_weight"]
         self.pwms = []
@@ -212,6 +230,10 @@ class Simulator:
         self.tract = Pwm("polyA", tract, params["tract_threshold"])
         self.gamma = np.array([t[3] for t in TFS])
         self.gabpa = [t[0] for t in TFS].index("GABPA")
+        names = [t[0] for t in TFS]
+        self.edges = [(names.index(p), names.index(c), added, multiplier) for p, c, added, multiplier in EDGES] \
+            if network else []
+        self.second_gamma = np.array([SECOND_GAMMA[n] for n in names])
 
     # -- planting -------------------------------------------------------------------------------
     def plant(self, rng, seqs):
@@ -262,9 +284,18 @@ class Simulator:
         for k, pwm in enumerate(self.pwms):
             shift = p["cooperativity"] * tract if k == self.gabpa else None
             q[:, k] = occupancy(pwm.scan(seqs), pwm.threshold, shift)
-        x = q * (1 - p["confounder_on_binding"] / 2)  # E over U ~ Uniform(0, 1)
+        kappa = p["confounder_on_binding"]
+        x = q * (1 - kappa / 2)  # E over U ~ Uniform(0, 1)
+        # Edges (network variant), clipping aside: E[(1 - kappa + kappa U)^2] for a multiplier, as the
+        # parent's binding shares U with the child's.
+        u2 = (1 - kappa) ** 2 + kappa * (1 - kappa) + kappa ** 2 / 3
+        for parent, child, added, multiplier in self.edges:
+            x[:, child] = x[:, child] + added * x[:, parent] + multiplier * q[:, child] * q[:, parent] * u2
         y = p["baseline_accessibility"] + x @ self.gamma + p["direct_tract_effect"] * tract
-        return {"tract": tract, "q": q, "x": x, "y": y}
+        truth = {"tract": tract, "q": q, "x": x, "y": y}
+        if self.network:
+            truth["z"] = SECOND_PARAMETERS["baseline_mark"] + x @ self.second_gamma
+        return truth
 
     def labels(self, rng, truth):
         """The confounder U, the assays' signal and their calls for each window.
@@ -280,22 +311,52 @@ class Simulator:
         binding = truth["q"] * (1 - p["confounder_on_binding"] + p["confounder_on_binding"] * u[:, None])
         rest = p["baseline_accessibility"] + p["direct_tract_effect"] * truth["tract"] + p["confounder_on_accessibility"] * (u - 0.5)
         accessibility, clipped = np.zeros(n), np.zeros(n)
+        if not self.network:
+            for _ in range(p["cells"]):
+                cell = (rng.random(binding.shape) < binding) @ self.gamma + rest
+                clipped += (cell < 0) | (cell > 1)
+                accessibility += np.clip(cell, 0, 1)
+            accessibility /= p["cells"]
+            b = (rng.random(binding.shape) < binding).astype(np.uint8)
+            a = (rng.random(n) < accessibility).astype(np.uint8)
+            return u, binding, b, accessibility, a, clipped / p["cells"]
+        # Network variant: per cell, the parents' binding changes their children's probability; the
+        # ChIP signal is the cells' mean binding probability; a second, mark-like outcome.
+        chip, mark = np.zeros(binding.shape), np.zeros(n)
+        mark_rest = SECOND_PARAMETERS["baseline_mark"] + SECOND_PARAMETERS["confounder_on_mark"] * (u - 0.5)
         for _ in range(p["cells"]):
-            cell = (rng.random(binding.shape) < binding) @ self.gamma + rest
+            probability = binding.copy()
+            draws = rng.random(binding.shape)
+            bound = draws < probability
+            for parent, child, added, multiplier in self.edges:
+                parent_bound = bound[:, parent]
+                probability[:, child] = np.clip(binding[:, child] * (1 + multiplier * parent_bound)
+                                                + added * parent_bound, 0, 1)
+                bound[:, child] = draws[:, child] < probability[:, child]
+            chip += probability
+            cell = bound @ self.gamma + rest
             clipped += (cell < 0) | (cell > 1)
             accessibility += np.clip(cell, 0, 1)
+            mark += np.clip(bound @ self.second_gamma + mark_rest, 0, 1)
+        chip /= p["cells"]
         accessibility /= p["cells"]
-        b = (rng.random(binding.shape) < binding).astype(np.uint8)
+        mark /= p["cells"]
+        b = (rng.random(binding.shape) < chip).astype(np.uint8)
         a = (rng.random(n) < accessibility).astype(np.uint8)
-        return u, binding, b, accessibility, a, clipped / p["cells"]
+        k = (rng.random(n) < mark).astype(np.uint8)
+        self.last_mark = (mark, k)
+        return u, chip, b, accessibility, a, clipped / p["cells"]
 
     def windows(self, rng, background):
         seqs = background.copy()
         sites = self.plant(rng, seqs)
         truth = self.truth(seqs)
         u, pb, b, pa, a, clipped = self.labels(rng, truth)
-        return {"seqs": seqs, "sites": sites, "truth": truth, "u": u, "pb": pb, "b": b, "pa": pa, "a": a,
-                "clipped": clipped}
+        out = {"seqs": seqs, "sites": sites, "truth": truth, "u": u, "pb": pb, "b": b, "pa": pa, "a": a,
+               "clipped": clipped}
+        if self.network:
+            out["pk"], out["k"] = self.last_mark
+        return out
 
 
 def write_text(path, text):
@@ -311,6 +372,8 @@ def main(argv=None):
     parser.add_argument("--train", type=int, default=60000, help="training windows")
     parser.add_argument("--valid", type=int, default=6000, help="validation windows")
     parser.add_argument("--genome", default=os.path.join(ROOT, "data", "genome", "hg38_chr22_32000000_32300000.fa"))
+    parser.add_argument("--network", action="store_true",
+                        help="plant the TF -> TF edges and the second outcome (the network demo: --out demo/network)")
     args = parser.parse_args(argv)
 
     p = dict(PARAMETERS)
@@ -322,7 +385,7 @@ def main(argv=None):
     markov = markov_model(train_source, p["markov_order"])
     calibration = markov_sample(np.random.default_rng([args.seed, 0]), markov, p["markov_order"],
                                 p["calibration_windows"], length)
-    sim = Simulator(args.seed, p, calibration)
+    sim = Simulator(args.seed, p, calibration, args.network)
 
     # The held-out chromosome: real background, consecutive windows.
     rng = np.random.default_rng([args.seed, 2])
@@ -373,6 +436,8 @@ def main(argv=None):
     header = (["chrom", "start", "end", "U"] + [f"B_{n}" for n in names] + ["A"]
               + [f"ChIP_{n}" for n in names] + ["DNase"]
               + [f"q_{n}" for n in names] + ["m_P"] + [f"x_{n}" for n in names] + ["y"])
+    if args.network:
+        header += ["K", SECOND_OUTCOME, "z"]
     rows = ["\t".join(header) + "\n"]
     t = test["truth"]
     for i in range(len(test["seqs"])):
@@ -381,6 +446,8 @@ def main(argv=None):
                   + [f"{v:.6f}" for v in test["pb"][i]] + [f"{test['pa'][i]:.6f}"]
                   + [f"{v:.6f}" for v in t["q"][i]] + [f"{t['tract'][i]:.6f}"]
                   + [f"{v:.6f}" for v in t["x"][i]] + [f"{t['y'][i]:.6f}"])
+        if args.network:
+            values += [str(test["k"][i]), f"{test['pk'][i]:.6f}", f"{t['z'][i]:.6f}"]
         rows.append("\t".join(values) + "\n")
     write_text(os.path.join(out, "data", "windows.tsv"), "".join(rows))
 
@@ -393,10 +460,22 @@ def main(argv=None):
         rows.append(f"{chrom}\t{starts[i] + start}\t{starts[i] + start + pwm.width}\t{name}\t{score:.3f}\t{strand}\n")
     write_text(os.path.join(out, "data", "sites.bed"), "".join(rows))
 
-    rows = ["tf\tjaspar\trole\tgamma\tthreshold_nats\tmax_score_nats\n"]
+    rows = ["tf\tjaspar\trole\tgamma\tthreshold_nats\tmax_score_nats" + ("\tgamma_" + SECOND_OUTCOME if args.network else "")
+            + "\n"]
     for (name, matrix_id, role, gamma), pwm in zip(TFS, sim.pwms):
-        rows.append(f"{name}\t{matrix_id}\t{role}\t{gamma}\t{pwm.threshold:.4f}\t{pwm.max_score:.4f}\n")
+        rows.append(f"{name}\t{matrix_id}\t{role}\t{gamma}\t{pwm.threshold:.4f}\t{pwm.max_score:.4f}"
+                    + (f"\t{SECOND_GAMMA[name]}" if args.network else "") + "\n")
     write_text(os.path.join(out, "data", "planted.tsv"), "".join(rows))
+    if args.network:
+        # Every planted edge of the network, on the outputs' scale: TF -> TF, TF -> DNase, TF -> mark.
+        rows = ["exposure\toutcome\tplanted\tkind\n"]
+        for parent, child, added, multiplier in EDGES:
+            rows.append(f"{parent}\t{child}\t{added if added else multiplier}\t"
+                        f"{'added' if added else 'multiplier'}\n")
+        for (name, _, _, gamma) in TFS:
+            rows.append(f"{name}\t{OUTCOME}\t{gamma}\tdirect\n")
+            rows.append(f"{name}\t{SECOND_OUTCOME}\t{SECOND_GAMMA[name]}\tdirect\n")
+        write_text(os.path.join(out, "data", "edges.tsv"), "".join(rows))
 
     def summary(s):
         return {
@@ -411,15 +490,20 @@ def main(argv=None):
     report = {"seed": args.seed, "numpy": np.__version__, "tfs": [list(t) for t in TFS], "outcome": OUTCOME,
               "parameters": p, "thresholds": {pwm.name: pwm.threshold for pwm in sim.pwms},
               "test": summary(test), "train": summary(sets["train"]), "valid": summary(sets["valid"])}
+    if args.network:
+        report["network"] = {"edges": [list(e) for e in EDGES], "second_outcome": SECOND_OUTCOME,
+                             "second_gamma": SECOND_GAMMA, "parameters": SECOND_PARAMETERS}
     write_text(os.path.join(out, "data", "simulation.json"), json.dumps(report, indent=1) + "\n")
 
     os.makedirs(os.path.join(out, "work"), exist_ok=True)
     sets["test"] = test
     for name, s in sets.items():
+        extra = {} if not args.network else {"k": s["k"], "pk": s["pk"].astype(np.float32),
+                                             "z": s["truth"]["z"].astype(np.float32)}
         np.savez_compressed(os.path.join(out, "work", f"{name}.npz"), seqs=s["seqs"], b=s["b"], a=s["a"],
                             pb=s["pb"].astype(np.float32), pa=s["pa"].astype(np.float32),
                             x=s["truth"]["x"].astype(np.float32), y=s["truth"]["y"].astype(np.float32),
-                            u=s["u"].astype(np.float32))
+                            u=s["u"].astype(np.float32), **extra)
     print(json.dumps({k: report[k] for k in ("test", "train")}, indent=1))
     return 0
 

@@ -7,7 +7,8 @@ on the CPU, by default on the simulated assays' signal (P(B_k = 1 | s, U), P(A =
 quantitative ChIP or DNase track measures), with --labels binary on the binary calls (peaks). Exported with scripts/export_model.py's wrap() to the
 TorchScript form deepmr reads (alphabet ACGT, no strand averaging, L = 200, output names stored).
 
-Reads demo/work/{train,valid,test}.npz (demo/simulate.py); writes
+Reads demo/work/{train,valid,test}.npz (demo/simulate.py; the network demo's, with a second outcome,
+from --work demo/network/work); writes
   model/demo.pt            the TorchScript model deepmr runs
   model/targets.txt        its output names, one per line
   model/training.json      the architecture, the training settings, the loss per epoch, and per output
@@ -32,7 +33,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, HERE)
 from export_model import wrap  # noqa: E402
-from simulate import OUTCOME, TFS  # noqa: E402
+from simulate import OUTCOME, SECOND_OUTCOME, TFS  # noqa: E402
 
 LENGTH = 200
 
@@ -62,10 +63,13 @@ def load(path, kind="signal"):
     """One-hot windows, training targets (the assays' signal or their binary calls), binary calls and
     the simulator's true probabilities P(B_k = 1 | s), P(A = 1 | s)."""
     d = np.load(path)
-    calls = np.concatenate([d["b"], d["a"][:, None]], axis=1).astype(np.float32)
-    signal = np.concatenate([d["pb"], d["pa"][:, None]], axis=1).astype(np.float32)
+    # The network demo's windows also hold the second outcome (simulate.py --network).
+    second = "pk" in d
+    calls = np.concatenate([d["b"], d["a"][:, None]] + ([d["k"][:, None]] if second else []), axis=1).astype(np.float32)
+    signal = np.concatenate([d["pb"], d["pa"][:, None]] + ([d["pk"][:, None]] if second else []),
+                            axis=1).astype(np.float32)
     labels = signal if kind == "signal" else calls
-    truth = np.concatenate([d["x"], d["y"][:, None]], axis=1).astype(np.float32)
+    truth = np.concatenate([d["x"], d["y"][:, None]] + ([d["z"][:, None]] if second else []), axis=1).astype(np.float32)
     return one_hot(d["seqs"]), torch.from_numpy(labels), calls, truth
 
 
@@ -106,12 +110,15 @@ def main(argv=None):
                         help="train on the assays' signal (default) or on their binary calls (docs/validation.md)")
     parser.add_argument("--work", default=os.path.join(HERE, "work"))
     parser.add_argument("--out", default=os.path.join(HERE, "model"))
+    parser.add_argument("--name", default="demo.pt", help="the model file's name in --out")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     names = [t[0] for t in TFS] + [OUTCOME]
     train_x, train_y, _, _ = load(os.path.join(args.work, "train.npz"), args.labels)
+    if train_y.shape[1] == len(names) + 1:
+        names.append(SECOND_OUTCOME)
     valid_x, valid_y, _, _ = load(os.path.join(args.work, "valid.npz"), args.labels)
     test_x, _, test_calls, test_truth = load(os.path.join(args.work, "test.npz"), args.labels)
 
@@ -159,7 +166,7 @@ def main(argv=None):
     with open(os.path.join(args.out, "targets.txt"), "w") as f:
         f.write("".join(n + "\n" for n in names))
     scripted = wrap(net, "ACGT", False, LENGTH, names)
-    path = os.path.join(args.out, "demo.pt")
+    path = os.path.join(args.out, args.name)
     scripted.save(path)
     with torch.no_grad():  # the exported wrapper computes what the network computes
         difference = (scripted(test_x[:64]) - net.eval()(test_x[:64])).abs().max().item()

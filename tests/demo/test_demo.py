@@ -257,6 +257,50 @@ class DemoSigns(unittest.TestCase):
             shutil.rmtree(directory, ignore_errors=True)
 
 
+class DemoNetwork(unittest.TestCase):
+    """The network demo (configs/demo_network.ini): every TF on DNase, on the H3K27ac-like mark and on
+    every other TF, from one mutagenesis per region, against the planted edges
+    (demo/network/data/edges.tsv; docs/validation.md, "The network demo")."""
+
+    def test_planted_edges_come_back_with_their_signs(self):
+        directory = tempfile.mkdtemp(prefix="deepmr-demo-network-")
+        try:
+            store = os.path.join(directory, "network.h5")
+            result = deepmr_run(3, run_config(directory, "demo_network.ini", store))
+            self.assertEqual(result.returncode, 0, result.stderr)
+            import compare_network  # demo/compare_network.py
+            rows = compare_network.compare(store, os.path.join(SOURCE, "demo", "network", "data", "edges.tsv"))
+            self.assertEqual(len(rows), 8 * 9)  # 8 TFs on 2 outcomes and 7 other TFs
+            by_pair = {(r["exposure"], r["outcome"]): r for r in rows}
+            # Every clearly non-zero planted edge, TF -> TF included, has its sign.
+            clear = [r for r in rows if r["planted"] is not None and abs(r["planted"]) >= compare_network.CLEARLY_NONZERO]
+            self.assertEqual(len(clear), 2 + 7 + 5)  # the 2 TF -> TF edges, 7 on DNase, 5 on the mark
+            for r in clear:
+                self.assertEqual(r["verdict"], "sign ok", r)
+            self.assertGreater(by_pair[("FOXA1", "HNF4A")]["estimate"], 0.1)
+            self.assertLess(by_pair[("REST", "CEBPB")]["estimate"], 0)
+            self.assertLess(by_pair[("REST", "H3K27ac")]["estimate"], 0)  # the repressor's negative effect
+            # Null edges: nothing planted (54 TF -> TF pairs), or a TF -> outcome effect of 0 with no path
+            # through a planted edge (CTCF on both outcomes, HNF1A and ZBTB33 on the mark). The null TF's
+            # intervals cover 0; the standard-SE meta interval under-covers (the coverage study), so of
+            # all null edges at least 80% cover 0 (docs/validation.md: 50 of 58), and every null
+            # estimate is smaller than the smallest estimate of a planted edge.
+            for pair in (("CTCF", "DNase"), ("CTCF", "H3K27ac")):
+                self.assertEqual(by_pair[pair]["verdict"], "covers 0", by_pair[pair])
+            nulls = [r for r in rows if r["planted"] is None] + \
+                [by_pair[p] for p in (("CTCF", "DNase"), ("CTCF", "H3K27ac"), ("HNF1A", "H3K27ac"), ("ZBTB33", "H3K27ac"))]
+            self.assertEqual(len(nulls), 54 + 4)
+            covered = sum(r["verdict"] == "covers 0" for r in nulls)
+            self.assertGreaterEqual(covered, 0.8 * len(nulls), [r for r in nulls if r["verdict"] != "covers 0"])
+            self.assertLess(max(abs(r["estimate"]) for r in nulls), min(abs(r["estimate"]) for r in clear))
+            # Direction: FOXA1 -> HNF4A is supported (its shares' difference > 0, p < 0.05).
+            edge = by_pair[("FOXA1", "HNF4A")]
+            self.assertGreater(edge["direction"], 0)
+            self.assertLess(edge["direction_pvalue"], 0.05)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 class Coverage(unittest.TestCase):
     """demo/coverage_study.py on a small study (N = 10, one seed, 3 regions per TF): each unit's truth
     slope is MR-Egger on the simulator's exact effects (as demo/truth_check.py fits it), its coverage

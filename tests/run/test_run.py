@@ -98,6 +98,11 @@ class Ranks(RunTest):
         self.assertSameStore(stores[0], stores[1])
         self.assertSameStore(stores[0], stores[2])
         self.assertEqual(tables[0], tables[2])
+        # The store assembled anew from the journal's records (a resume of the finished run) is the same.
+        again = deepmr_run(2, os.path.join(self.directory, "n2.h5.ini"), "--run.store-effects", "true", "--auto-resume")
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("48 of 48 units done, 0 regions to compute", again.stderr)
+        self.assertSameStore(stores[0], stores[1])
         outcomes = ["conv1d_small|out0", "conv1d_small|out4", "conv1d_small|out1", "conv1d_small|out2",
                     "conv1d_small|out3"]
         import json
