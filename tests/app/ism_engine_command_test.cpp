@@ -89,5 +89,27 @@ TEST(BenchIsm, JsonAndAPositionRange) {
   EXPECT_NE(bad.err.find("not within the window of 60 bases"), std::string::npos) << bad.err;
 }
 
+// Several output sets ("0,1;0,1,2,3"): each engine timed with each, one row per (engine, set) with
+// its output count; the differences are over the outputs both rows keep, so the same engine with
+// more outputs differs by exactly 0 (each output is its own chain of products).
+TEST(BenchIsm, SeveralOutputSetsTimeEachEngineWithEach) {
+  auto r = run(test::deepmr_binary() + " bench ism --threads 1 --model " + quote(fixture_model("conv1d_small")) +
+               " --outputs '0,1;0,1,2,3' --mc-samples 2 --engines incremental,full --positions 10-19 --format tsv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = test::tsv_fields(r.out);
+  ASSERT_EQ(rows.size(), 4u) << r.out;
+  const std::vector<std::string> engines = {"incremental", "incremental", "full", "full"}, outputs = {"2", "4", "2", "4"};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i][0], engines[i]);
+    EXPECT_EQ(rows[i][1], outputs[i]);
+  }
+  const auto header = test::split_tabs(r.out.substr(0, r.out.find('\n')));
+  const auto diff = static_cast<std::size_t>(std::find(header.begin(), header.end(), "max_abs_diff_beta") - header.begin());
+  ASSERT_LT(diff, header.size());
+  EXPECT_EQ(rows[1][diff], "0");
+  auto bad = run(test::deepmr_binary() + " bench ism --model " + quote(fixture_model("conv1d_small")) + " --outputs '0;'");
+  EXPECT_EQ(bad.status, 2) << bad.err;
+}
+
 }  // namespace
 }  // namespace deepmr
