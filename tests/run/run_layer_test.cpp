@@ -97,6 +97,15 @@ struct PairEngine {
         engine(ism::make_engine("full", *network)) {}
 };
 
+// The instruments of an engine over (exposure, outcome): output 0 the exposure, 1 the outcome.
+stats::Instruments pair_instruments(const ism::Effects& effects) {
+  stats::Instruments in;
+  for (std::size_t m = 0; m < effects.mutants.size(); ++m)
+    in.push_back(effects.beta_at(static_cast<int>(m), 0), effects.se_at(static_cast<int>(m), 0),
+                 effects.beta_at(static_cast<int>(m), 1), effects.se_at(static_cast<int>(m), 1));
+  return in;
+}
+
 // The pipeline's mutagenesis options for a region: its samples, seed and region id.
 ism::IsmOptions region_options(const RunSetup& setup, std::uint64_t region) {
   ism::IsmOptions options;
@@ -131,13 +140,7 @@ TEST(RegionPipeline, FitsEachUnitFromItsExposureAndTheOutcome) {
       PairEngine pair(setup, unit.exposure);
       const ism::IsmOptions options = region_options(setup, region);
       const auto effects = pair.engine->run(window, options);
-      stats::Instruments in;
-      for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
-        in.bx.push_back(effects.beta_at(static_cast<int>(m), 0));
-        in.bxse.push_back(effects.se_at(static_cast<int>(m), 0));
-        in.by.push_back(effects.beta_at(static_cast<int>(m), 1));
-        in.byse.push_back(effects.se_at(static_cast<int>(m), 1));
-      }
+      const stats::Instruments in = pair_instruments(effects);
       // Stored effects, float32: per mutant the outcome, then each unit's exposure.
       for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
         EXPECT_EQ(result.beta[m * result.outputs], static_cast<float>(in.by[m]));
@@ -244,12 +247,8 @@ TEST(RegionPipeline, FitsEveryPairOfANetworkFromOneMutagenesis) {
     ASSERT_NE(x, y);
     auto network = model::make_network(setup.model.stack, {x, y}, model::Device{}, model::Backend::kernels);
     const auto effects = ism::make_engine("full", *network)->run(window, region_options(setup, region));
-    stats::Instruments in;
+    const stats::Instruments in = pair_instruments(effects);
     for (std::size_t m = 0; m < effects.mutants.size(); ++m) {
-      in.bx.push_back(effects.beta_at(static_cast<int>(m), 0));
-      in.bxse.push_back(effects.se_at(static_cast<int>(m), 0));
-      in.by.push_back(effects.beta_at(static_cast<int>(m), 1));
-      in.byse.push_back(effects.se_at(static_cast<int>(m), 1));
       EXPECT_EQ(result.beta[m * result.outputs + unit.outcome], static_cast<float>(in.by[m]));
       EXPECT_EQ(result.se[m * result.outputs + 5 + i], static_cast<float>(in.bxse[m]));
     }

@@ -136,26 +136,12 @@ class Ranks(RunTest):
                         continue
                     units = np.flatnonzero((n.unit_exposure == e) & (n.unit_outcome == o))
                     self.assertEqual(len(units), 4)
-                    table = os.path.join(self.directory, "pair.tsv")
-                    with open(table, "w") as out:
-                        out.write("estimate\tse\n")
-                        for u in units:
-                            out.write("%r\t%r\n" % (float(egger["estimate"][u]), float(egger["se"][u])))
-                    pooled = subprocess.run([DEEPMR, "meta", "--input", table, "--format", "json"],
-                                            capture_output=True, text=True)
-                    self.assertEqual(pooled.returncode, 0, pooled.stderr)
-                    self.assertEqual(meta["estimate"][row], json.loads(pooled.stdout)[0]["estimate"], (exposure, outcome))
+                    result = self.pooled_by_deepmr_meta(egger["estimate"][units], egger["se"][units])
+                    self.assertEqual(meta["estimate"][row], result["estimate"], (exposure, outcome))
                     self.assertTrue(np.all(direction["status"][units] == STATUS["ok"]))
                     np.testing.assert_array_equal(direction["difference"][units],
                                                   direction["r2_exposure"][units] - direction["r2_outcome"][units])
-                    with open(table, "w") as out:
-                        out.write("estimate\tse\n")
-                        for u in units:
-                            out.write("%r\t%r\n" % (float(direction["difference"][u]), float(direction["se"][u])))
-                    pooled = subprocess.run([DEEPMR, "meta", "--input", table, "--format", "json"],
-                                            capture_output=True, text=True)
-                    self.assertEqual(pooled.returncode, 0, pooled.stderr)
-                    result = json.loads(pooled.stdout)[0]
+                    result = self.pooled_by_deepmr_meta(direction["difference"][units], direction["se"][units])
                     self.assertEqual(pooled_direction["estimate"][row], result["estimate"], (exposure, outcome))
                     self.assertEqual(pooled_direction["pvalue"][row], result["pvalue"], (exposure, outcome))
             # Effects: outcome o's rows follow the outcomes before it; by of a unit is its outcome's row.
@@ -193,6 +179,18 @@ class Ranks(RunTest):
         rows = {row["exposure"]: row for row in json.loads(plan.stdout)}
         self.assertEqual(rows["(all)"]["fit_units"], 48)
         self.assertEqual([rows[e]["fit_units"] for e in ("TFA", "TFB", "TFC")], [16, 16, 16])
+
+    def pooled_by_deepmr_meta(self, estimates, ses):
+        """`deepmr meta`'s one row for these estimates and standard errors."""
+        table = os.path.join(self.directory, "pooled.tsv")
+        with open(table, "w") as out:
+            out.write("estimate\tse\n")
+            for estimate, se in zip(estimates, ses):
+                out.write("%r\t%r\n" % (float(estimate), float(se)))
+        pooled = subprocess.run([DEEPMR, "meta", "--input", table, "--format", "json"], capture_output=True, text=True)
+        self.assertEqual(pooled.returncode, 0, pooled.stderr)
+        import json
+        return json.loads(pooled.stdout)[0]
 
     def test_samples_split_across_device_groups_give_the_same_store(self):
         # run.gpus-per-worker > 1 on the CPU build: sample groups on host threads, gathered through
@@ -507,6 +505,30 @@ class Refusals(RunTest):
         self.assertEqual(result.returncode, 5)
         self.assertIn("already exists: resume that run with --resume", result.stderr)
         self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+
+    def test_outcome_settings_that_cannot_work_are_refused_with_one_line(self):
+        # An outcome listed twice; second-order weights (psi from the primary outcome's samples) with
+        # several outcomes; an exposure whose only outcome is its own output; and a resume that adds an
+        # outcome (the units differ).
+        cases = [
+            (("--analysis.outcome", "conv1d_small|out0", "--analysis.outcome", "conv1d_small|out0"), 2,
+             "lists 'conv1d_small|out0' twice"),
+            (("--analysis.outcome", "conv1d_small|out0", "--analysis.outcome", "conv1d_small|out4",
+              "--analysis.ivw-weights", "delta"), 2, "has 2 outcomes"),
+            (("--analysis.outcome", "conv1d_small|out1"), 2, "exposure 'TFA' is the outcome's own output"),
+        ]
+        for arguments, status, text in cases:
+            result = deepmr_run(2, config(self.directory, "x.h5"), *arguments)
+            self.assertEqual(result.returncode, status, (arguments, result.stderr))
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+            self.assertIn(text, result.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.directory, "x.h5")))
+        ini = config(self.directory, "add.h5")
+        self.assertEqual(deepmr_run(1, ini).returncode, 0)
+        result = deepmr_run(2, ini, "--resume", "--analysis.outcome", "conv1d_small|out0", "--analysis.outcome",
+                            "conv1d_small|out4")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("analysis.outcome", result.stderr)
 
     def test_resume_without_a_journal(self):
         result = deepmr_run(2, config(self.directory, "n.h5"), "--resume")
