@@ -87,6 +87,11 @@ bool compute_one(const WorkLoopHooks& hooks, std::uint64_t region, RankTiming& t
   return true;
 }
 
+// The group commit before regions are reported (counted) done.
+void make_durable(const WorkLoopHooks& hooks, RankTiming& timing) {
+  if (hooks.make_durable) timing.seconds_io += hooks.make_durable();
+}
+
 // P = 1: the coordinator works too.
 void single_process(Scheduler& scheduler, const WorkLoopHooks& hooks, WorkLoopOutcome& outcome,
                     std::optional<RankFailure>& failure) {
@@ -95,17 +100,21 @@ void single_process(Scheduler& scheduler, const WorkLoopHooks& hooks, WorkLoopOu
   RankTiming timing;
   try {
     for (auto batch = scheduler.next_batch(); !batch.empty(); batch = scheduler.next_batch()) {
+      // A batch is computed, made durable at once, then counted done.
+      std::vector<std::pair<std::uint64_t, bool>> computed;
       for (std::uint64_t region : batch) {
         RegionReport report;
         if (hooks.stop_requested() || !compute_one(hooks, region, timing, report)) {
           scheduler.stop();
           break;
         }
-        scheduler.complete(region, report.failed);
-        if (hooks.progress && since(last_progress) >= hooks.progress_seconds) {
-          hooks.progress(scheduler, since(start));
-          last_progress = Clock::now();
-        }
+        computed.emplace_back(region, report.failed);
+      }
+      make_durable(hooks, timing);
+      for (const auto& [region, failed] : computed) scheduler.complete(region, failed);
+      if (hooks.progress && since(last_progress) >= hooks.progress_seconds) {
+        hooks.progress(scheduler, since(start));
+        last_progress = Clock::now();
       }
       if (scheduler.stopping()) break;
     }
@@ -162,8 +171,25 @@ void work(const Communicator& comm, const WorkLoopHooks& hooks, bool& stopped) {
   timing.rank = comm.rank();
   Request request;
   bool failed = false;
+  auto report_failure = [&] {
+    if (!failed) comm.send(encode_failure(rank_failure(comm.rank(), std::current_exception())), 0, kFailure);
+    failed = true;
+  };
+  // The regions of a request are made durable before the coordinator counts them; when that fails
+  // they are not reported (they stay pending: a resume computes them again).
+  auto commit = [&] {
+    if (request.done.empty()) return;
+    try {
+      make_durable(hooks, timing);
+    } catch (...) {
+      report_failure();
+      request.done.clear();
+      request.failed.clear();
+    }
+  };
   for (;;) {
     request.stop = stopped || hooks.stop_requested();
+    commit();
     const auto wait_start = Clock::now();
     comm.send(encode(request), 0, kRequest);
     const auto batch = decode_batch(comm.receive(0, kBatch).bytes);
@@ -183,14 +209,14 @@ void work(const Communicator& comm, const WorkLoopHooks& hooks, bool& stopped) {
           break;
         }
       } catch (...) {
-        failed = true;
-        comm.send(encode_failure(rank_failure(comm.rank(), std::current_exception())), 0, kFailure);
+        report_failure();
         break;
       }
       request.done.push_back(region);
       request.failed.push_back(report.failed);
     }
   }
+  commit();
   timing.seconds_total = since(start);
   request.last = true;
   request.timing = timing;

@@ -323,4 +323,10 @@ dist::RegionReport RegionPipeline::compute(std::uint64_t region) {
   return report;
 }
 
+double RegionPipeline::make_durable() {
+  const auto start = Clock::now();
+  journal_.make_durable();
+  return since(start);
+}
+
 }  // namespace deepmr::run

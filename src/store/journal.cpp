@@ -129,8 +129,15 @@ void JournalWriter::append(const RegionResult& result) {
     data += written;
     left -= static_cast<std::size_t>(written);
   }
+  pending_ = true;
+}
+
+void JournalWriter::make_durable() {
+  if (!pending_) return;
   if (::fdatasync(fd_) != 0)
     throw StoreError(path_ + ": cannot make the journal durable (" + errno_text() + "); resume the run later");
+  pending_ = false;
+  ++syncs_;
 }
 
 std::uint64_t Manifest::run_id() const {

@@ -70,6 +70,62 @@ TEST(WorkLoop, EveryRegionIsComputedExactlyOnce) {
   }
 }
 
+// Group commit: a worker makes its computed regions durable once per request, before the
+// coordinator counts them, so every counted region was made durable, with fewer commits than regions.
+TEST(WorkLoop, RegionsAreMadeDurableOncePerBatchBeforeTheyAreCounted) {
+  auto comm = Communicator::world();
+  const std::size_t regions = 97;
+  Scheduler scheduler(all(regions), units(regions), std::max(1, comm.size() - 1), 8);
+  std::uint64_t computed = 0, durable = 0, commits = 0;
+  bool counted_before_durable = false;
+  WorkLoopHooks hooks;
+  hooks.compute = [&](std::uint64_t region) {
+    ++computed;
+    return RegionReport{region, false, 0, 0, 0};
+  };
+  hooks.make_durable = [&] {
+    durable = computed;
+    ++commits;
+    return 0.25;
+  };
+  hooks.stop_requested = [] { return false; };
+  hooks.progress_seconds = 0;  // every chance to see the counts
+  hooks.progress = [&](const Scheduler& s, double) {
+    if (comm.size() == 1 && s.units_done() > 3 * durable) counted_before_durable = true;
+  };
+  auto outcome = run_work_loop(comm, scheduler, hooks);
+  EXPECT_FALSE(outcome.failure.has_value());
+  EXPECT_FALSE(counted_before_durable);
+  EXPECT_EQ(durable, computed);
+  if (computed > 0) {
+    EXPECT_GE(commits, 1u);
+    EXPECT_LT(commits, computed);  // batches of up to 8 regions share a commit
+  }
+  if (comm.is_root()) {
+    EXPECT_EQ(outcome.units_done, regions * 3);
+    double io = 0;
+    for (const auto& t : outcome.timings) io += t.seconds_io;
+    EXPECT_GT(io, 0.2);  // the commits' seconds are journal I/O
+  }
+}
+
+TEST(WorkLoop, AJournalThatCannotBeMadeDurableFailsTheRunAndCountsNothing) {
+  auto comm = Communicator::world();
+  const std::size_t regions = 30;
+  Scheduler scheduler(all(regions), units(regions), std::max(1, comm.size() - 1), 4);
+  WorkLoopHooks hooks;
+  hooks.compute = [&](std::uint64_t region) { return RegionReport{region, false, 0, 0, 0}; };
+  hooks.make_durable = []() -> double { throw StoreError("part-0-1.jrn: cannot make the journal durable (EIO)"); };
+  hooks.stop_requested = [] { return false; };
+  auto outcome = run_work_loop(comm, scheduler, hooks);
+  ASSERT_TRUE(outcome.failure.has_value());
+  EXPECT_EQ(outcome.failure->code, ExitCode::store);
+  EXPECT_NE(outcome.failure->message.find("cannot make the journal durable"), std::string::npos);
+  if (comm.is_root()) {
+    EXPECT_EQ(outcome.units_done, 0u);
+  }
+}
+
 TEST(WorkLoop, AFailureOnAnyRankReachesEveryRankWithoutHanging) {
   auto comm = Communicator::world();
   const std::size_t regions = 40;

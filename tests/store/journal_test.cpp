@@ -59,6 +59,23 @@ TEST(RegionResult, SerializationRoundTripsEveryField) {
   EXPECT_THROW(deserialize(bytes.substr(0, bytes.size() - 3)), StoreError);
 }
 
+TEST(Journal, RecordsAreMadeDurableTogether) {
+  test::TempDir dir;
+  JournalWriter writer(dir.path(), 0, 1);
+  writer.make_durable();  // nothing appended: nothing to do
+  EXPECT_EQ(writer.syncs(), 0u);
+  for (std::uint64_t r = 0; r < 3; ++r) writer.append(sample(r));
+  writer.make_durable();
+  writer.make_durable();
+  EXPECT_EQ(writer.syncs(), 1u);  // one fdatasync for the three records
+  writer.append(sample(3));
+  writer.make_durable();
+  EXPECT_EQ(writer.syncs(), 2u);
+  std::vector<std::uint64_t> regions;
+  read_journal(dir.path(), [&](RegionResult&& r) { regions.push_back(r.region); });
+  EXPECT_EQ(regions, (std::vector<std::uint64_t>{0, 1, 2, 3}));
+}
+
 TEST(Journal, RecordsFromSeveralPartsReadBackInOrder) {
   test::TempDir dir;
   {

@@ -2,7 +2,8 @@
 // The distributed main loop (ARCHITECTURE.md section 3). Rank 0 coordinates: it answers work
 // requests with batches of region ids from a Scheduler and counts a region done only when the
 // worker reports it durable. Ranks 1..P-1 work: request, compute each region (the caller's
-// callback computes, journals and returns), report, repeat. With P = 1 one process does both.
+// callback computes and journals), make what was computed durable (one group commit for the
+// regions of a request), report, repeat. With P = 1 one process does both.
 //
 // Messages carry region ids and small status records, never sequences or tensors. A failure on any
 // rank stops the hand-out and reaches every rank (agree_on_failure); a stop request (SIGTERM or
@@ -33,9 +34,12 @@ struct RankTiming {
 };
 
 struct WorkLoopHooks {
-  // Computes, journals (durably) and reports one region. Throw StoppedEarly when interrupted by a
-  // stop request (the region then stays pending); any other exception is a failure.
+  // Computes, journals and reports one region. Throw StoppedEarly when interrupted by a stop
+  // request (the region then stays pending); any other exception is a failure.
   std::function<RegionReport(std::uint64_t region)> compute;
+  // Makes every region computed so far durable, before the loop reports them done (group commit);
+  // returns its seconds (journal I/O). Empty: compute() made each durable itself.
+  std::function<double()> make_durable;
   // True once this process received a stop signal.
   std::function<bool()> stop_requested;
   // Rank 0, every `progress_seconds`: report progress.

@@ -2,7 +2,8 @@
 // The Deep MR pipeline of one region, on a worker: fetch its window, run mutagenesis once for the
 // outcomes and every exposure (the region's MC samples split across the worker's devices), turn the
 // mutants into instruments, fit MR for each of its units, append the result to the journal
-// (durably), and report. The unit of computation is the region; its units share its effect sizes.
+// (made durable a batch at a time), and report. The unit of computation is the region; its units
+// share its effect sizes.
 
 #include <functional>
 #include <memory>
@@ -26,7 +27,10 @@ class RegionPipeline {
                  const std::vector<model::Device>& devices, std::function<bool()> should_stop = {});
   ~RegionPipeline();
 
+  // Computes a region and appends its record to the journal (not yet durable).
   dist::RegionReport compute(std::uint64_t region);
+  // Makes the records appended so far durable (one fdatasync: group commit); its seconds.
+  double make_durable();
 
   // The computation without the journal: what compute() appends (tests use it).
   store::RegionResult result_of(std::uint64_t region, double& seconds_ism, double& seconds_mr);

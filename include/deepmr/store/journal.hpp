@@ -60,14 +60,20 @@ class JournalWriter {
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  // Appends one record and makes it durable. Throws StoreError (e.g. disk full): the record may
-  // then be torn, which readers skip.
+  // Appends one record (written, not yet durable). Throws StoreError (e.g. disk full): the record
+  // may then be torn, which readers skip.
   void append(const RegionResult& result);
+  // Makes every record appended so far durable (one fdatasync for all of them: group commit); a
+  // region may be reported done only after this. Nothing to do when nothing was appended since.
+  void make_durable();
   const std::string& path() const { return path_; }
+  std::uint64_t syncs() const { return syncs_; }  // fdatasync calls so far (tests, benchmarks)
 
  private:
   std::string path_;
   int fd_ = -1;
+  bool pending_ = false;  // records appended since the last make_durable()
+  std::uint64_t syncs_ = 0;
 };
 
 struct JournalStats {
