@@ -55,6 +55,11 @@ RunSetup prepare_run(const ParsedOptions& options) {
     throw ModelError(stack.source + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
                      "everywhere (export the model with the dropout rates it was trained with)");
   const auto listed_outcomes = resolve_output_list(setup.model, setup.config.outcomes);
+  for (std::size_t i = 0; i < listed_outcomes.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (listed_outcomes[i] == listed_outcomes[j])
+        throw UsageError("option 'analysis.outcome' names output " + std::to_string(listed_outcomes[i]) + " twice ('" +
+                         setup.config.outcomes[j] + "' and '" + setup.config.outcomes[i] + "')");
   std::vector<std::string> pattern_exposures;
   if (!setup.config.exposure_pattern.empty())
     pattern_exposures = outputs_matching(setup.config.exposure_pattern, setup.model.target_names, listed_outcomes,
@@ -71,10 +76,6 @@ RunSetup prepare_run(const ParsedOptions& options) {
   setup.plan_spec.window_length = static_cast<std::uint64_t>(stack.options.input_length);
   setup.outcome_outputs = listed_outcomes;
   run::plan_run(setup);
-  if (setup.outcome_outputs.size() > 1 && setup.config.mr.ivw_weights == stats::IvwWeights::delta)
-    throw UsageError("option 'analysis.ivw-weights' = delta takes psi from the samples of one outcome, and this run "
-                     "has " + std::to_string(setup.outcome_outputs.size()) + " outcomes: use simple weights, or one "
-                     "outcome per run");
   check_sample_memory(setup);
   return setup;
 }

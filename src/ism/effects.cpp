@@ -9,19 +9,25 @@ namespace deepmr::ism {
 
 namespace {
 
+// The anchors a state's co-moments are kept for (BlockState::cross holds anchors x cells).
+std::size_t anchors_of(const BlockState& state, std::size_t cells) { return cells > 0 ? state.cross.size() / cells : 0; }
+
 // Welford's update of one state by one sample of every cell. The co-moments first, from the
 // deviations from the old means: C_n = C_(n-1) + (n - 1) / n dx dy (the same as Welford's
-// (x - mean_x,old)(y - mean_y,new)).
+// (x - mean_x,old)(y - mean_y,new)); anchor a's co-moments of a mutant are with its output a.
 void update(BlockState& state, const double* differences, std::size_t cells, int outputs) {
   state.count += 1;
   const double inverse = 1.0 / state.count;
   if (outputs > 0) {
     const double scale = (state.count - 1) * inverse;
     const auto stride = static_cast<std::size_t>(outputs);
-    for (std::size_t row = 0; row < cells; row += stride) {
-      const double anchor = differences[row] - state.mean[row];
-      for (std::size_t i = row; i < row + stride; ++i)
-        state.cross[i] += scale * anchor * (differences[i] - state.mean[i]);
+    const std::size_t anchors = anchors_of(state, cells);
+    for (std::size_t a = 0; a < anchors; ++a) {
+      double* cross = state.cross.data() + a * cells;
+      for (std::size_t row = 0; row < cells; row += stride) {
+        const double anchor = differences[row + a] - state.mean[row + a];
+        for (std::size_t i = row; i < row + stride; ++i) cross[i] += scale * anchor * (differences[i] - state.mean[i]);
+      }
     }
   }
   for (std::size_t i = 0; i < cells; ++i) {
@@ -31,21 +37,23 @@ void update(BlockState& state, const double* differences, std::size_t cells, int
   }
 }
 
-BlockState empty_state(int block, std::size_t cells, int group, int outputs) {
+BlockState empty_state(int block, std::size_t cells, int group, int outputs, int anchors) {
   return {block, 0, std::vector<double>(cells, 0.0), std::vector<double>(cells, 0.0), group,
-          std::vector<double>(outputs > 0 ? cells : 0, 0.0)};
+          std::vector<double>(outputs > 0 ? static_cast<std::size_t>(anchors) * cells : 0, 0.0)};
 }
 
-// The correlation of every cell with output 0 of its mutant from the merged moments: 0 where
-// either spread is zero (the term it weighs then vanishes), clamped to [-1, 1] against rounding.
+// The correlation of every cell with each anchor output a of its mutant, [a * cells + cell], from
+// the merged moments: 0 where either spread is zero (the term it weighs then vanishes), clamped to
+// [-1, 1] against rounding.
 std::vector<double> correlations(const std::vector<double>& m2, const std::vector<double>& cross, std::size_t cells,
                                  int outputs) {
-  std::vector<double> out(cells, 0.0);
+  std::vector<double> out(cross.size(), 0.0);
   const auto stride = static_cast<std::size_t>(outputs);
-  for (std::size_t i = 0; i < cells; ++i) {
-    const double spread = m2[i] * m2[i - i % stride];
-    out[i] = spread > 0 ? std::clamp(cross[i] / std::sqrt(spread), -1.0, 1.0) : 0.0;
-  }
+  for (std::size_t a = 0; a * cells < cross.size(); ++a)
+    for (std::size_t i = 0; i < cells; ++i) {
+      const double spread = m2[i] * m2[i - i % stride + a];
+      out[a * cells + i] = spread > 0 ? std::clamp(cross[a * cells + i] / std::sqrt(spread), -1.0, 1.0) : 0.0;
+    }
   return out;
 }
 
@@ -54,11 +62,13 @@ std::vector<double> correlations(const std::vector<double>& m2, const std::vecto
 template <typename Keep>
 void merge_states(const std::vector<BlockState>& states, std::size_t cells, Keep keep, std::vector<double>& beta,
                   std::vector<double>& se, int outputs, std::vector<double>* correlation) {
-  std::vector<double> mean(cells, 0.0), m2(cells, 0.0), cross(outputs > 0 ? cells : 0, 0.0);
+  const std::size_t anchors = outputs > 0 && !states.empty() ? anchors_of(states.front(), cells) : 0;
+  std::vector<double> mean(cells, 0.0), m2(cells, 0.0), cross(anchors * cells, 0.0);
   double count = 0;
   for (const auto& block : states) {
     if (block.count == 0 || !keep(block)) continue;
-    if (outputs > 0 && block.cross.size() != cells) throw InternalError("effects: a block without co-moments");
+    if (outputs > 0 && (anchors == 0 || block.cross.size() != anchors * cells))
+      throw InternalError("effects: a block without co-moments");
     if (count == 0) {
       mean = block.mean;
       m2 = block.m2;
@@ -70,11 +80,12 @@ void merge_states(const std::vector<BlockState>& states, std::size_t cells, Keep
     const double weight = block.count / total, between = count * block.count / total;
     if (outputs > 0) {
       const auto stride = static_cast<std::size_t>(outputs);
-      for (std::size_t row = 0; row < cells; row += stride) {
-        const double anchor = block.mean[row] - mean[row];
-        for (std::size_t i = row; i < row + stride; ++i)
-          cross[i] += block.cross[i] + anchor * (block.mean[i] - mean[i]) * between;
-      }
+      for (std::size_t a = 0; a < anchors; ++a)
+        for (std::size_t row = 0; row < cells; row += stride) {
+          const double anchor = block.mean[row + a] - mean[row + a];
+          for (std::size_t i = row; i < row + stride; ++i)
+            cross[a * cells + i] += block.cross[a * cells + i] + anchor * (block.mean[i] - mean[i]) * between;
+        }
     }
     for (std::size_t i = 0; i < cells; ++i) {
       const double delta = block.mean[i] - mean[i];
@@ -91,9 +102,12 @@ void merge_states(const std::vector<BlockState>& states, std::size_t cells, Keep
 
 }  // namespace
 
-EffectAccumulator::EffectAccumulator(std::size_t cells, int jackknife_groups, int samples, int correlation_outputs)
+EffectAccumulator::EffectAccumulator(std::size_t cells, int jackknife_groups, int samples, int correlation_outputs,
+                                     int anchors)
     : cells_(cells), groups_(jackknife_groups > 1 ? jackknife_groups : 0), samples_(samples),
-      outputs_(correlation_outputs > 0 ? correlation_outputs : 0) {
+      outputs_(correlation_outputs > 0 ? correlation_outputs : 0), anchors_(outputs_ > 0 ? anchors : 0) {
+  if (outputs_ > 0 && (anchors_ < 1 || anchors_ > outputs_))
+    throw InternalError("effects: " + std::to_string(anchors) + " anchor outputs of " + std::to_string(outputs_));
   if (groups_ > 0 && samples_ < groups_)
     throw InternalError("jackknife: " + std::to_string(groups_) + " groups of " + std::to_string(samples_) + " samples");
   if (outputs_ > 0 && cells_ % static_cast<std::size_t>(outputs_) != 0)
@@ -104,13 +118,13 @@ void EffectAccumulator::add(const double* differences, int sample) {
   if (sample <= last_sample_) throw InternalError("effect samples must be added in increasing order");
   last_sample_ = sample;
   const int block = sample / kSampleBlock;
-  if (blocks_.empty() || blocks_.back().block != block) blocks_.push_back(empty_state(block, cells_, 0, outputs_));
+  if (blocks_.empty() || blocks_.back().block != block) blocks_.push_back(empty_state(block, cells_, 0, outputs_, anchors_));
   update(blocks_.back(), differences, cells_, outputs_);
   if (groups_ == 0) return;
   if (sample >= samples_) throw InternalError("jackknife: sample " + std::to_string(sample) + " of " + std::to_string(samples_));
   const int group = static_cast<int>(static_cast<long>(sample) * groups_ / samples_);
   if (segments_.empty() || segments_.back().block != block || segments_.back().group != group)
-    segments_.push_back(empty_state(block, cells_, group, outputs_));
+    segments_.push_back(empty_state(block, cells_, group, outputs_, anchors_));
   update(segments_.back(), differences, cells_, outputs_);
 }
 

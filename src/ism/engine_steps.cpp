@@ -27,6 +27,12 @@ Effects start_effects(const model::Network& network, const std::string& sequence
     effects.jackknife_groups = options.jackknife_groups;
   }
   effects.with_correlation = options.correlations && effects.samples > 0;
+  if (effects.with_correlation) {
+    if (options.correlation_anchors < 1 || options.correlation_anchors > static_cast<int>(effects.outputs.size()))
+      throw InternalError("correlations with " + std::to_string(options.correlation_anchors) + " anchors of " +
+                          std::to_string(effects.outputs.size()) + " outputs");
+    effects.correlation_anchors = options.correlation_anchors;
+  }
   return effects;
 }
 
@@ -47,7 +53,8 @@ void check_stop(const IsmOptions& options) {
 
 EffectAccumulator start_accumulator(const Effects& effects) {
   return EffectAccumulator(effects.mutants.size() * effects.outputs.size(), effects.jackknife_groups, effects.samples,
-                           effects.with_correlation ? static_cast<int>(effects.outputs.size()) : 0);
+                           effects.with_correlation ? static_cast<int>(effects.outputs.size()) : 0,
+                           effects.correlation_anchors);
 }
 
 void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects) {

@@ -40,18 +40,20 @@ store::FitRow fit_row(const stats::MrResult& r) {
 }
 
 // Instruments: the mutants. Exposure: column x of the effects; outcome: column y; psi (when the
-// effects have correlations): that of the exposure's differences with the outcome's, kept in the
-// exposure's column for the primary outcome (ism::IsmOptions::correlations).
+// effects have correlations): that of the exposure's differences with the outcome's, in the
+// exposure's cells of the outcome's anchor (the outcomes are the first columns and the anchors:
+// ism::IsmOptions::correlation_anchors).
 stats::Instruments instruments_of(const std::vector<double>& beta, const std::vector<double>& se,
                                   const std::vector<double>& correlation, std::size_t n_outputs, std::size_t x,
                                   std::size_t y) {
   stats::Instruments instruments;
+  const std::size_t anchor = y * beta.size();
   for (std::size_t m = 0; m * n_outputs < beta.size(); ++m) {
     instruments.bx.push_back(beta[m * n_outputs + x]);
     instruments.bxse.push_back(se[m * n_outputs + x]);
     instruments.by.push_back(beta[m * n_outputs + y]);
     instruments.byse.push_back(se[m * n_outputs + y]);
-    if (!correlation.empty()) instruments.psi.push_back(correlation[m * n_outputs + x]);
+    if (!correlation.empty()) instruments.psi.push_back(correlation[anchor + m * n_outputs + x]);
   }
   return instruments;
 }
@@ -123,6 +125,10 @@ RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& jour
   const std::vector<int> outputs = setup.network_outputs();
   for (int output : setup.outcome_outputs) outcome_columns_.push_back(column_of(outputs, output));
   for (int output : setup.exposure_outputs) exposure_columns_.push_back(column_of(outputs, output));
+  // The outcomes are the first columns, in order: outcome o is column o and anchor o of the
+  // correlations (RunSetup::network_outputs).
+  for (std::size_t o = 0; o < outcome_columns_.size(); ++o)
+    if (outcome_columns_[o] != o) throw InternalError("outcome " + std::to_string(o) + " is not column " + std::to_string(o));
   for (const auto& device : devices) {
     networks_.push_back(model::make_network(setup.model.stack, outputs, device, setup.model.backend));
     engines_.push_back(ism::make_engine(setup.config.engine, *networks_.back()));
@@ -155,11 +161,12 @@ std::vector<double> flatten(const ism::Effects& part) {
   return out;
 }
 
-void unflatten(const std::vector<double>& flat, std::size_t cells, bool with_cross, ism::Effects& part) {
+// anchors: the co-moment arrays per state (0 without correlations).
+void unflatten(const std::vector<double>& flat, std::size_t cells, std::size_t anchors, ism::Effects& part) {
   part.blocks.clear();
   part.segments.clear();
   constexpr std::size_t header = 4;
-  const std::size_t arrays = with_cross ? 3 : 2, size = header + arrays * cells;
+  const std::size_t arrays = 2 + anchors, size = header + arrays * cells;
   for (std::size_t at = 0; at + size <= flat.size(); at += size) {
     ism::BlockState b;
     b.block = static_cast<int>(flat[at + 1]);
@@ -169,7 +176,7 @@ void unflatten(const std::vector<double>& flat, std::size_t cells, bool with_cro
     const auto n = static_cast<std::ptrdiff_t>(cells);
     b.mean.assign(first, first + n);
     b.m2.assign(first + n, first + 2 * n);
-    if (with_cross) b.cross.assign(first + 2 * n, first + 3 * n);
+    if (anchors > 0) b.cross.assign(first + 2 * n, first + static_cast<std::ptrdiff_t>(arrays) * n);
     (flat[at] != 0 ? part.segments : part.blocks).push_back(std::move(b));
   }
 }
@@ -203,7 +210,8 @@ ism::Effects RegionPipeline::effects_of(const std::string& window, const ism::Is
   std::vector<std::vector<double>> shares;
   for (const auto& part : parts) shares.push_back(flatten(part));
   shares = gather_->gather(shares);
-  for (int g = 0; g < groups; ++g) unflatten(shares[g], cells, parts.front().with_correlation, parts[g]);
+  const std::size_t anchors = parts.front().with_correlation ? static_cast<std::size_t>(parts.front().correlation_anchors) : 0;
+  for (int g = 0; g < groups; ++g) unflatten(shares[g], cells, anchors, parts[g]);
   return ism::merge_sample_groups(std::move(parts));
 }
 
@@ -244,6 +252,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   options.positions = config.positions;
   options.jackknife_groups = std::min(config.jackknife_groups, config.mc_samples);
   options.correlations = config.mr.ivw_weights == stats::IvwWeights::delta;
+  options.correlation_anchors = static_cast<int>(outcome_columns_.size());
   if (should_stop_) options.should_stop = should_stop_;
   const ism::Effects effects = effects_of(window, options);
   seconds_ism = since(ism_start);

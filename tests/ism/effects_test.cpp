@@ -266,5 +266,68 @@ TEST(EffectAccumulator, CorrelationsWithTheFirstOutputMatchTwoPassPearson) {
   EXPECT_EQ(merged.jackknife.correlation, jack.correlation);
 }
 
+// Two anchors (a run with two outcomes, the first two outputs): anchor 0's correlations are the
+// one-anchor accumulator's bit for bit, anchor 1's are the two-pass Pearson correlation with output
+// 1 of each mutant, for the whole run, the leave-group-out sets and a split run.
+TEST(EffectAccumulator, CorrelationsWithEachAnchorOutput) {
+  const int mutants = 4, outputs = 3, n = 29, groups = 3;
+  const std::size_t cells = mutants * outputs;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  std::vector<std::vector<double>> d(n, std::vector<double>(cells));
+  for (auto& sample : d)
+    for (int m = 0; m < mutants; ++m) {
+      const double shared = noise(rng);
+      sample[m * outputs] = 1e-3 * shared;
+      sample[m * outputs + 1] = 1e-3 * (0.3 * shared + noise(rng));
+      sample[m * outputs + 2] = 1e-3 * (0.7 * shared - 0.5 * sample[m * outputs + 1] * 1e3 + noise(rng));
+    }
+  EffectAccumulator one(cells, groups, n, outputs, 1), two(cells, groups, n, outputs, 2);
+  for (int i = 0; i < n; ++i) {
+    one.add(d[i].data(), i);
+    two.add(d[i].data(), i);
+  }
+  std::vector<double> beta, se, first, beta2, se2, both;
+  one.finish(beta, se, first);
+  two.finish(beta2, se2, both);
+  EXPECT_EQ(beta, beta2);
+  EXPECT_EQ(se, se2);
+  ASSERT_EQ(both.size(), 2 * cells);
+  EXPECT_EQ(std::vector<double>(both.begin(), both.begin() + static_cast<std::ptrdiff_t>(cells)), first);
+  const auto expected = [&](std::size_t cell, int left_out_group) {
+    std::vector<double> x, y;
+    for (int i = 0; i < n; ++i) {
+      if (static_cast<long>(i) * groups / n == left_out_group) continue;
+      x.push_back(d[i][cell - cell % outputs + 1]);
+      y.push_back(d[i][cell]);
+    }
+    return two_pass_correlation(x, y);
+  };
+  for (std::size_t c = 0; c < cells; ++c) EXPECT_NEAR(both[cells + c], expected(c, -1), 1e-12) << c;
+  EXPECT_NEAR(both[cells + 1], 1.0, 1e-15);  // output 1 with itself
+  const Jackknife jack = two.jackknife();
+  ASSERT_EQ(jack.correlation.size(), static_cast<std::size_t>(groups));
+  for (int g = 0; g < groups; ++g)
+    for (std::size_t c = 0; c < cells; ++c) EXPECT_NEAR(jack.correlation[g][cells + c], expected(c, g), 1e-12);
+  std::vector<Effects> parts(2);
+  for (int p = 0; p < 2; ++p) {
+    EffectAccumulator part(cells, groups, n, outputs, 2);
+    for (int i = 0; i < n; ++i)
+      if ((i / kSampleBlock) % 2 == p) part.add(d[i].data(), i);
+    parts[p].mutants.resize(mutants);
+    parts[p].outputs = {0, 1, 2};
+    parts[p].samples = n;
+    parts[p].jackknife_groups = groups;
+    parts[p].with_correlation = true;
+    parts[p].correlation_anchors = 2;
+    parts[p].blocks = part.blocks();
+    parts[p].segments = part.segments();
+  }
+  const auto merged = merge_sample_groups(std::move(parts));
+  EXPECT_EQ(merged.correlation, both);
+  EXPECT_EQ(merged.jackknife.correlation, jack.correlation);
+  EXPECT_THROW(EffectAccumulator(cells, 0, n, outputs, 4), InternalError);
+}
+
 }  // namespace
 }  // namespace deepmr::ism

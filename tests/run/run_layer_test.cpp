@@ -353,6 +353,58 @@ TEST(RegionPipeline, DeltaWeightsTakeEachMutantsPsiFromTheSamples) {
   fs::remove_all(dir);
 }
 
+// Delta weights with several outcomes: each pair's IVW fit takes the psi of its own outcome (the
+// correlation of the exposure's and that outcome's paired differences), and the primary outcome's
+// units are the one-outcome run's bit for bit.
+TEST(RegionPipeline, DeltaWeightsOfEachOutcomeTakeThatOutcomesPsi) {
+  const auto dir = temp_dir("delta_network");
+  RunSetup one = tiny_setup(dir + "/one.h5", false);
+  RunSetup setup = tiny_setup(dir + "/s.h5", false, {"conv1d_small|out0", "conv1d_small|out4"});
+  for (RunSetup* s : {&one, &setup}) {
+    s->config.engine = "full";
+    s->config.jackknife_groups = 0;
+    s->config.mr.ivw_weights = stats::IvwWeights::delta;
+  }
+  store::JournalWriter journal(dir, 0, 0);
+  RegionPipeline pipeline(setup, journal, 0, 0, {model::Device{}}), single(one, journal, 0, 0, {model::Device{}});
+  const std::uint64_t region = 1;
+  double seconds_ism = 0, seconds_mr = 0;
+  const auto result = pipeline.result_of(region, seconds_ism, seconds_mr);
+  const auto primary = single.result_of(region, seconds_ism, seconds_mr);
+  std::size_t checked = 0, primary_units = 0;
+  const std::size_t estimate = store::fit_column_index("estimate"), se = store::fit_column_index("se");
+  for (const auto& unit : result.units) {
+    const int x = setup.exposure_outputs[unit.exposure], y = setup.outcome_outputs[unit.outcome];
+    auto network = model::make_network(setup.model.stack, {x, y}, model::Device{}, model::Backend::kernels);
+    ism::IsmOptions options = region_options(setup, region);
+    options.correlations = true;
+    const auto effects = ism::make_engine("full", *network)->run(window_of(setup, region), options);
+    stats::Instruments in;
+    for (std::size_t m = 0; m < effects.mutants.size(); ++m)
+      in.push_back(effects.beta[2 * m], effects.se[2 * m], effects.beta[2 * m + 1], effects.se[2 * m + 1],
+                   effects.correlation[2 * m + 1]);
+    stats::MrOptions mr = setup.config.mr;
+    mr.seed = stats::unit_seed(setup.config.seed, unit.exposure | std::uint64_t{unit.outcome} << 32, region);
+    const auto fits = stats::fit_all(setup.config.methods, in, mr);
+    for (std::size_t f = 0; f < fits.size(); ++f) {
+      if (fits[f].method != stats::MrMethod::ivw) continue;
+      // psi from the pair's own engine (anchored on the exposure) against the pipeline's (anchored
+      // on the outcome): the same correlation, rounded in another order.
+      EXPECT_NEAR(unit.fits[f].values[estimate], *fits[f].estimate, 1e-9 * std::fabs(*fits[f].estimate));
+      EXPECT_NEAR(unit.fits[f].values[se], *fits[f].se, 1e-9 * *fits[f].se);
+      ++checked;
+    }
+    if (unit.outcome != 0) continue;
+    const auto& same = primary.units.at(primary_units++);
+    for (std::size_t f = 0; f < same.fits.size(); ++f)
+      for (std::size_t c = 0; c < same.fits[f].values.size(); ++c)
+        EXPECT_TRUE(same_bits(unit.fits[f].values[c], same.fits[f].values[c])) << stats::mr_columns()[c].name;
+  }
+  EXPECT_EQ(checked, result.units.size());
+  EXPECT_EQ(primary_units, primary.units.size());
+  fs::remove_all(dir);
+}
+
 TEST(RegionPipeline, IsDeterministicAndJournalsWhatItComputes) {
   const auto dir = temp_dir("journal");
   RunSetup setup = tiny_setup(dir + "/s.h5", false);

@@ -21,7 +21,8 @@ inline constexpr int kSampleBlock = 8;
 
 // Mean and sum of squared deviations of every cell over one block's samples (a segment: over the
 // samples of one block that lie in one jackknife group); with correlations, also every cell's sum
-// of cross-deviations with output 0 of the same mutant (its co-moment; empty otherwise).
+// of cross-deviations with each anchor output a (the first outputs: 0, 1, ...) of the same mutant,
+// its co-moments, [a * cells + cell] (empty otherwise).
 struct BlockState {
   int block = 0;
   int count = 0;
@@ -46,11 +47,13 @@ struct Effects {
   std::vector<double> beta, se;   // mutant-major: [mutant * outputs.size() + output]
   int samples = 0;                // N (0: dropout off, deterministic effects)
   int jackknife_groups = 0;       // G of the jackknife (0: none)
-  // IsmOptions::correlations with dropout: per cell, the correlation over the samples of its paired
-  // differences with those of output 0 (Effects::outputs' first) of the same mutant; laid out as
-  // beta (output 0's own cells hold 1, or 0 where a spread is zero). Empty otherwise.
+  // IsmOptions::correlations with dropout: per cell and anchor a (the first
+  // IsmOptions::correlation_anchors outputs), the correlation over the samples of its paired
+  // differences with those of output a of the same mutant, [a * cells + cell] with cells laid out
+  // as beta (an anchor's own cells hold 1, or 0 where a spread is zero). Empty otherwise.
   std::vector<double> correlation;
   bool with_correlation = false;  // the engine keeps them (IsmOptions::correlations, with dropout)
+  int correlation_anchors = 0;    // ... with this many anchor outputs
   // A part of a split run (IsmOptions::sample_groups > 1): the blocks this part computed; beta and
   // se are then empty until merge_sample_groups.
   std::vector<BlockState> blocks;
@@ -65,9 +68,10 @@ struct Effects {
 class EffectAccumulator {
  public:
   // jackknife_groups G > 1 (of `samples` = N) also keeps the jackknife's segments; outputs > 0
-  // (cells = mutants x outputs, mutant-major) also the co-moments behind Effects::correlation.
+  // (cells = mutants x outputs, mutant-major) also the co-moments behind Effects::correlation,
+  // with each of the first `anchors` outputs (1 <= anchors <= outputs).
   explicit EffectAccumulator(std::size_t cells = 0, int jackknife_groups = 0, int samples = 0,
-                             int correlation_outputs = 0);
+                             int correlation_outputs = 0, int anchors = 1);
   // Adds sample `sample` (0-based) of every cell; samples come in increasing order.
   void add(const double* differences, int sample);
   std::size_t cells() const { return cells_; }
@@ -84,7 +88,7 @@ class EffectAccumulator {
 
  private:
   std::size_t cells_;
-  int groups_ = 0, samples_ = 0, outputs_ = 0;
+  int groups_ = 0, samples_ = 0, outputs_ = 0, anchors_ = 0;
   std::vector<BlockState> blocks_, segments_;
   int last_sample_ = -1;
 };

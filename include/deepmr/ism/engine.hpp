@@ -30,9 +30,11 @@ struct IsmOptions {
   int sample_group = 0, sample_groups = 1;
   // The grouped jackknife over the samples (Effects::jackknife): G groups, 2 <= G <= N; 0 or 1: none.
   int jackknife_groups = 0;
-  // Also the correlation of every output's paired differences with output 0's, per mutant
-  // (Effects::correlation; the psi of second-order MR weights). Never changes beta or se.
+  // Also the correlation of every output's paired differences with those of each of the first
+  // `correlation_anchors` outputs, per mutant (Effects::correlation; the psi of second-order MR
+  // weights, the anchors a run's outcomes). Never changes beta or se.
   bool correlations = false;
+  int correlation_anchors = 1;
   // Checked between samples: when it returns true the engine throws StoppedEarly (a stop request
   // need not wait for the end of a long region).
   std::function<bool()> should_stop;
