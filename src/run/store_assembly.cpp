@@ -39,13 +39,38 @@ std::size_t direction_column(const std::string& name) {
   return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
 }
 
-// The row of an exposure paired with its own output as outcome (network runs): never fitted.
-store::MetaRow self_pair_row() {
+// Whether pair p (exposure p / outcomes, outcome p % outcomes) is an exposure and its own output:
+// never fitted (network runs); its row says so.
+bool self_pair(const RunSetup& setup, std::size_t p) {
+  const std::size_t outcomes = setup.outcome_outputs.size();
+  return setup.exposure_outputs[p / outcomes] == setup.outcome_outputs[p % outcomes];
+}
+
+store::MetaRow not_estimable_row(std::string reason) {
   store::MetaRow row;
   row.values = stats::column_values(stats::MetaResult{});
   row.status = store::FitStatus::not_estimable;
-  row.reason = "the exposure is the outcome's own output: not fitted";
+  row.reason = std::move(reason);
   return row;
+}
+
+const char* const kSelfPair = "the exposure is the outcome's own output: not fitted";
+
+// The direction test pooled per pair from its regions' differences and their jackknife SEs.
+std::vector<store::MetaRow> pooled_direction(const RunSetup& setup, const std::vector<std::vector<double>>& differences,
+                                             const std::vector<std::vector<double>>& ses,
+                                             const std::vector<std::size_t>& without_se) {
+  std::vector<store::MetaRow> rows;
+  for (std::size_t p = 0; p < differences.size(); ++p) {
+    if (self_pair(setup, p))
+      rows.push_back(not_estimable_row(kSelfPair));
+    else if (differences[p].empty() && without_se[p] > 0)
+      rows.push_back(not_estimable_row("its " + std::to_string(without_se[p]) + " regions' differences have no standard "
+                                       "error: the jackknife over the samples gives it (analysis.jackknife-groups >= 2)"));
+    else
+      rows.push_back(meta_row(differences[p], ses[p], 0, setup.config.meta));
+  }
+  return rows;
 }
 
 }  // namespace
@@ -123,28 +148,11 @@ AssemblyOutcome assemble_store(const dist::Communicator& comm, const RunSetup& s
     outcome.torn_parts = stats.torn_parts;
     std::vector<std::vector<store::MetaRow>> meta(methods);
     for (std::size_t m = 0; m < methods; ++m)
-      for (std::size_t p = 0; p < pairs; ++p) {
-        if (setup.exposure_outputs[p / outcomes] == setup.outcome_outputs[p % outcomes]) {
-          meta[m].push_back(self_pair_row());
-          continue;
-        }
-        meta[m].push_back(meta_row(estimates[m][p], ses[m][p], without_se[m][p], setup.config.meta));
-      }
+      for (std::size_t p = 0; p < pairs; ++p)
+        meta[m].push_back(self_pair(setup, p) ? not_estimable_row(kSelfPair)
+                                              : meta_row(estimates[m][p], ses[m][p], without_se[m][p], setup.config.meta));
     writer.write_meta(meta);
-    std::vector<store::MetaRow> direction(pairs);
-    for (std::size_t p = 0; p < pairs; ++p) {
-      if (setup.exposure_outputs[p / outcomes] == setup.outcome_outputs[p % outcomes]) {
-        direction[p] = self_pair_row();
-      } else if (differences[p].empty() && differences_without_se[p] > 0) {
-        direction[p].values = stats::column_values(stats::MetaResult{});
-        direction[p].status = store::FitStatus::not_estimable;
-        direction[p].reason = "its " + std::to_string(differences_without_se[p]) + " regions' differences have no "
-                              "standard error: the jackknife over the samples gives it (analysis.jackknife-groups >= 2)";
-      } else {
-        direction[p] = meta_row(differences[p], difference_ses[p], 0, setup.config.meta);
-      }
-    }
-    writer.write_direction_meta(direction);
+    writer.write_direction_meta(pooled_direction(setup, differences, difference_ses, differences_without_se));
   });
   // Counts are root attributes: every rank must write the same values.
   counts["units_done"] = comm.broadcast(static_cast<std::int64_t>(outcome.units_done), 0);

@@ -172,6 +172,24 @@ class Ranks(RunTest):
         missing = subprocess.run([DEEPMR, "summarize", stores[2], "--outcome", "nope"], capture_output=True, text=True)
         self.assertEqual(missing.returncode, 2)
         self.assertIn("no outcome 'nope'", missing.stderr)
+        # Exports: one outcome track per outcome, one exposure track per exposure (its units on several
+        # outcomes share its effects), and a BED line per unit with its outcome.
+        tracks = os.path.join(self.directory, "n.bedGraph")
+        exported = subprocess.run([DEEPMR, "export", stores[2], "--format", "bedgraph", "--out", tracks, "--stat", "z",
+                                   "--alt", "maxabs"], capture_output=True, text=True)
+        self.assertEqual(exported.returncode, 0, exported.stderr)
+        with open(tracks) as f:
+            names = [line.split('name="')[1].split('"')[0] for line in f if line.startswith("track ")]
+        self.assertEqual(sorted(names), sorted(["outcome.%s.z.maxabs" % o for o in outcomes] +
+                                               ["exposure.%s.z.maxabs" % e for e in ("TFA", "TFB", "TFC")]))
+        bed = os.path.join(self.directory, "n.bed")
+        exported = subprocess.run([DEEPMR, "export", stores[2], "--format", "bed", "--out", bed], capture_output=True,
+                                  text=True)
+        self.assertEqual(exported.returncode, 0, exported.stderr)
+        with open(bed) as f:
+            lines = [line.rstrip("\n").split("\t") for line in f if not line.startswith(("track", "#"))]
+        self.assertEqual(len(lines), 48)
+        self.assertEqual(sorted({line[-1] for line in lines}), sorted(outcomes))
         # deepmr plan counts the units the run fits.
         plan = subprocess.run([DEEPMR, "plan", "--config", config(self.directory, "plan.h5", extra=extra), "--out",
                                os.path.join(self.directory, "plan"), "--format", "json"], capture_output=True, text=True)
@@ -507,14 +525,13 @@ class Refusals(RunTest):
         self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
 
     def test_outcome_settings_that_cannot_work_are_refused_with_one_line(self):
-        # An outcome listed twice; second-order weights (psi from the primary outcome's samples) with
-        # several outcomes; an exposure whose only outcome is its own output; and a resume that adds an
-        # outcome (the units differ).
+        # An outcome listed twice, by the same text or by name and index; an exposure whose only
+        # outcome is its own output; and a resume that adds an outcome (the units differ).
         cases = [
             (("--analysis.outcome", "conv1d_small|out0", "--analysis.outcome", "conv1d_small|out0"), 2,
              "lists 'conv1d_small|out0' twice"),
-            (("--analysis.outcome", "conv1d_small|out0", "--analysis.outcome", "conv1d_small|out4",
-              "--analysis.ivw-weights", "delta"), 2, "has 2 outcomes"),
+            (("--analysis.outcome", "conv1d_small|out0", "--analysis.outcome", "0"), 2,
+             "names output 0 twice ('conv1d_small|out0' and '0')"),
             (("--analysis.outcome", "conv1d_small|out1"), 2, "exposure 'TFA' is the outcome's own output"),
         ]
         for arguments, status, text in cases:
