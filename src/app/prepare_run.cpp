@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cmath>
+
 #include "deepmr/app/position_range.hpp"
 #include "deepmr/app/region_options.hpp"
 #include "deepmr/app/run_config.hpp"
@@ -15,20 +17,28 @@ namespace deepmr::app {
 
 namespace {
 
-// A worker keeps every sample's outputs of a region (the paired differences give beta and se):
-// about N x (3L + 1) x outputs x 4 bytes (outputs: the outcomes and exposures, each once). Refused up front when that cannot fit in memory.
+// The effects of a region take moment arrays of 3L x outputs doubles (mean, M2 and, with delta
+// weights, one co-moment array per outcome) per state: a running merge, the current block and,
+// with the jackknife, one leave-out merge per group and the current segment; memory does not grow
+// with N. A run split over several devices (run.gpus-per-worker) keeps every block and segment to
+// merge them in order: about N / 8 + G states. Refused up front when that cannot fit in memory.
 void check_sample_memory(const RunSetup& setup) {
-  const double positions = setup.config.positions.empty() ? setup.model.stack->options.input_length
-                                                          : static_cast<double>(setup.config.positions.size());
-  const double bytes = static_cast<double>(setup.config.mc_samples) * (3 * positions + 1) *
-                       static_cast<double>(setup.network_outputs().size()) * sizeof(float);
+  const auto& c = setup.config;
+  const double positions = c.positions.empty() ? setup.model.stack->options.input_length
+                                               : static_cast<double>(c.positions.size());
+  const double cells = 3 * positions * static_cast<double>(setup.network_outputs().size());
+  const double arrays = 2.0 + (c.mr.ivw_weights == stats::IvwWeights::delta ? setup.outcome_outputs.size() : 0);
+  const double groups = c.jackknife_groups > 1 ? c.jackknife_groups : 0;
+  const double states = c.gpus_per_worker > 1 ? std::ceil(c.mc_samples / 8.0) + groups + c.gpus_per_worker
+                                              : 2 + (groups > 0 ? groups + 1 : 0);
+  const double bytes = cells * sizeof(double) * arrays * states;
   const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
   if (memory > 0 && bytes > memory / 2)
-    throw UsageError("option 'analysis.mc-samples' = " + std::to_string(setup.config.mc_samples) + " needs about " +
-                     byte_size_text(static_cast<std::uint64_t>(bytes)) + " per worker for one region's samples "
-                     "(N x (3L + 1) x outputs x 4 bytes), more than half of this node's " +
-                     byte_size_text(static_cast<std::uint64_t>(memory)) + "; use fewer samples (a few hundred "
-                     "already give SEs within a few percent)");
+    throw UsageError("option 'analysis.mc-samples' = " + std::to_string(c.mc_samples) + " needs about " +
+                     byte_size_text(static_cast<std::uint64_t>(bytes)) + " per worker for one region's effects "
+                     "(3L x outputs doubles per moment array and state), more than half of this node's " +
+                     byte_size_text(static_cast<std::uint64_t>(memory)) + "; use fewer jackknife groups, one device "
+                     "per worker (its memory does not grow with N), or fewer samples");
 }
 
 }  // namespace

@@ -57,55 +57,79 @@ std::vector<double> correlations(const std::vector<double>& m2, const std::vecto
   return out;
 }
 
-// Merges states in the order given (Chan et al.) into beta and se, and with outputs > 0 the
-// correlations; `keep` says which take part.
+}  // namespace
+
+Moments::Moments(std::size_t cells, std::size_t anchors)
+    : mean(cells, 0.0), m2(cells, 0.0), cross(anchors * cells, 0.0) {}
+
+// One step of the merge in order (Chan et al.): `block` merged into the states merged so far, or
+// copied when it is the first.
+void Moments::merge(const BlockState& block, std::size_t cells, int outputs) {
+  if (block.count == 0) return;
+  const std::size_t anchors = cells > 0 ? cross.size() / cells : 0;
+  if (outputs > 0 && (anchors == 0 || block.cross.size() != anchors * cells))
+    throw InternalError("effects: a block without co-moments");
+  if (count == 0) {
+    mean = block.mean;
+    m2 = block.m2;
+    if (outputs > 0) cross = block.cross;
+    count = block.count;
+    return;
+  }
+  const double total = count + block.count;
+  const double weight = block.count / total, between = count * block.count / total;
+  if (outputs > 0) {
+    const auto stride = static_cast<std::size_t>(outputs);
+    for (std::size_t a = 0; a < anchors; ++a)
+      for (std::size_t row = 0; row < cells; row += stride) {
+        const double anchor = block.mean[row + a] - mean[row + a];
+        for (std::size_t i = row; i < row + stride; ++i)
+          cross[a * cells + i] += block.cross[a * cells + i] + anchor * (block.mean[i] - mean[i]) * between;
+      }
+  }
+  for (std::size_t i = 0; i < cells; ++i) {
+    const double delta = block.mean[i] - mean[i];
+    mean[i] += delta * weight;
+    m2[i] += block.m2[i] + delta * delta * between;
+  }
+  count = total;
+}
+
+// beta, se and (with outputs > 0) the correlations of the merged states.
+void Moments::finish(std::size_t cells, int outputs, std::vector<double>& beta, std::vector<double>& se,
+                     std::vector<double>* correlation) const {
+  if (outputs > 0 && correlation) *correlation = correlations(m2, cross, cells, outputs);
+  beta = mean;
+  se.resize(cells);
+  for (std::size_t i = 0; i < cells; ++i) se[i] = count > 0 ? std::sqrt(std::max(0.0, m2[i] / count)) : 0.0;
+}
+
+namespace {
+
+// Merges states in the order given into beta and se, and with outputs > 0 the correlations; `keep`
+// says which take part.
 template <typename Keep>
 void merge_states(const std::vector<BlockState>& states, std::size_t cells, Keep keep, std::vector<double>& beta,
                   std::vector<double>& se, int outputs, std::vector<double>* correlation) {
   const std::size_t anchors = outputs > 0 && !states.empty() ? anchors_of(states.front(), cells) : 0;
-  std::vector<double> mean(cells, 0.0), m2(cells, 0.0), cross(anchors * cells, 0.0);
-  double count = 0;
-  for (const auto& block : states) {
-    if (block.count == 0 || !keep(block)) continue;
-    if (outputs > 0 && (anchors == 0 || block.cross.size() != anchors * cells))
-      throw InternalError("effects: a block without co-moments");
-    if (count == 0) {
-      mean = block.mean;
-      m2 = block.m2;
-      if (outputs > 0) cross = block.cross;
-      count = block.count;
-      continue;
-    }
-    const double total = count + block.count;
-    const double weight = block.count / total, between = count * block.count / total;
-    if (outputs > 0) {
-      const auto stride = static_cast<std::size_t>(outputs);
-      for (std::size_t a = 0; a < anchors; ++a)
-        for (std::size_t row = 0; row < cells; row += stride) {
-          const double anchor = block.mean[row + a] - mean[row + a];
-          for (std::size_t i = row; i < row + stride; ++i)
-            cross[a * cells + i] += block.cross[a * cells + i] + anchor * (block.mean[i] - mean[i]) * between;
-        }
-    }
-    for (std::size_t i = 0; i < cells; ++i) {
-      const double delta = block.mean[i] - mean[i];
-      mean[i] += delta * weight;
-      m2[i] += block.m2[i] + delta * delta * between;
-    }
-    count = total;
-  }
-  if (outputs > 0 && correlation) *correlation = correlations(m2, cross, cells, outputs);
-  beta = std::move(mean);
-  se.resize(cells);
-  for (std::size_t i = 0; i < cells; ++i) se[i] = count > 0 ? std::sqrt(std::max(0.0, m2[i] / count)) : 0.0;
+  Moments merged(cells, anchors);
+  for (const auto& block : states)
+    if (keep(block)) merged.merge(block, cells, outputs);
+  merged.finish(cells, outputs, beta, se, correlation);
 }
 
 }  // namespace
 
 EffectAccumulator::EffectAccumulator(std::size_t cells, int jackknife_groups, int samples, int correlation_outputs,
-                                     int anchors)
+                                     int anchors, bool keep_blocks)
     : cells_(cells), groups_(jackknife_groups > 1 ? jackknife_groups : 0), samples_(samples),
-      outputs_(correlation_outputs > 0 ? correlation_outputs : 0), anchors_(outputs_ > 0 ? anchors : 0) {
+      outputs_(correlation_outputs > 0 ? correlation_outputs : 0), anchors_(outputs_ > 0 ? anchors : 0),
+      keep_blocks_(keep_blocks) {
+  if (!keep_blocks_) {
+    merged_ = Moments(cells_, static_cast<std::size_t>(anchors_));
+    leave_out_.assign(static_cast<std::size_t>(groups_), merged_);
+    group_sizes_.assign(static_cast<std::size_t>(groups_), 0.0);
+  }
   if (outputs_ > 0 && (anchors_ < 1 || anchors_ > outputs_))
     throw InternalError("effects: " + std::to_string(anchors) + " anchor outputs of " + std::to_string(outputs_));
   if (groups_ > 0 && samples_ < groups_)
@@ -118,27 +142,68 @@ void EffectAccumulator::add(const double* differences, int sample) {
   if (sample <= last_sample_) throw InternalError("effect samples must be added in increasing order");
   last_sample_ = sample;
   const int block = sample / kSampleBlock;
-  if (blocks_.empty() || blocks_.back().block != block) blocks_.push_back(empty_state(block, cells_, 0, outputs_, anchors_));
+  if (blocks_.empty() || blocks_.back().block != block) {
+    if (!keep_blocks_ && !blocks_.empty()) {  // the previous block is complete: merge it now
+      merged_.merge(blocks_.back(), cells_, outputs_);
+      blocks_.clear();
+    }
+    blocks_.push_back(empty_state(block, cells_, 0, outputs_, anchors_));
+  }
   update(blocks_.back(), differences, cells_, outputs_);
   if (groups_ == 0) return;
   if (sample >= samples_) throw InternalError("jackknife: sample " + std::to_string(sample) + " of " + std::to_string(samples_));
   const int group = static_cast<int>(static_cast<long>(sample) * groups_ / samples_);
-  if (segments_.empty() || segments_.back().block != block || segments_.back().group != group)
+  if (segments_.empty() || segments_.back().block != block || segments_.back().group != group) {
+    if (!keep_blocks_ && !segments_.empty()) {  // complete: into every other group's leave-out merge
+      for (int g = 0; g < groups_; ++g)
+        if (g != segments_.back().group) leave_out_[static_cast<std::size_t>(g)].merge(segments_.back(), cells_, outputs_);
+      segments_.clear();
+    }
     segments_.push_back(empty_state(block, cells_, group, outputs_, anchors_));
+  }
   update(segments_.back(), differences, cells_, outputs_);
+  if (!keep_blocks_) group_sizes_[static_cast<std::size_t>(group)] += 1;
 }
 
 void EffectAccumulator::finish(std::vector<double>& beta, std::vector<double>& se) const {
-  merge_blocks(blocks_, cells_, beta, se);
+  if (keep_blocks_) {
+    merge_blocks(blocks_, cells_, beta, se);
+    return;
+  }
+  Moments all = merged_;
+  if (!blocks_.empty()) all.merge(blocks_.back(), cells_, outputs_);
+  all.finish(cells_, 0, beta, se, nullptr);
 }
 
 void EffectAccumulator::finish(std::vector<double>& beta, std::vector<double>& se, std::vector<double>& correlation) const {
-  merge_blocks(blocks_, cells_, beta, se, outputs_, &correlation);
+  if (keep_blocks_) {
+    merge_blocks(blocks_, cells_, beta, se, outputs_, &correlation);
+    return;
+  }
+  Moments all = merged_;
+  if (!blocks_.empty()) all.merge(blocks_.back(), cells_, outputs_);
+  all.finish(cells_, outputs_, beta, se, &correlation);
 }
 
 Jackknife EffectAccumulator::jackknife() const {
   if (groups_ == 0) return {};
-  return jackknife_of(segments_, cells_, groups_, samples_, outputs_);
+  if (keep_blocks_) return jackknife_of(segments_, cells_, groups_, samples_, outputs_);
+  Jackknife out;
+  out.sizes = group_sizes_;
+  double total = 0;
+  for (double m : out.sizes) total += m;
+  if (total != samples_)
+    throw InternalError("jackknife: segments of " + std::to_string(total) + " samples, not " + std::to_string(samples_));
+  out.beta.resize(static_cast<std::size_t>(groups_));
+  out.se.resize(static_cast<std::size_t>(groups_));
+  if (outputs_ > 0) out.correlation.resize(static_cast<std::size_t>(groups_));
+  for (int g = 0; g < groups_; ++g) {
+    const auto index = static_cast<std::size_t>(g);
+    Moments leave_out = leave_out_[index];
+    if (!segments_.empty() && segments_.back().group != g) leave_out.merge(segments_.back(), cells_, outputs_);
+    leave_out.finish(cells_, outputs_, out.beta[index], out.se[index], outputs_ > 0 ? &out.correlation[index] : nullptr);
+  }
+  return out;
 }
 
 void merge_blocks(std::vector<BlockState> blocks, std::size_t cells, std::vector<double>& beta, std::vector<double>& se,

@@ -2,6 +2,8 @@
 // listing the mutants, choosing the samples (all of them, or a split run's blocks), checking for a
 // stop, and handing the results back.
 
+#include <algorithm>
+
 #include "deepmr/common/error.hpp"
 #include "deepmr/ism/engine.hpp"
 #include "deepmr/ism/mutants.hpp"
@@ -51,10 +53,12 @@ void check_stop(const IsmOptions& options) {
   if (options.should_stop && options.should_stop()) throw StoppedEarly("stop requested during a region");
 }
 
-EffectAccumulator start_accumulator(const Effects& effects) {
+EffectAccumulator start_accumulator(const Effects& effects, const IsmOptions& options) {
+  // A part of a split run hands its block states over (finish_effects); a whole run merges each
+  // as it completes, so its memory does not grow with N.
   return EffectAccumulator(effects.mutants.size() * effects.outputs.size(), effects.jackknife_groups, effects.samples,
                            effects.with_correlation ? static_cast<int>(effects.outputs.size()) : 0,
-                           effects.correlation_anchors);
+                           std::max(1, effects.correlation_anchors), options.sample_groups > 1);
 }
 
 void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects) {

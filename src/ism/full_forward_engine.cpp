@@ -39,7 +39,7 @@ class FullForwardEngine : public Engine {
                              reference_rc.data());
     }
 
-    EffectAccumulator accumulator = start_accumulator(effects);
+    EffectAccumulator accumulator = start_accumulator(effects, options);
     std::vector<double> differences(accumulator.cells());
     std::vector<float> inputs, outputs, outputs_rc;
     std::vector<float> reference_out(n_outputs);

@@ -79,7 +79,7 @@ class IncrementalEngine : public Engine {
     incremental_->set_region(references.data(), strands, std::move(groups));
 
     // Per sample: the reference's outputs, every variant's, then the paired differences.
-    EffectAccumulator accumulator = start_accumulator(effects);
+    EffectAccumulator accumulator = start_accumulator(effects, options);
     std::vector<double> differences(accumulator.cells());
     std::vector<float> reference_out(static_cast<std::size_t>(strands) * n_outputs);
     std::vector<float> variant_out(static_cast<std::size_t>(n_mutants) * strands * n_outputs);

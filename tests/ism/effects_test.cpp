@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "deepmr/ism/mutants.hpp"
 #include "deepmr/common/error.hpp"
@@ -327,6 +328,41 @@ TEST(EffectAccumulator, CorrelationsWithEachAnchorOutput) {
   EXPECT_EQ(merged.correlation, both);
   EXPECT_EQ(merged.jackknife.correlation, jack.correlation);
   EXPECT_THROW(EffectAccumulator(cells, 0, n, outputs, 4), InternalError);
+}
+
+// Without keep_blocks each complete block and segment is merged at once, in the order a finish
+// merges the kept ones: the same beta, se, correlations and leave-group-out effects, bit for bit,
+// for any N (here not a multiple of the block) and groups, holding one block and one segment.
+TEST(EffectAccumulator, StreamingMergeGivesTheKeptBlocksBits) {
+  const int mutants = 5, outputs = 3;
+  const std::size_t cells = mutants * outputs;
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  for (const auto& [n, groups, anchors] : {std::tuple{45, 4, 2}, std::tuple{8, 0, 1}, std::tuple{77, 10, 1}}) {
+    EffectAccumulator kept(cells, groups, n, outputs, anchors), streamed(cells, groups, n, outputs, anchors, false);
+    for (int i = 0; i < n; ++i) {
+      std::vector<double> d(cells);
+      for (auto& v : d) v = 1e-3 * noise(rng) + (i % 3) * 1e-4;
+      kept.add(d.data(), i);
+      streamed.add(d.data(), i);
+      EXPECT_LE(streamed.blocks().size(), 1u);
+      EXPECT_LE(streamed.segments().size(), 1u);
+    }
+    std::vector<double> beta, se, correlation, beta2, se2, correlation2, plain_beta, plain_se;
+    kept.finish(beta, se, correlation);
+    streamed.finish(beta2, se2, correlation2);
+    streamed.finish(plain_beta, plain_se);
+    EXPECT_EQ(beta, beta2) << n;
+    EXPECT_EQ(se, se2) << n;
+    EXPECT_EQ(correlation, correlation2) << n;
+    EXPECT_EQ(plain_beta, beta);
+    EXPECT_EQ(plain_se, se);
+    const auto a = kept.jackknife(), b = streamed.jackknife();
+    EXPECT_EQ(a.sizes, b.sizes) << n;
+    EXPECT_EQ(a.beta, b.beta) << n;
+    EXPECT_EQ(a.se, b.se) << n;
+    EXPECT_EQ(a.correlation, b.correlation) << n;
+  }
 }
 
 }  // namespace

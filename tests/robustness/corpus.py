@@ -599,7 +599,10 @@ class Corpus(unittest.TestCase):
         self.run_case(2, "1 draw gives no standard error")
 
     def test_config_samples_beyond_memory(self):
+        # One device per worker streams the samples (memory bounded in N); a split over two keeps
+        # every block of 8 samples to merge them in order, which 2e9 samples cannot fit.
         self.w.values["analysis"]["mc-samples"] = "2000000000"
+        self.w.values["run"]["gpus-per-worker"] = "2"
         self.run_case(2, "more than half of this node's")
 
     def test_exposure_that_is_the_outcome(self):

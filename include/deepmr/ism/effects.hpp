@@ -31,6 +31,19 @@ struct BlockState {
   std::vector<double> cross;
 };
 
+// Block states merged in order (Chan et al.'s pairwise formula): their mean, M2 and co-moments so
+// far. merge() adds the next state (a state without samples changes nothing; the first is copied).
+struct Moments {
+  Moments() = default;
+  Moments(std::size_t cells, std::size_t anchors);  // nothing merged: zeros
+  void merge(const BlockState& state, std::size_t cells, int outputs);
+  // beta, se and, with outputs > 0, the correlations (Effects::correlation's layout).
+  void finish(std::size_t cells, int outputs, std::vector<double>& beta, std::vector<double>& se,
+              std::vector<double>* correlation) const;
+  std::vector<double> mean, m2, cross;
+  double count = 0;
+};
+
 // The grouped jackknife over the samples (stats/jackknife.hpp): sample n of N lies in group
 // n G / N. Per group g, beta and se of every cell without group g's samples. Computed from
 // segments (a block's samples within one group, Welford's update like the blocks), merged in
@@ -69,13 +82,18 @@ class EffectAccumulator {
  public:
   // jackknife_groups G > 1 (of `samples` = N) also keeps the jackknife's segments; outputs > 0
   // (cells = mutants x outputs, mutant-major) also the co-moments behind Effects::correlation,
-  // with each of the first `anchors` outputs (1 <= anchors <= outputs).
+  // with each of the first `anchors` outputs (1 <= anchors <= outputs). keep_blocks: every block
+  // and segment state is kept (a part of a split run hands them over: blocks(), segments());
+  // otherwise each is merged as soon as it is complete, in the order a finish would merge them,
+  // so memory does not grow with N (a running merge, and one leave-group-out merge per jackknife
+  // group) and the bits are the same.
   explicit EffectAccumulator(std::size_t cells = 0, int jackknife_groups = 0, int samples = 0,
-                             int correlation_outputs = 0, int anchors = 1);
+                             int correlation_outputs = 0, int anchors = 1, bool keep_blocks = true);
   // Adds sample `sample` (0-based) of every cell; samples come in increasing order.
   void add(const double* differences, int sample);
   std::size_t cells() const { return cells_; }
-  // The blocks seen so far, in order (the last one possibly incomplete), and the segments.
+  // The blocks seen so far, in order (the last one possibly incomplete), and the segments (without
+  // keep_blocks: only the current ones).
   const std::vector<BlockState>& blocks() const { return blocks_; }
   const std::vector<BlockState>& segments() const { return segments_; }
   // beta and se of all samples added (blocks merged in order), and the correlations when kept
@@ -89,7 +107,12 @@ class EffectAccumulator {
  private:
   std::size_t cells_;
   int groups_ = 0, samples_ = 0, outputs_ = 0, anchors_ = 0;
+  bool keep_blocks_ = true;
   std::vector<BlockState> blocks_, segments_;
+  // Without keep_blocks: the complete blocks merged, each group's leave-out merge, group sizes.
+  Moments merged_;
+  std::vector<Moments> leave_out_;
+  std::vector<double> group_sizes_;
   int last_sample_ = -1;
 };
 

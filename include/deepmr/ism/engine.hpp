@@ -53,8 +53,9 @@ Effects start_effects(const model::Network& network, const std::string& sequence
 std::vector<int> samples_to_compute(const IsmOptions& options);
 // Throws StoppedEarly when options.should_stop says so.
 void check_stop(const IsmOptions& options);
-// The accumulator of an engine's effects (with the jackknife's groups, when asked for).
-EffectAccumulator start_accumulator(const Effects& effects);
+// The accumulator of an engine's effects (with the jackknife's groups, when asked for): streaming
+// (memory bounded in N) unless the run is split (options.sample_groups > 1).
+EffectAccumulator start_accumulator(const Effects& effects, const IsmOptions& options);
 // Turns the accumulator into the Effects' beta, se and jackknife, or, in a split run, into its
 // blocks and segments.
 void finish_effects(const EffectAccumulator& accumulator, const IsmOptions& options, Effects& effects);
