@@ -194,6 +194,28 @@ double two_pass_correlation(const std::vector<double>& x, const std::vector<doub
   return sxy / std::sqrt(sxx * syy);
 }
 
+// Samples d[n][cell] computed as a run split over two devices would (blocks of samples alternating
+// between the parts, each keeping its block states, with co-moments of `anchors` outputs), merged.
+Effects merged_split_run(const std::vector<std::vector<double>>& d, int mutants, int outputs, int groups, int anchors) {
+  const int n = static_cast<int>(d.size());
+  const std::size_t cells = static_cast<std::size_t>(mutants) * outputs;
+  std::vector<Effects> parts(2);
+  for (int p = 0; p < 2; ++p) {
+    EffectAccumulator part(cells, groups, n, outputs, anchors);
+    for (int i = 0; i < n; ++i)
+      if ((i / kSampleBlock) % 2 == p) part.add(d[i].data(), i);
+    parts[p].mutants.resize(mutants);
+    for (int o = 0; o < outputs; ++o) parts[p].outputs.push_back(o);
+    parts[p].samples = n;
+    parts[p].jackknife_groups = groups;
+    parts[p].with_correlation = true;
+    parts[p].correlation_anchors = anchors;
+    parts[p].blocks = part.blocks();
+    parts[p].segments = part.segments();
+  }
+  return merge_sample_groups(std::move(parts));
+}
+
 // The correlation of every cell with output 0 of its mutant equals the two-pass Pearson correlation
 // over the samples, for the whole run, every leave-group-out set and a split run; keeping it changes
 // neither beta nor se by a bit; a constant output gives 0.
@@ -248,20 +270,7 @@ TEST(EffectAccumulator, CorrelationsWithTheFirstOutputMatchTwoPassPearson) {
     }
   EXPECT_TRUE(without.jackknife().correlation.empty());
 
-  std::vector<Effects> parts(2);
-  for (int p = 0; p < 2; ++p) {
-    EffectAccumulator part(cells, groups, n, outputs);
-    for (int i = 0; i < n; ++i)
-      if ((i / kSampleBlock) % 2 == p) part.add(d[i].data(), i);
-    parts[p].mutants.resize(mutants);
-    parts[p].outputs = {0, 1, 2};
-    parts[p].samples = n;
-    parts[p].jackknife_groups = groups;
-    parts[p].with_correlation = true;
-    parts[p].blocks = part.blocks();
-    parts[p].segments = part.segments();
-  }
-  const auto merged = merge_sample_groups(std::move(parts));
+  const auto merged = merged_split_run(d, mutants, outputs, groups, 1);
   EXPECT_EQ(merged.beta, beta);
   EXPECT_EQ(merged.correlation, correlation);
   EXPECT_EQ(merged.jackknife.correlation, jack.correlation);
@@ -310,21 +319,7 @@ TEST(EffectAccumulator, CorrelationsWithEachAnchorOutput) {
   ASSERT_EQ(jack.correlation.size(), static_cast<std::size_t>(groups));
   for (int g = 0; g < groups; ++g)
     for (std::size_t c = 0; c < cells; ++c) EXPECT_NEAR(jack.correlation[g][cells + c], expected(c, g), 1e-12);
-  std::vector<Effects> parts(2);
-  for (int p = 0; p < 2; ++p) {
-    EffectAccumulator part(cells, groups, n, outputs, 2);
-    for (int i = 0; i < n; ++i)
-      if ((i / kSampleBlock) % 2 == p) part.add(d[i].data(), i);
-    parts[p].mutants.resize(mutants);
-    parts[p].outputs = {0, 1, 2};
-    parts[p].samples = n;
-    parts[p].jackknife_groups = groups;
-    parts[p].with_correlation = true;
-    parts[p].correlation_anchors = 2;
-    parts[p].blocks = part.blocks();
-    parts[p].segments = part.segments();
-  }
-  const auto merged = merge_sample_groups(std::move(parts));
+  const auto merged = merged_split_run(d, mutants, outputs, groups, 2);
   EXPECT_EQ(merged.correlation, both);
   EXPECT_EQ(merged.jackknife.correlation, jack.correlation);
   EXPECT_THROW(EffectAccumulator(cells, 0, n, outputs, 4), InternalError);
