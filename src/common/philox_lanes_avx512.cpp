@@ -27,8 +27,8 @@ inline Halves multiply(__m512i a, __m512i m) {
 
 void philox_lanes_avx512(const std::uint32_t* c0_in, const std::uint32_t* c1_in, std::uint32_t c2_in,
                          std::uint32_t c3_in, PhiloxKey key, std::uint32_t* words) {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxM1));
   __m512i c0 = _mm512_loadu_si512(c0_in);
   __m512i c1 = _mm512_loadu_si512(c1_in);
   __m512i c2 = _mm512_set1_epi32(static_cast<int>(c2_in));
@@ -36,8 +36,8 @@ void philox_lanes_avx512(const std::uint32_t* c0_in, const std::uint32_t* c1_in,
   std::uint32_t k0 = key[0], k1 = key[1];
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
     }
     const Halves p0 = multiply(c0, m0), p1 = multiply(c2, m1);
     const __m512i next0 = _mm512_xor_si512(_mm512_xor_si512(p1.hi, c1), _mm512_set1_epi32(static_cast<int>(k0)));

@@ -15,7 +15,6 @@ FitUnits::FitUnits(const genome::Plan& plan, const std::vector<int>& exposure_ou
         if (outcome_outputs[o] == exposure_outputs.at(e)) continue;
         exposure_.push_back(e);
         outcome_.push_back(static_cast<std::uint32_t>(o));
-        plan_unit_.push_back(u);
       }
     }
   }
@@ -29,7 +28,7 @@ std::uint64_t FitUnits::region(std::uint64_t id) const {
 }
 
 FitUnit FitUnits::unit(std::uint64_t id) const {
-  return FitUnit{id, exposure_[id], outcome_[id], region(id), plan_unit_[id]};
+  return FitUnit{id, exposure_[id], outcome_[id], region(id)};
 }
 
 }  // namespace deepmr::run

@@ -58,19 +58,8 @@ stats::Instruments instruments_of(const std::vector<double>& beta, const std::ve
   return instruments;
 }
 
-// The direction test of a unit (stats/direction.hpp) as a store row, its SE from the same
-// leave-group-out effects as the fits' jackknife.
-store::FitRow direction_row(const ism::Effects& effects, std::size_t x, std::size_t y, double min_abs_z_x) {
-  const std::size_t n_outputs = effects.outputs.size();
-  static const std::vector<double> none;
-  auto result = stats::direction_test(instruments_of(effects.beta, effects.se, none, n_outputs, x, y), min_abs_z_x);
-  const auto& jack = effects.jackknife;
-  if (!jack.beta.empty()) {
-    std::vector<stats::DirectionResult> leave_out;
-    for (std::size_t g = 0; g < jack.beta.size(); ++g)
-      leave_out.push_back(stats::direction_test(instruments_of(jack.beta[g], jack.se[g], none, n_outputs, x, y), min_abs_z_x));
-    stats::add_direction_jackknife(result, leave_out, jack.sizes);
-  }
+// The direction test (stats/direction.hpp) as a store row.
+store::FitRow direction_row(const stats::DirectionResult& result) {
   store::FitRow row;
   row.status = result.estimable ? store::FitStatus::ok : store::FitStatus::not_estimable;
   row.reason = result.reason;
@@ -78,26 +67,37 @@ store::FitRow direction_row(const ism::Effects& effects, std::size_t x, std::siz
   return row;
 }
 
-// The grouped jackknife of every fit (stats/jackknife.hpp): the whole region fit, instrument
-// filter included, repeated on each leave-group-out beta and se. Only the estimates are needed,
-// so without bootstrap draws.
-void add_jackknife(std::vector<stats::MrResult>& fits, const ism::Effects& effects, std::size_t x, std::size_t y,
-                   const stats::MrOptions& mr) {
+struct UnitFits {
+  std::vector<stats::MrResult> fits;  // one per method
+  stats::DirectionResult direction;
+};
+
+// The MR fits and the direction test of exposure column x on outcome column y, each from the same
+// instruments; with jackknife groups both are repeated on each leave-group-out beta and se (the
+// whole fit, instrument filter included; estimates only, so without bootstrap draws) for their
+// grouped jackknife SEs (stats/jackknife.hpp).
+UnitFits fit_unit(const ism::Effects& effects, std::size_t x, std::size_t y, const std::vector<stats::MrMethod>& methods,
+                  const stats::MrOptions& mr) {
+  const std::size_t n_outputs = effects.outputs.size();
+  const auto instruments = instruments_of(effects.beta, effects.se, effects.correlation, n_outputs, x, y);
+  UnitFits out{stats::fit_all(methods, instruments, mr), stats::direction_test(instruments, mr.min_abs_z_x)};
   const auto& jack = effects.jackknife;
-  if (jack.beta.empty()) return;
+  if (jack.beta.empty()) return out;
   stats::MrOptions estimates_only = mr;
   estimates_only.bootstrap_draws = 0;
-  std::vector<std::vector<stats::MrResult>> leave_out(fits.size());
-  std::vector<stats::MrMethod> methods;
-  for (const auto& fit : fits) methods.push_back(fit.method);
+  std::vector<std::vector<stats::MrResult>> leave_out(methods.size());
+  std::vector<stats::DirectionResult> leave_out_direction;
   for (std::size_t g = 0; g < jack.beta.size(); ++g) {
     static const std::vector<double> none;
     const auto& correlation = jack.correlation.empty() ? none : jack.correlation[g];
-    const auto refits = stats::fit_all(
-        methods, instruments_of(jack.beta[g], jack.se[g], correlation, effects.outputs.size(), x, y), estimates_only);
-    for (std::size_t m = 0; m < fits.size(); ++m) leave_out[m].push_back(refits[m]);
+    const auto part = instruments_of(jack.beta[g], jack.se[g], correlation, n_outputs, x, y);
+    const auto refits = stats::fit_all(methods, part, estimates_only);
+    for (std::size_t m = 0; m < methods.size(); ++m) leave_out[m].push_back(refits[m]);
+    leave_out_direction.push_back(stats::direction_test(part, mr.min_abs_z_x));
   }
-  for (std::size_t m = 0; m < fits.size(); ++m) stats::add_jackknife(fits[m], leave_out[m], jack.sizes, mr);
+  for (std::size_t m = 0; m < methods.size(); ++m) stats::add_jackknife(out.fits[m], leave_out[m], jack.sizes, mr);
+  stats::add_direction_jackknife(out.direction, leave_out_direction, jack.sizes);
+  return out;
 }
 
 }  // namespace
@@ -123,12 +123,9 @@ RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& jour
                          "' but the plan has '" + planned[i] + "'");
   }
   const std::vector<int> outputs = setup.network_outputs();
-  for (int output : setup.outcome_outputs) outcome_columns_.push_back(column_of(outputs, output));
+  // The outcomes are the first columns, in order (RunSetup::network_outputs): outcome o is column o
+  // and anchor o of the correlations.
   for (int output : setup.exposure_outputs) exposure_columns_.push_back(column_of(outputs, output));
-  // The outcomes are the first columns, in order: outcome o is column o and anchor o of the
-  // correlations (RunSetup::network_outputs).
-  for (std::size_t o = 0; o < outcome_columns_.size(); ++o)
-    if (outcome_columns_[o] != o) throw InternalError("outcome " + std::to_string(o) + " is not column " + std::to_string(o));
   for (const auto& device : devices) {
     networks_.push_back(model::make_network(setup.model.stack, outputs, device, setup.model.backend));
     engines_.push_back(ism::make_engine(setup.config.engine, *networks_.back()));
@@ -252,7 +249,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   options.positions = config.positions;
   options.jackknife_groups = std::min(config.jackknife_groups, config.mc_samples);
   options.correlations = config.mr.ivw_weights == stats::IvwWeights::delta;
-  options.correlation_anchors = static_cast<int>(outcome_columns_.size());
+  options.correlation_anchors = static_cast<int>(setup_.outcome_outputs.size());
   if (should_stop_) options.should_stop = should_stop_;
   const ism::Effects effects = effects_of(window, options);
   seconds_ism = since(ism_start);
@@ -278,7 +275,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
     unit.unit = u;
     unit.exposure = units.exposure(u);
     unit.outcome = units.outcome(u);
-    const std::size_t x = exposure_columns_[unit.exposure], y = outcome_columns_[unit.outcome];
+    const std::size_t x = exposure_columns_[unit.exposure], y = unit.outcome;
     unit.reason = !broken[y].empty() ? broken[y] : broken[x];
     unit.failed = !unit.reason.empty();
     if (unit.failed) {
@@ -292,10 +289,9 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
     }
     stats::MrOptions mr = config.mr;
     mr.seed = stats::unit_seed(config.seed, unit_stream(unit.exposure, unit.outcome), region_id);
-    auto fits = stats::fit_all(config.methods, instruments_of(effects.beta, effects.se, effects.correlation, n_outputs, x, y), mr);
-    add_jackknife(fits, effects, x, y, mr);
-    for (const auto& fit : fits) unit.fits.push_back(fit_row(fit));
-    unit.direction = direction_row(effects, x, y, config.mr.min_abs_z_x);
+    const UnitFits fitted = fit_unit(effects, x, y, config.methods, mr);
+    for (const auto& fit : fitted.fits) unit.fits.push_back(fit_row(fit));
+    unit.direction = direction_row(fitted.direction);
     result.units.push_back(std::move(unit));
   }
   result.failed = !result.units.empty();
@@ -305,13 +301,14 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
     // Every outcome, then each unit's exposure.
     result.sequence = window;
     result.mutants = static_cast<std::uint32_t>(n_mutants);
-    result.outputs = static_cast<std::uint32_t>(outcome_columns_.size() + result.units.size());
+    const std::size_t outcomes = setup_.outcome_outputs.size();
+    result.outputs = static_cast<std::uint32_t>(outcomes + result.units.size());
     for (std::size_t m = 0; m < n_mutants; ++m) {
       auto add = [&](std::size_t column) {
         result.beta.push_back(static_cast<float>(effects.beta[m * n_outputs + column]));
         result.se.push_back(static_cast<float>(effects.se[m * n_outputs + column]));
       };
-      for (std::size_t y : outcome_columns_) add(y);
+      for (std::size_t y = 0; y < outcomes; ++y) add(y);
       for (const auto& unit : result.units) add(exposure_columns_[unit.exposure]);
     }
   }

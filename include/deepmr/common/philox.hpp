@@ -13,9 +13,14 @@ namespace deepmr {
 using PhiloxCounter = std::array<std::uint32_t, 4>;
 using PhiloxKey = std::array<std::uint32_t, 2>;
 
+// The round multipliers and the key's Weyl increments (the SIMD blocks in philox_blocks.hpp use
+// the same).
+inline constexpr std::uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u;
+inline constexpr std::uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
+
 constexpr PhiloxCounter philox4x32_10(PhiloxCounter c, PhiloxKey k) {
-  constexpr std::uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
-  constexpr std::uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
+  constexpr std::uint32_t m0 = kPhiloxM0, m1 = kPhiloxM1;
+  constexpr std::uint32_t w0 = kPhiloxW0, w1 = kPhiloxW1;
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
       k[0] += w0;

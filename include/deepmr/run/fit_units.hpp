@@ -17,7 +17,6 @@ struct FitUnit {
   std::uint32_t exposure = 0;   // index into Plan::exposures()
   std::uint32_t outcome = 0;    // index into the run's outcomes
   std::uint64_t region = 0;
-  std::uint64_t plan_unit = 0;  // the (exposure, region) unit of the plan
 };
 
 class FitUnits {
@@ -37,7 +36,6 @@ class FitUnits {
  private:
   std::vector<std::uint64_t> first_;       // region_count() + 1 offsets
   std::vector<std::uint32_t> exposure_, outcome_;
-  std::vector<std::uint64_t> plan_unit_;
 };
 
 }  // namespace deepmr::run

@@ -49,8 +49,8 @@ class RegionPipeline {
   std::vector<std::unique_ptr<model::Network>> networks_;  // one per device
   std::vector<std::unique_ptr<ism::Engine>> engines_;
   std::unique_ptr<dist::DeviceGather> gather_;
-  // The effects' column of each outcome and of each plan exposure.
-  std::vector<std::size_t> outcome_columns_, exposure_columns_;
+  // The effects' column of each plan exposure (outcome o is column o).
+  std::vector<std::size_t> exposure_columns_;
 };
 
 }  // namespace deepmr::run
