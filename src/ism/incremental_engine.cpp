@@ -23,11 +23,12 @@ namespace {
 
 class IncrementalEngine : public Engine {
  public:
-  explicit IncrementalEngine(model::Network& network)
+  IncrementalEngine(model::Network& network, const model::IncrementalOptions& options)
       : network_(network),
-        incremental_(model::make_incremental_network(network)),
+        dense_(!options.skip_zero_deltas),
+        incremental_(model::make_incremental_network(network, options)),
         alphabet_(genome::Alphabet::parse(network.stack().options.alphabet)) {}
-  std::string name() const override { return "incremental"; }
+  std::string name() const override { return dense_ ? "incremental-dense" : "incremental"; }
   std::vector<model::StageCost> costs() const override { return incremental_->costs(); }
 
   Effects run(const std::string& sequence, const IsmOptions& options) override {
@@ -126,14 +127,15 @@ class IncrementalEngine : public Engine {
 
  private:
   model::Network& network_;
+  bool dense_;  // zero difference rows computed anyway (the benchmark's peer)
   std::unique_ptr<model::IncrementalNetwork> incremental_;
   genome::Alphabet alphabet_;
 };
 
 }  // namespace
 
-std::unique_ptr<Engine> make_incremental_engine(model::Network& network) {
-  return std::make_unique<IncrementalEngine>(network);
+std::unique_ptr<Engine> make_incremental_engine(model::Network& network, const model::IncrementalOptions& options) {
+  return std::make_unique<IncrementalEngine>(network, options);
 }
 
 }  // namespace deepmr::ism

@@ -17,18 +17,21 @@ std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& net
   std::string reason;
   const bool incremental = supports_incremental(network.stack(), &reason);
   if (name == "auto") return incremental ? make_incremental_engine(network) : make_full_forward_engine(network);
-  if (name == "incremental") {
+  if (name == "incremental" || name == "incremental-dense") {
     if (!incremental)
       throw ModelError(network.stack().source + ": the incremental engine cannot run this model: " + reason +
                        " (use --engine full)");
-    return make_incremental_engine(network);
+    model::IncrementalOptions options;
+    options.skip_zero_deltas = name == "incremental";
+    return make_incremental_engine(network, options);
   }
   throw UsageError("unknown mutagenesis engine '" + name + "' (use full, incremental or auto)");
 }
 
-void check_engine_name(const std::string& name, const std::string& option) {
-  if (name != "full" && name != "incremental" && name != "auto")
-    throw UsageError("option '" + option + "': unknown engine '" + name + "' (available: full, incremental, auto)");
+void check_engine_name(const std::string& name, const std::string& option, bool benchmark) {
+  if (name != "full" && name != "incremental" && name != "auto" && !(benchmark && name == "incremental-dense"))
+    throw UsageError("option '" + option + "': unknown engine '" + name + "' (available: full, incremental, auto" +
+                     (benchmark ? ", incremental-dense" : "") + ")");
 }
 
 }  // namespace deepmr::ism

@@ -57,6 +57,14 @@ detail::TileKernel kernel_for(Isa isa) {
   }
 }
 
+detail::SparsePanelKernel sparse_kernel_for(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return detail::sparse_panel_avx512;
+    case Isa::avx2: return detail::sparse_panel_avx2;
+    default: return detail::sparse_panel_scalar;
+  }
+}
+
 float* aligned_floats(std::size_t count) {
   return static_cast<float*>(::operator new[](std::max<std::size_t>(count, 1) * sizeof(float), std::align_val_t(64)));
 }
@@ -239,6 +247,16 @@ void gemm(const PackedMatrix& a, const PanelSource& b, int n, float* c, std::ptr
     }
     ::operator delete[](panel_buffer, std::align_val_t(64));
   }
+}
+
+void sparse_gemm(const SparseRows& a, const PackedColumns& b, int n, float* c, std::ptrdiff_t ldc) {
+  if (a.rows == 0 || n == 0) return;
+  const detail::SparsePanelKernel kernel = sparse_kernel_for(b.isa());
+  const int nr = b.panel_width();
+  // Panel by panel (one panel of B, rows x nr, stays in cache while every row reads it).
+  for (int n0 = 0; n0 < n; n0 += nr)
+    kernel(a.rows, a.start, a.index, a.value, b.packed_panel(0, n0, nr), c + n0, static_cast<long>(ldc),
+           std::min(nr, n - n0));
 }
 
 }  // namespace deepmr::model

@@ -27,4 +27,28 @@ void tile_avx2(int kc, const float* a, const float* b, float* c, long ldc, bool 
   }
 }
 
+void sparse_panel_avx2(int rows, const int* start, const int* index, const float* value, const float* panel,
+                       float* c, long ldc, int width) {
+  constexpr int nr = kAvx2Nr;
+  for (int r = 0; r < rows; ++r) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (int e = start[r]; e < start[r + 1]; ++e) {
+      const float* b = panel + static_cast<long>(index[e]) * nr;
+      const __m256 a = _mm256_set1_ps(value[e]);
+      acc0 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b), acc0);
+      acc1 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + 8), acc1);
+    }
+    float* out = c + r * ldc;
+    if (width == nr) {
+      _mm256_storeu_ps(out, acc0);
+      _mm256_storeu_ps(out + 8, acc1);
+    } else {
+      alignas(32) float tile[nr];
+      _mm256_store_ps(tile, acc0);
+      _mm256_store_ps(tile + 8, acc1);
+      for (int j = 0; j < width; ++j) out[j] = tile[j];
+    }
+  }
+}
+
 }  // namespace deepmr::model::detail

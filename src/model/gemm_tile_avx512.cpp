@@ -27,4 +27,23 @@ void tile_avx512(int kc, const float* a, const float* b, float* c, long ldc, boo
   }
 }
 
+void sparse_panel_avx512(int rows, const int* start, const int* index, const float* value, const float* panel,
+                         float* c, long ldc, int width) {
+  constexpr int nr = kAvx512Nr;
+  // Lanes past `width` are not stored (masked stores), so a partial last panel needs no copy.
+  const __mmask16 mask0 = width >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << width) - 1);
+  const __mmask16 mask1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : static_cast<__mmask16>((1u << (width - 16)) - 1);
+  for (int r = 0; r < rows; ++r) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int e = start[r]; e < start[r + 1]; ++e) {
+      const float* b = panel + static_cast<long>(index[e]) * nr;
+      const __m512 a = _mm512_set1_ps(value[e]);
+      acc0 = _mm512_fmadd_ps(a, _mm512_loadu_ps(b), acc0);
+      acc1 = _mm512_fmadd_ps(a, _mm512_loadu_ps(b + 16), acc1);
+    }
+    _mm512_mask_storeu_ps(c + r * ldc, mask0, acc0);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, mask1, acc1);
+  }
+}
+
 }  // namespace deepmr::model::detail

@@ -18,4 +18,17 @@ void tile_scalar(int kc, const float* a, const float* b, float* c, long ldc, boo
     for (int j = 0; j < nr; ++j) c[i * ldc + j] = acc[i][j];
 }
 
+void sparse_panel_scalar(int rows, const int* start, const int* index, const float* value, const float* panel,
+                         float* c, long ldc, int width) {
+  constexpr int nr = kScalarNr;
+  for (int r = 0; r < rows; ++r) {
+    float acc[nr] = {};
+    for (int e = start[r]; e < start[r + 1]; ++e) {
+      const float* b = panel + static_cast<long>(index[e]) * nr;
+      for (int j = 0; j < nr; ++j) acc[j] = std::fma(value[e], b[j], acc[j]);
+    }
+    for (int j = 0; j < width; ++j) c[r * ldc + j] = acc[j];
+  }
+}
+
 }  // namespace deepmr::model::detail

@@ -43,8 +43,11 @@ class Stopwatch {
 
 }  // namespace
 
-IncrementalKernels::IncrementalKernels(KernelNetwork& network)
-    : IncrementalNetwork(network.shared_stack(), network.outputs()), network_(network), isa_(active_isa()) {
+IncrementalKernels::IncrementalKernels(KernelNetwork& network, const IncrementalOptions& options)
+    : IncrementalNetwork(network.shared_stack(), network.outputs()),
+      network_(network),
+      isa_(active_isa()),
+      sparse_row_cost_(options.sparse_row_cost) {
   const auto& layers = stack_->layers;
   const int n = static_cast<int>(layers.size());
   shapes_ = detail::boundaries(*stack_);
@@ -71,11 +74,15 @@ IncrementalKernels::IncrementalKernels(KernelNetwork& network)
   kept_.resize(n);
   packing_.assign(n, LinearPacking::none);
   masked_by_.assign(n, -1);
+  skip_zero_rows_.assign(n, 0);
   row_masks_.resize(n);
   stage_costs_.resize(n);
   for (int l = 0; l < n; ++l) {
     const Layer& layer = layers[l];
     stage_costs_[l].stage = layer.path + " " + kind_name(layer.kind) + (l < first_dropout_ ? " (once per region)" : "");
+    if (layer.kind == LayerKind::conv || layer.kind == LayerKind::linear)
+      skip_zero_rows_[l] = options.skip_zero_deltas &&
+                           std::all_of(layer.weight.begin(), layer.weight.end(), [](float w) { return std::isfinite(w); });
     if (layer.kind == LayerKind::conv) {
       // Column t * out + o of row i is weight[o][i][t]: one product gives every tap's contribution.
       const int in = channels_[l], out = channels_[l + 1], taps = layer.kernel;
@@ -111,8 +118,15 @@ std::vector<StageCost> IncrementalKernels::costs() const {
   auto out = stage_costs_;
   for (const auto& work : workspaces_)
     for (std::size_t l = 0; l < work.costs.size(); ++l) {
-      out[l].seconds += work.costs[l].seconds;
-      out[l].macs += work.costs[l].macs;
+      const StageCost& part = work.costs[l];
+      StageCost& total = out[l];
+      total.seconds += part.seconds;
+      total.macs += part.macs;
+      total.delta_entries += part.delta_entries;
+      total.zero_entries += part.zero_entries;
+      total.delta_rows += part.delta_rows;
+      total.zero_rows += part.zero_rows;
+      total.skipped_macs += part.skipped_macs;
     }
   return out;
 }
@@ -326,21 +340,38 @@ void IncrementalKernels::convolution(int l, const Group& group, Workspace& work)
   const auto& rows_in = group.rows[l];
   const auto& rows_out = group.rows[l + 1];
 
-  // x_new - x_ref on the variant's window
-  work.delta.resize(static_cast<std::size_t>(rows_in[variants]) * in);
+  // x_new - x_ref on the variant's window, one row per column, sorted by classify_row: a row that
+  // is zero in every channel (the change did not get through an activation or a pooling there)
+  // adds +0 to every sum below, which changes no bit, and is left out; a row with few nonzeros is
+  // multiplied as a sparse row (the same bits); the others form the dense product.
+  const int rows = rows_in[variants];
+  work.delta.resize(static_cast<std::size_t>(rows) * in);
+  work.product_row.resize(rows);
+  work.sparse_start.assign(1, 0);
+  work.sparse_index.clear();
+  work.sparse_value.clear();
+  StageCost& cost = work.costs[l];
+  int dense = 0, zero_rows = 0;
   for (int v = 0; v < variants; ++v)
     for (int k = 0; k < windows_in[v].count; ++k) {
-      const std::size_t row = static_cast<std::size_t>(rows_in[v] + k) * in;
+      const float* x = work.state.data() + static_cast<std::size_t>(rows_in[v] + k) * in;
       const float* reference = reference_row(l, group.variants.reference[v], windows_in[v].start + k);
-      for (int c = 0; c < in; ++c) work.delta[row + c] = work.state[row + c] - reference[c];
+      float* d = work.delta.data() + static_cast<std::size_t>(dense) * in;
+      for (int c = 0; c < in; ++c) d[c] = x[c] - reference[c];
+      // Product rows: dense rows first (in order), then sparse rows (numbered below).
+      switch (classify_row(l, d, in, work, cost)) {
+        case RowKind::zero: work.product_row[rows_in[v] + k] = -1, ++zero_rows; break;
+        case RowKind::sparse: work.product_row[rows_in[v] + k] = -2 - (static_cast<int>(work.sparse_start.size()) - 2); break;
+        case RowKind::dense: work.product_row[rows_in[v] + k] = dense++; break;
+      }
     }
+  for (int& row : work.product_row)
+    if (row <= -2) row = dense + (-2 - row);
 
   // Every tap's contribution of every changed column: (rows x in) x (in x taps * out).
   const int wide = taps * out;
-  work.products.resize(static_cast<std::size_t>(rows_in[variants]) * wide);
-  gemm(PackedMatrix(work.delta.data(), rows_in[variants], in, in, isa_), conv_weights_[l], wide,
-       work.products.data(), wide);
-  work.costs[l].macs += static_cast<double>(rows_in[variants]) * in * wide;
+  multiply_differences(dense, in, conv_weights_[l], wide, work, cost);
+  cost.skipped_macs += static_cast<double>(zero_rows) * in * wide;
 
   // Output column o sums, in tap order, the taps that read a changed column; then reference + sum.
   work.next.resize(static_cast<std::size_t>(rows_out[variants]) * out);
@@ -352,9 +383,9 @@ void IncrementalKernels::convolution(int l, const Group& group, Workspace& work)
       for (int t = 0; t < taps; ++t) {
         const int column = o * layer.stride + t * layer.dilation - layer.pad_left;
         if (!windows_in[v].contains(column)) continue;
-        const float* p = work.products.data() +
-                         static_cast<std::size_t>(rows_in[v] + column - windows_in[v].start) * wide +
-                         static_cast<std::size_t>(t) * out;
+        const int row = work.product_row[rows_in[v] + column - windows_in[v].start];
+        if (row < 0) continue;  // a zero row: +0
+        const float* p = work.products.data() + static_cast<std::size_t>(row) * wide + static_cast<std::size_t>(t) * out;
         for (int c = 0; c < out; ++c) sum[c] += p[c];
       }
       const float* reference = reference_row(l + 1, group.variants.reference[v], o);
@@ -464,19 +495,33 @@ void IncrementalKernels::linear(int l, const Group& group, Workspace& work) cons
         }
       }
     if (kept.empty()) continue;
-    // Deltas of column w of every member, kept channels only.
-    const int m = static_cast<int>(members.size()), k = static_cast<int>(kept.size());
-    work.delta.resize(static_cast<std::size_t>(m) * k);
-    for (int i = 0; i < m; ++i) {
-      const int v = members[i];
+    // Deltas of column w of every member, kept channels only, sorted by classify_row (zero rows
+    // left out, sparse rows multiplied as such); members reordered as their product rows.
+    const int k = static_cast<int>(kept.size());
+    work.delta.resize(members.size() * static_cast<std::size_t>(k));
+    work.sparse_start.assign(1, 0);
+    work.sparse_index.clear();
+    work.sparse_value.clear();
+    work.sparse_members.clear();
+    StageCost& cost = work.costs[l];
+    int dense = 0, zero_rows = 0;
+    for (int v : members) {
       const float* x = work.state.data() + static_cast<std::size_t>(rows[v] + w - windows[v].start) * channels;
       const float* reference = reference_row(l, group.variants.reference[v], w);
-      float* d = work.delta.data() + static_cast<std::size_t>(i) * k;
+      float* d = work.delta.data() + static_cast<std::size_t>(dense) * k;
       for (int j = 0; j < k; ++j) d[j] = x[kept[j]] - reference[kept[j]];
+      switch (classify_row(l, d, k, work, cost)) {
+        case RowKind::zero: ++zero_rows; break;
+        case RowKind::sparse: work.sparse_members.push_back(v); break;
+        case RowKind::dense: members[dense++] = v; break;
+      }
     }
-    work.products.resize(static_cast<std::size_t>(m) * out);
-    gemm(PackedMatrix(work.delta.data(), m, k, k, isa_), linear_weights_[l][w], out, work.products.data(), out);
-    work.costs[l].macs += static_cast<double>(m) * k * out;
+    members.resize(dense);
+    members.insert(members.end(), work.sparse_members.begin(), work.sparse_members.end());
+    cost.skipped_macs += static_cast<double>(zero_rows) * k * out;
+    if (members.empty()) continue;
+    multiply_differences(dense, k, linear_weights_[l][w], out, work, cost);
+    const int m = static_cast<int>(members.size());
     // Summed over the columns in increasing order, whatever the group.
     for (int i = 0; i < m; ++i) {
       float* sum = work.sums.data() + static_cast<std::size_t>(members[i]) * out;
@@ -492,6 +537,44 @@ void IncrementalKernels::linear(int l, const Group& group, Workspace& work) cons
     for (int o = 0; o < out; ++o) x[o] = poisoned[v] ? std::numeric_limits<float>::quiet_NaN() : reference[o] + sum[o];
   }
   work.state.swap(work.next);
+}
+
+IncrementalKernels::RowKind IncrementalKernels::classify_row(int l, const float* row, int width, Workspace& work,
+                                                            StageCost& cost) const {
+  int nonzero = 0;
+  for (int c = 0; c < width; ++c) nonzero += row[c] != 0.0f;
+  cost.delta_entries += width;
+  cost.zero_entries += width - nonzero;
+  cost.delta_rows += 1;
+  if (!skip_zero_rows_[l]) return RowKind::dense;
+  if (nonzero == 0) {
+    cost.zero_rows += 1;
+    return RowKind::zero;
+  }
+  // A sparse row costs about sparse_row_cost_ dense multiply-accumulates per nonzero (a weight row
+  // loaded for every fma, where the dense kernel reuses each load for 8 rows).
+  if (static_cast<double>(nonzero) * sparse_row_cost_ > width) return RowKind::dense;
+  for (int c = 0; c < width; ++c)
+    if (row[c] != 0.0f) {
+      work.sparse_index.push_back(c);
+      work.sparse_value.push_back(row[c]);
+    }
+  work.sparse_start.push_back(static_cast<int>(work.sparse_index.size()));
+  return RowKind::sparse;
+}
+
+void IncrementalKernels::multiply_differences(int dense, int width, const PackedColumns& weights, int n,
+                                              Workspace& work, StageCost& cost) const {
+  const int sparse = static_cast<int>(work.sparse_start.size()) - 1;
+  work.products.resize(static_cast<std::size_t>(dense + sparse) * n);
+  if (dense > 0)
+    gemm(PackedMatrix(work.delta.data(), dense, width, width, isa_), weights, n, work.products.data(), n);
+  if (sparse > 0)
+    sparse_gemm({sparse, work.sparse_start.data(), work.sparse_index.data(), work.sparse_value.data()}, weights, n,
+                work.products.data() + static_cast<std::size_t>(dense) * n, n);
+  const double nonzeros = static_cast<double>(work.sparse_index.size());
+  cost.macs += (static_cast<double>(dense) * width + nonzeros) * n;
+  cost.skipped_macs += (static_cast<double>(sparse) * width - nonzeros) * n;
 }
 
 }  // namespace deepmr::model

@@ -13,7 +13,7 @@ namespace deepmr::model {
 
 class IncrementalKernels final : public IncrementalNetwork {
  public:
-  explicit IncrementalKernels(KernelNetwork& network);
+  IncrementalKernels(KernelNetwork& network, const IncrementalOptions& options);
   void set_region(const float* references, int count, std::vector<VariantGroup> groups) override;
   void set_sample(const DropoutMasks* masks) override;
   void reference_outputs(float* out) override;
@@ -37,6 +37,11 @@ class IncrementalKernels final : public IncrementalNetwork {
   struct Workspace {
     State state, next, delta, products, sums;
     std::vector<int> members;
+    std::vector<int> product_row;  // per delta row: its row of `products`, or -1 when it was zero
+    // The rows with few nonzero differences, as sparse rows (model::SparseRows).
+    std::vector<int> sparse_start, sparse_index;
+    std::vector<float> sparse_value;
+    std::vector<int> sparse_members;
     std::vector<StageCost> costs;  // per layer
   };
   enum class LinearPacking { none, all_inputs, kept_inputs };
@@ -47,6 +52,14 @@ class IncrementalKernels final : public IncrementalNetwork {
   void pooling(int layer, const Group& group, Workspace& work) const;
   void pointwise(int layer, const Group& group, Workspace& work) const;
   void linear(int layer, const Group& group, Workspace& work) const;
+  // Sorts one difference row (`row` of `width` floats, just written at the end of work.delta's
+  // dense rows) into zero, sparse or dense (multiply_differences); returns its kind.
+  enum class RowKind { zero, sparse, dense };
+  RowKind classify_row(int layer, const float* row, int width, Workspace& work, StageCost& cost) const;
+  // products = the dense rows (the first `dense` rows of work.delta) and then the sparse rows
+  // times `weights`: one product row each.
+  void multiply_differences(int dense, int width, const PackedColumns& weights, int n, Workspace& work,
+                            StageCost& cost) const;
   void pack_linear(int layer, const std::vector<float>* mask);
   std::vector<Workspace>& workspaces();
   const float* reference_row(int boundary, int reference, int column) const {
@@ -63,6 +76,10 @@ class IncrementalKernels final : public IncrementalNetwork {
   int first_dropout_ = 0;                      // boundaries before it are the same in every sample
   std::vector<int> dropout_ordinal_;           // per layer, -1 for other layers
   std::vector<int> masked_by_;                 // per Linear: the dropout that zeroes its input rows, or -1
+  // Per layer: whether zero difference rows may be skipped (asked for, and every weight finite: a
+  // zero times an infinity or a NaN would not be zero).
+  std::vector<char> skip_zero_rows_;
+  double sparse_row_cost_;
   std::vector<PackedColumns> conv_weights_;    // per conv: in x (taps * out), tap-major columns
   std::vector<std::vector<PackedColumns>> linear_weights_;  // per Linear, per input column: kept inputs x out
   std::vector<std::vector<std::vector<int>>> kept_;          // per Linear, per input column: kept input channels

@@ -37,10 +37,10 @@ std::string incremental_unsupported_reason(const LayerStack& stack) {
 
 bool change_reaches_output(const LayerStack& stack, int column) { return !detail::reach(stack, column).empty(); }
 
-std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network) {
+std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network, const IncrementalOptions& options) {
   const std::string reason = incremental_unsupported_reason(network.stack());
   if (!reason.empty()) throw ModelError(network.stack().source + ": no incremental evaluation: " + reason);
-  if (auto* kernels = dynamic_cast<KernelNetwork*>(&network)) return std::make_unique<IncrementalKernels>(*kernels);
+  if (auto* kernels = dynamic_cast<KernelNetwork*>(&network)) return std::make_unique<IncrementalKernels>(*kernels, options);
   return make_incremental_torch(network.shared_stack(), network.outputs(), network.device());
 }
 

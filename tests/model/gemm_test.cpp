@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <tuple>
 
 #include "test_support.hpp"
 
@@ -110,6 +112,47 @@ TEST_P(Gemm, PackedColumnsFilledInPlaceAndReshaped) {
     std::vector<float> c(static_cast<std::size_t>(m) * n);
     gemm(PackedMatrix(a.data(), m, k, k, GetParam()), packed, n, c.data(), n);
     EXPECT_TRUE(test::bitwise_equal(c, chain_reference(a, b, m, n, k))) << "k=" << k;
+  }
+}
+
+// Sparse rows (differences mostly zero after an activation): the chains over the nonzeros alone
+// are bit for bit gemm's over the dense rows, zeros (+0 and -0) included, for every density, for
+// weights of both signs and for a partial last panel; nothing is written past n.
+TEST_P(Gemm, SparseRowsGiveTheDenseRowsBits) {
+  if (!isa_supported(GetParam())) GTEST_SKIP();
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (auto [m, n, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 1}, {12, 33, 7}, {40, 925, 480}, {9, 70, 64}}) {
+    auto a = random_matrix(m, k, rng), b = random_matrix(k, n, rng);
+    // Row i keeps a share i / (m - 1) of its entries (row 0: none; the last: all); the dropped
+    // entries are zeros of either sign, as a difference x - x or -0 - +0 gives them.
+    std::vector<int> start{0}, index;
+    std::vector<float> value;
+    for (int i = 0; i < m; ++i) {
+      const float keep = m > 1 ? static_cast<float>(i) / static_cast<float>(m - 1) : 1.0f;
+      for (int q = 0; q < k; ++q) {
+        float& x = a[i * k + q];
+        if (uniform(rng) >= keep) x = uniform(rng) < 0.5f ? 0.0f : -0.0f;
+        if (x != 0.0f) {
+          index.push_back(q);
+          value.push_back(x);
+        }
+      }
+      start.push_back(static_cast<int>(index.size()));
+    }
+    const PackedColumns packed(b.data(), k, n, n, GetParam());
+    std::vector<float> dense(static_cast<std::size_t>(m) * n);
+    gemm(PackedMatrix(a.data(), m, k, k, GetParam()), packed, n, dense.data(), n);
+    ASSERT_TRUE(test::bitwise_equal(dense, chain_reference(a, b, m, n, k)));
+    const int ldc = n + 5;
+    std::vector<float> sparse(static_cast<std::size_t>(m) * ldc, 99.0f);
+    sparse_gemm({m, start.data(), index.data(), value.data()}, packed, n, sparse.data(), ldc);
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < n; ++j)
+        ASSERT_EQ(std::memcmp(&sparse[i * ldc + j], &dense[i * n + j], sizeof(float)), 0)
+            << isa_name(GetParam()) << " m=" << m << " n=" << n << " k=" << k << " row " << i << " column " << j;
+      for (int j = n; j < ldc; ++j) ASSERT_EQ(sparse[i * ldc + j], 99.0f) << "wrote outside the matrix";
+    }
   }
 }
 

@@ -79,15 +79,18 @@ std::unique_ptr<Engine> make_full_forward_engine(model::Network& network);
 // as differences through the linear layers. Equal to the full engine up to float32 rounding, and
 // bitwise reproducible on the kernels backend. Throws ModelError when the model has no
 // incremental form (supports_incremental).
-std::unique_ptr<Engine> make_incremental_engine(model::Network& network);
+std::unique_ptr<Engine> make_incremental_engine(model::Network& network, const model::IncrementalOptions& options = {});
 
 // Whether the incremental engine can run this stack; if not, says why in *reason (when given).
 bool supports_incremental(const model::LayerStack& stack, std::string* reason = nullptr);
 
 // The engine called `name` for `network`: "full", "incremental", or "auto" (incremental when the
-// stack allows it, else full). Throws UsageError for other names. `network` must outlive it.
+// stack allows it, else full); benchmarks also accept "incremental-dense" (incremental without
+// skipping zero difference rows: the same bits, to measure what the skipping saves). Throws
+// UsageError for other names. `network` must outlive it.
 std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network);
-// UsageError naming `option` unless name is full, incremental or auto (checked before a model loads).
-void check_engine_name(const std::string& name, const std::string& option);
+// UsageError naming `option` unless name is full, incremental or auto (or, with `benchmark`,
+// incremental-dense); checked before a model loads.
+void check_engine_name(const std::string& name, const std::string& option, bool benchmark = false);
 
 }  // namespace deepmr::ism

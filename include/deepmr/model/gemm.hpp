@@ -121,6 +121,22 @@ class PackedColumns : public PanelSource {
 // Parallel over tiles with OpenMP, using the threads set by set_compute_threads().
 void gemm(const PackedMatrix& a, const PanelSource& b, int n, float* c, std::ptrdiff_t ldc);
 
+// A sparse A operand, row by row (CSR): row r's nonzeros are entries [start[r], start[r + 1]) of
+// `index` (columns of A, increasing) and `value`.
+struct SparseRows {
+  int rows = 0;
+  const int* start = nullptr;
+  const int* index = nullptr;
+  const float* value = nullptr;
+};
+
+// C (a.rows x n, row-major, leading dimension ldc) = A * B over A's listed entries only, on this
+// thread: each element the fma chain over the listed k in increasing order, from zero. For finite B
+// this is bit for bit what gemm gives for the dense row holding zeros elsewhere: fma(0, b, acc) is
+// acc unless acc is -0, and a chain that starts from +0 never holds -0. So rows with few nonzeros
+// (differences that mostly did not get through an activation) can skip the zeros exactly.
+void sparse_gemm(const SparseRows& a, const PackedColumns& b, int n, float* c, std::ptrdiff_t ldc);
+
 // Threads used by gemm (and the rest of the CPU network). Results never depend on it.
 void set_compute_threads(int threads);
 int compute_threads();

@@ -42,6 +42,23 @@ struct StageCost {
   std::string stage;
   double seconds = 0;
   double macs = 0;
+  // The differences a linear layer received (entries and rows: one row per changed column of a
+  // variant), how many were exactly zero, and the multiply-accumulates skipped for zero rows.
+  double delta_entries = 0, zero_entries = 0, delta_rows = 0, zero_rows = 0, skipped_macs = 0;
+};
+
+struct IncrementalOptions {
+  // Skip what exact zeros in the differences make zero: rows that are zero in every channel (a
+  // changed column whose every channel came back to the reference's value after an activation or
+  // a pooling) are not multiplied at all, rows with few nonzeros only at their nonzeros
+  // (model::sparse_gemm). Exact: a zero adds +0 to a chain, which changes no bit (gemm.hpp,
+  // docs/performance.md). Off only to measure what it saves. Needs finite weights (a layer with an
+  // infinite or NaN weight is always multiplied whole).
+  bool skip_zero_deltas = true;
+  // A row goes sparse when its nonzeros times this is at most its width: what a nonzero costs in
+  // sparse_gemm, in multiply-accumulates of the dense product (measured: docs/performance.md).
+  // Tests set 0 (every nonzero row sparse) and a huge value (none) to compare the bits.
+  double sparse_row_cost = 4;
 };
 
 class IncrementalNetwork {
@@ -79,6 +96,6 @@ bool change_reaches_output(const LayerStack& stack, int column);
 
 // The incremental counterpart of `network` (same stack, outputs, device and backend). The kernels
 // implementation runs its reference passes through `network`, which must outlive it.
-std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network);
+std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network, const IncrementalOptions& options = {});
 
 }  // namespace deepmr::model

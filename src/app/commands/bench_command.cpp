@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -44,7 +45,8 @@ class BenchCommand : public Command {
          "exposures against several outcomes and the same exposures)")
         ("mc-samples", po::value<int>()->default_value(2)->value_name("N"), "Monte Carlo dropout samples")
         ("engines", po::value<std::string>()->default_value("full,incremental")->value_name("LIST"),
-         "engines to time, on the same window and masks: full, incremental, auto; the first is the baseline of "
+         "engines to time, on the same window and masks: full, incremental, auto, incremental-dense (incremental "
+         "without skipping zero difference rows); the first is the baseline of "
          "the ratio and the differences")
         ("batch", po::value<int>()->default_value(64)->value_name("B"),
          "sequences per forward pass (full), mutants per group (incremental)")
@@ -104,13 +106,14 @@ class BenchCommand : public Command {
     if (!v["positions"].empty()) options.positions = parse_position_range(v["positions"].as<std::string>(), stack.options.input_length, "positions");
     const auto engine_names = model::split_list(v["engines"].as<std::string>());
     if (engine_names.empty()) throw UsageError("option 'engines': name at least one engine");
-    for (const auto& engine_name : engine_names) ism::check_engine_name(engine_name, "engines");
+    for (const auto& engine_name : engine_names) ism::check_engine_name(engine_name, "engines", true);
 
     Table table({"engine", "outputs", "device", "threads", "model", "length", "mutants", "samples", "batch", "seconds",
                  "mutant_evaluations_per_second", "ratio", "cpu_seconds", "mutant_evaluations_per_cpu_second",
-                 "cpu_ratio", "max_abs_diff_beta", "max_abs_diff_se", "effective_gmac_per_second",
+                 "cpu_ratio", "max_abs_diff_beta", "max_abs_diff_se", "bitwise_equal", "effective_gmac_per_second",
                  "gmac_per_mutant_strand", "peak_rss_mib"});
-    Table stages({"engine", "stage", "thread_seconds", "share", "gmac", "gmac_per_thread_second"});
+    Table stages({"engine", "stage", "thread_seconds", "share", "gmac", "gmac_per_thread_second",
+                  "zero_delta_entries", "zero_delta_rows", "skipped_gmac"});
     ism::Effects baseline;
     double baseline_rate = 0, baseline_cpu_rate = 0;
     const double strands = stack.options.reverse_complement_average ? 2 : 1;
@@ -151,6 +154,7 @@ class BenchCommand : public Command {
         table.set("cpu_ratio", 1.0);
         table.set("max_abs_diff_beta", 0.0);
         table.set("max_abs_diff_se", 0.0);
+        table.set("bitwise_equal", "yes");
       } else {
         // Over the baseline's outputs that this row kept too.
         double beta = 0, se = 0;
@@ -168,6 +172,14 @@ class BenchCommand : public Command {
         table.set("cpu_ratio", cpu_rate / baseline_cpu_rate);
         table.set("max_abs_diff_beta", beta);
         table.set("max_abs_diff_se", se);
+        // Every beta and se the same bits as the baseline's (same outputs only).
+        const bool same_outputs = effects.outputs == baseline.outputs;
+        const auto same_bits = [](const std::vector<double>& a, const std::vector<double>& b) {
+          return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+        };
+        table.set("bitwise_equal", !same_outputs ? "-"
+                                   : same_bits(effects.beta, baseline.beta) && same_bits(effects.se, baseline.se) ? "yes"
+                                                                                                                  : "no");
       }
       // Stage seconds are thread-seconds (groups run in parallel): shares are of their sum.
       double stage_seconds = 0;
@@ -180,6 +192,10 @@ class BenchCommand : public Command {
         stages.set("share", stage_seconds > 0 ? cost.seconds / stage_seconds : 0.0);
         stages.set("gmac", cost.macs / 1e9);
         stages.set("gmac_per_thread_second", cost.seconds > 0 ? cost.macs / cost.seconds / 1e9 : 0.0);
+        // Of the differences the layer received: the fraction exactly zero, by entry and by row.
+        stages.set("zero_delta_entries", cost.delta_entries > 0 ? cost.zero_entries / cost.delta_entries : 0.0);
+        stages.set("zero_delta_rows", cost.delta_rows > 0 ? cost.zero_rows / cost.delta_rows : 0.0);
+        stages.set("skipped_gmac", cost.skipped_macs / 1e9);
       }
     }
     table.write(std::cout, format);
