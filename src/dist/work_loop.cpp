@@ -89,6 +89,7 @@ bool compute_one(const WorkLoopHooks& hooks, std::uint64_t region, RankTiming& t
 
 // The group commit before regions are reported (counted) done.
 void make_durable(const WorkLoopHooks& hooks, RankTiming& timing) {
+  if (hooks.finish) timing.seconds_mr += hooks.finish();
   if (hooks.make_durable) timing.seconds_io += hooks.make_durable();
 }
 
@@ -209,7 +210,11 @@ void work(const Communicator& comm, const WorkLoopHooks& hooks, bool& stopped) {
           break;
         }
       } catch (...) {
+        // The batch's regions are not reported: with fits still running when compute() failed,
+        // a region reported done might have no record. The run fails; a resume redoes them.
         report_failure();
+        request.done.clear();
+        request.failed.clear();
         break;
       }
       request.done.push_back(region);

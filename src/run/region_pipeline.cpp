@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <limits>
 #include <thread>
 
@@ -104,7 +105,12 @@ UnitFits fit_unit(const ism::Effects& effects, std::size_t x, std::size_t y, con
 
 RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& journal, int rank, std::uint32_t attempt,
                                const std::vector<model::Device>& devices, std::function<bool()> should_stop)
-    : setup_(setup), journal_(journal), rank_(rank), attempt_(attempt), should_stop_(std::move(should_stop)) {
+    : setup_(setup),
+      journal_(journal),
+      rank_(rank),
+      attempt_(attempt),
+      should_stop_(std::move(should_stop)),
+      overlap_mr_(setup.config.overlap_mr) {
   const auto& spec = setup.plan_spec;
   if (spec.source == genome::RegionSource::sequences) {
     const bool labelled = !spec.exposures.empty() && spec.exposures.front().column >= 0;
@@ -212,7 +218,9 @@ ism::Effects RegionPipeline::effects_of(const std::string& window, const ism::Is
   return ism::merge_sample_groups(std::move(parts));
 }
 
-RegionPipeline::~RegionPipeline() = default;
+RegionPipeline::~RegionPipeline() {
+  if (pending_.valid()) pending_.wait();  // fits not journaled are dropped: their region stays to do
+}
 
 std::string RegionPipeline::window_of(const genome::Region& region) {
   const bool allow_n = setup_.plan_spec.n_policy != genome::NPolicy::skip;
@@ -228,18 +236,13 @@ std::string RegionPipeline::window_of(const genome::Region& region) {
                                 setup_.plan_spec.sequences_alphabet);
 }
 
-store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& seconds_ism, double& seconds_mr) {
+RegionPipeline::Mutagenesis RegionPipeline::mutagenesis(std::uint64_t region_id) {
   const auto& config = setup_.config;
-  const auto& plan = setup_.plan;
-  const genome::Region& region = plan.region(region_id);
-  store::RegionResult result;
-  result.region = region_id;
-  result.rank = rank_;
-  result.run = setup_.run_id;
-  result.attempt = attempt_;
-
+  const genome::Region& region = setup_.plan.region(region_id);
   const auto ism_start = Clock::now();
-  const std::string window = window_of(region);
+  Mutagenesis out;
+  out.region = region_id;
+  out.window = window_of(region);
   ism::IsmOptions options;
   options.mc_samples = config.mc_samples;
   options.dropout = true;
@@ -251,13 +254,15 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
   options.correlations = config.mr.ivw_weights == stats::IvwWeights::delta;
   options.correlation_anchors = static_cast<int>(setup_.outcome_outputs.size());
   if (should_stop_) options.should_stop = should_stop_;
-  const ism::Effects effects = effects_of(window, options);
-  seconds_ism = since(ism_start);
+  out.effects = effects_of(out.window, options);
+  out.seconds_ism = since(ism_start);
+  return out;
+}
 
-  const auto mr_start = Clock::now();
-  const std::size_t n_outputs = effects.outputs.size(), n_mutants = effects.mutants.size();
+std::vector<std::string> RegionPipeline::broken_outputs(const ism::Effects& effects) const {
   // A non-finite effect fails the units that need it: an outcome's fails that outcome's units, an
   // exposure's that exposure's units. The reason names the first offending mutant.
+  const std::size_t n_outputs = effects.outputs.size();
   std::vector<std::string> broken(n_outputs);
   for (std::size_t i = 0; i < effects.beta.size(); ++i) {
     const std::size_t o = i % n_outputs;
@@ -267,6 +272,36 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
                   " for mutant " + std::to_string(mutant.position) + " " + mutant.ref + ">" + mutant.alt;
     }
   }
+  return broken;
+}
+
+std::string RegionPipeline::unit_failure(const std::vector<std::string>& broken, std::uint64_t unit) const {
+  const std::size_t x = exposure_columns_[setup_.units.exposure(unit)], y = setup_.units.outcome(unit);
+  return !broken[y].empty() ? broken[y] : broken[x];
+}
+
+bool RegionPipeline::every_unit_fails(const Mutagenesis& computed) const {
+  const auto broken = broken_outputs(computed.effects);
+  const std::uint64_t first = setup_.units.first(computed.region), last = setup_.units.first(computed.region + 1);
+  if (first == last) return false;
+  for (std::uint64_t u = first; u < last; ++u)
+    if (unit_failure(broken, u).empty()) return false;
+  return true;
+}
+
+store::RegionResult RegionPipeline::fits(const Mutagenesis& computed) const {
+  const auto& config = setup_.config;
+  const std::uint64_t region_id = computed.region;
+  const std::string& window = computed.window;
+  const ism::Effects& effects = computed.effects;
+  store::RegionResult result;
+  result.region = region_id;
+  result.rank = rank_;
+  result.run = setup_.run_id;
+  result.attempt = attempt_;
+  const auto mr_start = Clock::now();
+  const std::size_t n_outputs = effects.outputs.size(), n_mutants = effects.mutants.size();
+  const auto broken = broken_outputs(effects);
 
   const auto& units = setup_.units;
   const std::uint64_t first = units.first(region_id), last = units.first(region_id + 1);
@@ -276,7 +311,7 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
     unit.exposure = units.exposure(u);
     unit.outcome = units.outcome(u);
     const std::size_t x = exposure_columns_[unit.exposure], y = unit.outcome;
-    unit.reason = !broken[y].empty() ? broken[y] : broken[x];
+    unit.reason = unit_failure(broken, u);
     unit.failed = !unit.reason.empty();
     if (unit.failed) {
       for (std::size_t m = 0; m < config.methods.size(); ++m)
@@ -312,22 +347,55 @@ store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& s
       for (const auto& unit : result.units) add(exposure_columns_[unit.exposure]);
     }
   }
-  seconds_mr = since(mr_start);
-  result.seconds_ism = seconds_ism;
-  result.seconds_mr = seconds_mr;
+  result.seconds_ism = computed.seconds_ism;
+  result.seconds_mr = since(mr_start);
+  return result;
+}
+
+store::RegionResult RegionPipeline::result_of(std::uint64_t region_id, double& seconds_ism, double& seconds_mr) {
+  auto result = fits(mutagenesis(region_id));
+  seconds_ism = result.seconds_ism;
+  seconds_mr = result.seconds_mr;
   return result;
 }
 
 dist::RegionReport RegionPipeline::compute(std::uint64_t region) {
   dist::RegionReport report;
   report.region = region;
-  auto result = result_of(region, report.seconds_ism, report.seconds_mr);
-  report.failed = result.failed;
-  const auto io_start = Clock::now();
-  journal_.append(result);
-  report.seconds_io = since(io_start);
+  Mutagenesis computed = mutagenesis(region);
+  report.seconds_ism = computed.seconds_ism;
+  report.failed = every_unit_fails(computed);
+  // The previous region's fits ran while this region's mutagenesis did; they are journaled first,
+  // so records keep the order of the regions.
+  const Finished previous = finish();
+  report.seconds_mr = previous.seconds_mr;
+  report.seconds_io = previous.seconds_io;
+  if (overlap_mr_) {
+    pending_ = std::async(std::launch::async, [this, computed = std::move(computed)] { return fits(computed); });
+  } else {
+    const auto result = fits(computed);
+    report.seconds_mr += result.seconds_mr;
+    const auto io_start = Clock::now();
+    journal_.append(result);
+    report.seconds_io += since(io_start);
+  }
   return report;
 }
+
+RegionPipeline::Finished RegionPipeline::finish() {
+  Finished out;
+  if (!pending_.valid()) return out;
+  // The time this thread waits for the fits: the MR that the mutagenesis did not hide.
+  const auto wait_start = Clock::now();
+  const store::RegionResult result = pending_.get();
+  out.seconds_mr = since(wait_start);
+  const auto io_start = Clock::now();
+  journal_.append(result);
+  out.seconds_io = since(io_start);
+  return out;
+}
+
+double RegionPipeline::finish_pending() { return finish().seconds_mr; }
 
 double RegionPipeline::make_durable() {
   const auto start = Clock::now();

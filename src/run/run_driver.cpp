@@ -98,6 +98,7 @@ RunOutcome run_deep_mr(const Communicator& world, RunSetup& setup, const RunRequ
 
   dist::WorkLoopHooks hooks;
   hooks.compute = [&](std::uint64_t region) { return pipeline->compute(region); };
+  hooks.finish = [&] { return pipeline->finish_pending(); };
   hooks.make_durable = [&] { return pipeline->make_durable(); };
   hooks.stop_requested = request.stop_requested ? request.stop_requested : [] { return false; };
   hooks.progress_seconds = setup.config.progress_seconds > 0 ? setup.config.progress_seconds : 1e300;

@@ -222,6 +222,21 @@ class Ranks(RunTest):
         self.assertSameStore(stores[0], stores[1])
         self.assertSameStore(stores[0], stores[2])
 
+    def test_mr_overlapped_with_the_next_regions_mutagenesis_gives_the_same_store(self):
+        # run.overlap-mr (the default) fits a region's MR on its own thread while the next region's
+        # mutagenesis runs; off, each region is fitted before the next starts. One rank (the
+        # coordinator computes) and two (a worker), each against the reference (2 ranks, on).
+        for ranks in (1, 2):
+            name = "sequential-%d.h5" % ranks
+            ini = config(self.directory, name, extra="[run]\noverlap-mr = false\n")
+            result = deepmr_run(ranks, ini)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertSameStore(Reference.store(), os.path.join(self.directory, name))
+        overlapped = config(self.directory, "overlapped-1.h5")
+        result = deepmr_run(1, overlapped)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertSameStore(Reference.store(), os.path.join(self.directory, "overlapped-1.h5"))
+
     def test_dispatch_benchmark_hands_out_every_unit(self):
         for ranks in (2, 3):
             result = subprocess.run(run_support.MPIRUN + ["-n", str(ranks), DEEPMR, "bench", "dispatch", "--regions", "5000",

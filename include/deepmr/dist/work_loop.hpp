@@ -37,6 +37,9 @@ struct WorkLoopHooks {
   // Computes, journals and reports one region. Throw StoppedEarly when interrupted by a stop
   // request (the region then stays pending); any other exception is a failure.
   std::function<RegionReport(std::uint64_t region)> compute;
+  // Completes what compute() left running (a region's MR fits, run while the next region
+  // computes) and journals it, before make_durable; returns the seconds it waited (MR). Optional.
+  std::function<double()> finish;
   // Makes every region computed so far durable, before the loop reports them done (group commit);
   // returns its seconds (journal I/O). Empty: compute() made each durable itself.
   std::function<double()> make_durable;

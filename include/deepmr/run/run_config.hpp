@@ -41,6 +41,7 @@ struct RunConfig {
   bool store_effects = false;
   int gpus_per_worker = 1;
   std::uint64_t dispatch_batch = 16;
+  bool overlap_mr = true;  // a region's MR fits run while the next region's mutagenesis does
   double progress_seconds = 30;
 };
 
