@@ -17,7 +17,7 @@ struct DensityGrid {
 // Reusable buffers, so that a bootstrap does not allocate per draw.
 class KernelDensity {
  public:
-  explicit KernelDensity(std::size_t points = 512) : points_(points) {}
+  explicit KernelDensity(std::size_t points = 512) : points_(points) {}  // points >= 2
   // values and weights of equal length >= 1, bandwidth > 0, all finite.
   const DensityGrid& estimate(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth);
   // The same computation on the same number of points over [from, to] (binning over [from - 4h, to + 4h]) instead
@@ -30,7 +30,8 @@ class KernelDensity {
 
  private:
   std::size_t points_;
-  std::vector<double> binned_, kernel_, convolved_, grid_;
+  std::vector<double> binned_, kernel_, two_sided_kernel_, convolved_, grid_;
+  std::vector<std::size_t> intervals_;  // of the grid, for each output point
   DensityGrid out_;
 };
 
