@@ -15,10 +15,10 @@
 // A deliberate difference from MendelianRandomization::mr_mbe (docs/statistics.md, section 6).
 
 #include <cmath>
-#include <utility>
 #include <vector>
 
 #include "deepmr/stats/kernel_density.hpp"
+#include "deepmr/stats/weighted_tail_quantile.hpp"
 
 namespace deepmr::stats {
 
@@ -51,7 +51,7 @@ class DensityModeFinder {
 
  private:
   KernelDensity density_;
-  std::vector<std::pair<double, double>> scratch_;  // (value, weight) for the quantiles
+  WeightedTailQuantile tails_;  // the central grid's ends, kept from draw to draw
 };
 
 }  // namespace deepmr::stats
