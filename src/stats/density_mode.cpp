@@ -21,8 +21,19 @@ std::size_t highest(const DensityGrid& grid) {  // the first of equal maxima, as
 
 bool DensityMode::resolved() const { return spacing_in_bandwidths <= kMaxModeGridSpacing; }
 
+double DensityModeFinder::total_of(const std::vector<double>& weights) {
+  double total = 0;
+  for (double w : weights) total += w;
+  return total;
+}
+
 DensityMode DensityModeFinder::find(const std::vector<double>& values, const std::vector<double>& weights,
                                     double bandwidth) {
+  return find(values, weights, bandwidth, total_of(weights));
+}
+
+DensityMode DensityModeFinder::find(const std::vector<double>& values, const std::vector<double>& weights,
+                                    double bandwidth, double weight_total) {
   if (values.empty() || values.size() != weights.size() || !(bandwidth > 0))
     throw InternalError("stats: a density mode needs values, one weight each and a positive bandwidth");
   const double h = bandwidth;
@@ -42,8 +53,7 @@ DensityMode DensityModeFinder::find(const std::vector<double>& values, const std
   if (mode.r_spacing_in_bandwidths <= kMaxModeGridSpacing) return on_r_grid();
 
   // The weighted kCentralGridTail and 1 - kCentralGridTail quantiles.
-  double total = 0;
-  for (double w : weights) total += w;
+  const double total = weight_total;
   const double low = tails_.lower(values, weights, kCentralGridTail * total, total);
   const double high = tails_.upper(values, weights, kCentralGridTail * total, total);
 

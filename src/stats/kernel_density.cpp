@@ -58,6 +58,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void add_scaled(dou
   for (std::size_t i = 0; i < count; ++i) out[i] += mass * kernel[i];
 }
 
+// The binning's position (v - lo) / delta of each value, lane by lane (the same divisions as one
+// at a time).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void grid_positions(const double* __restrict values,
+                                                                                  std::size_t count, double lo,
+                                                                                  double delta,
+                                                                                  double* __restrict positions) {
+  for (std::size_t i = 0; i < count; ++i) positions[i] = (values[i] - lo) / delta;
+}
+
 }  // namespace
 
 void r_sequence_into(double from, double to, std::size_t n, std::vector<double>& out) {
@@ -94,22 +103,27 @@ const DensityGrid& KernelDensity::estimate_over(const std::vector<double>& value
 
   // BinDist: linear binning onto n points over [lo, up]; values outside it are left out, as R's
   // BinDist leaves them (on R's own range every value lies strictly inside).
-  binned_.assign(n, 0.0);
+  // Without branches (in the central grid's tails many values fall outside): slot s of `slots_`
+  // is bin s - 1, and the parts that fall off the grid go to slots 0 and n + 1, or both to one of
+  // the 8 slots from n + 2 for a value outside [lo - delta, up + delta] (8, so that those additions
+  // do not wait on each other). Each bin gets the same terms in the same order.
   const double delta = (up - lo) / static_cast<double>(n - 1);
+  slots_.assign(n + 10, 0.0);
+  const double last_cell = static_cast<double>(n - 1);
+  positions_.resize(values.size());
+  grid_positions(values.data(), values.size(), lo, delta, positions_.data());
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const double position = (values[i] - lo) / delta;
+    const double position = positions_[i];
     const double cell = std::floor(position);
     const double fraction = position - cell;
-    const auto ix = static_cast<long>(cell);
-    if (ix >= 0 && ix <= static_cast<long>(n) - 2) {
-      binned_[static_cast<std::size_t>(ix)] += weights[i] * (1 - fraction);
-      binned_[static_cast<std::size_t>(ix) + 1] += weights[i] * fraction;
-    } else if (ix == -1) {
-      binned_[0] += weights[i] * fraction;
-    } else if (ix == static_cast<long>(n) - 1) {
-      binned_[static_cast<std::size_t>(ix)] += weights[i] * (1 - fraction);
-    }
+    const bool on_grid = (cell >= -1) & (cell <= last_cell);  // false for NaN
+    const std::size_t off_grid = n + 2 + (i & 7);
+    const std::size_t lower = on_grid ? static_cast<std::size_t>(cell + 1) : off_grid;
+    const std::size_t upper = on_grid ? lower + 1 : off_grid;
+    slots_[lower] += weights[i] * (1 - fraction);
+    slots_[upper] += weights[i] * fraction;
   }
+  binned_.assign(slots_.begin() + 1, slots_.begin() + 1 + static_cast<std::ptrdiff_t>(n));
 
   // Where approx1 reads the convolution: the interval of each output point (none outside the
   // grid, where the density is NaN), and the outputs [need_first, need_last] those read. The rest

@@ -119,13 +119,14 @@ MrResult fit_mode(const Instruments& instruments, const MrOptions& options) {
     NormalStream normals(options.seed, bootstrap_stream(method));
     std::vector<double> z(n), boot(n), estimates(draws);
     detail::MadSelector mad;  // the draws' mads, selected near the previous draws' medians
+    const double weight_total = DensityModeFinder::total_of(weights);  // the draws keep the weights
     for (std::size_t d = 0; d < draws; ++d) {
       normals.fill(z.data(), n);
       for (std::size_t i = 0; i < n; ++i) boot[i] = ratios[i] + ratio_se[i] * z[i];
       const double boot_h = bandwidth(boot, mad(boot), options.mode_phi);
       if (!(boot_h > 0) || !std::isfinite(boot_h))
         return detail::not_estimable(method, n, "a bootstrap draw had no spread in its ratio estimates");
-      const DensityMode draw = finder.find(boot, weights, boot_h);
+      const DensityMode draw = finder.find(boot, weights, boot_h, weight_total);
       draw_grids.add(draw);
       estimates[d] = draw.x;
     }

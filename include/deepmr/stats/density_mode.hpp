@@ -48,6 +48,11 @@ class DensityModeFinder {
  public:
   // values and weights of equal length >= 1 (weights need not be normalised), bandwidth > 0.
   DensityMode find(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth);
+  // The same with the weights' total given (summed in their order, as find sums it), for draws
+  // that keep their weights.
+  DensityMode find(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth,
+                   double weight_total);
+  static double total_of(const std::vector<double>& weights);
 
  private:
   KernelDensity density_;
