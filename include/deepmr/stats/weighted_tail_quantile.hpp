@@ -51,6 +51,7 @@ class WeightedTailQuantile {
 
   Bracket lower_, upper_;
   std::vector<std::pair<double, double>> pairs_;  // (sign * value, weight)
+  std::vector<std::size_t> inside_;               // indices of the values inside the bracket
   std::size_t definitions_run_ = 0;
 };
 
