@@ -98,7 +98,6 @@ const DensityGrid& KernelDensity::estimate_over(const std::vector<double>& value
   if (values.empty() || values.size() != weights.size() || !(bandwidth > 0) || !(to > from))
     throw InternalError("stats: kernel density needs values, one weight each, a positive bandwidth and a range");
   const std::size_t n = points_;
-  if (n < 2) throw InternalError("stats: kernel density needs at least 2 grid points");
   const double lo = from - 4 * bandwidth, up = to + 4 * bandwidth;
 
   // BinDist: linear binning onto n points over [lo, up]; values outside it are left out, as R's

@@ -17,7 +17,7 @@ struct DensityGrid {
 // Reusable buffers, so that a bootstrap does not allocate per draw.
 class KernelDensity {
  public:
-  explicit KernelDensity(std::size_t points = 512) : points_(points) {}  // points >= 2
+  explicit KernelDensity(std::size_t points = 512) : points_(points) {}
   // values and weights of equal length >= 1, bandwidth > 0, all finite.
   const DensityGrid& estimate(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth);
   // The same computation on the same number of points over [from, to] (binning over [from - 4h, to + 4h]) instead
