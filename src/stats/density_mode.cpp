@@ -13,25 +13,6 @@ constexpr double kOneOverSqrtTwoPi = 0.398942280401432677939946059934;
 // the error of the binned density against the exact one.
 constexpr double kOutsideBoundMargin = 1.5;
 
-// The smallest value whose weight at or below it reaches `mass`, by a weighted quickselect
-// (expected linear time; scrambles `pairs`).
-double weighted_lower_quantile(std::vector<std::pair<double, double>>& pairs, double mass) {
-  auto first = pairs.begin(), last = pairs.end();
-  while (last - first > 1) {
-    const auto middle = first + (last - first) / 2;
-    std::nth_element(first, middle, last, [](const auto& a, const auto& b) { return a.first < b.first; });
-    double below = 0;
-    for (auto it = first; it != middle; ++it) below += it->second;
-    if (below >= mass) {
-      last = middle;  // reached within the lower part
-    } else {
-      mass -= below;
-      first = middle;
-    }
-  }
-  return first->first;
-}
-
 std::size_t highest(const DensityGrid& grid) {  // the first of equal maxima, as R's which.max
   return static_cast<std::size_t>(std::max_element(grid.y.begin(), grid.y.end()) - grid.y.begin());
 }
@@ -40,8 +21,19 @@ std::size_t highest(const DensityGrid& grid) {  // the first of equal maxima, as
 
 bool DensityMode::resolved() const { return spacing_in_bandwidths <= kMaxModeGridSpacing; }
 
+double DensityModeFinder::total_of(const std::vector<double>& weights) {
+  double total = 0;
+  for (double w : weights) total += w;
+  return total;
+}
+
 DensityMode DensityModeFinder::find(const std::vector<double>& values, const std::vector<double>& weights,
                                     double bandwidth) {
+  return find(values, weights, bandwidth, total_of(weights));
+}
+
+DensityMode DensityModeFinder::find(const std::vector<double>& values, const std::vector<double>& weights,
+                                    double bandwidth, double weight_total) {
   if (values.empty() || values.size() != weights.size() || !(bandwidth > 0))
     throw InternalError("stats: a density mode needs values, one weight each and a positive bandwidth");
   const double h = bandwidth;
@@ -61,13 +53,9 @@ DensityMode DensityModeFinder::find(const std::vector<double>& values, const std
   if (mode.r_spacing_in_bandwidths <= kMaxModeGridSpacing) return on_r_grid();
 
   // The weighted kCentralGridTail and 1 - kCentralGridTail quantiles.
-  double total = 0;
-  for (double w : weights) total += w;
-  scratch_.resize(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) scratch_[i] = {values[i], weights[i]};
-  const double low = weighted_lower_quantile(scratch_, kCentralGridTail * total);
-  for (std::size_t i = 0; i < values.size(); ++i) scratch_[i] = {-values[i], weights[i]};
-  const double high = -weighted_lower_quantile(scratch_, kCentralGridTail * total);
+  const double total = weight_total;
+  const double low = tails_.lower(values, weights, kCentralGridTail * total, total);
+  const double high = tails_.upper(values, weights, kCentralGridTail * total, total);
 
   const double from = low - 3 * h, to = high + 3 * h;
   const DensityGrid& central = density_.estimate_over(values, weights, h, from, to);

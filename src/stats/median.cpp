@@ -13,6 +13,15 @@
 namespace deepmr::stats {
 namespace {
 
+// One draw's ratio estimates (by + byse zy) / (bx + bxse zx), lane by lane where the CPU has the
+// width (the same operations per instrument, no fused multiply-add).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void resampled_ratios(
+    std::size_t n, const double* __restrict bx, const double* __restrict bxse, const double* __restrict by,
+    const double* __restrict byse, const double* __restrict zx, const double* __restrict zy,
+    double* __restrict ratios) {
+  for (std::size_t i = 0; i < n; ++i) ratios[i] = (by[i] + byse[i] * zy[i]) / (bx[i] + bxse[i] * zx[i]);
+}
+
 // The result of a median estimate with its bootstrap SE (weights fixed).
 MrResult with_bootstrap(MrMethod method, const Instruments& used, const FixedWeights& fixed, double estimate,
                         const MrOptions& options) {
@@ -31,8 +40,8 @@ MrResult with_bootstrap(MrMethod method, const Instruments& used, const FixedWei
     for (std::size_t d = 0; d < draws; ++d) {
       normals.fill(zx.data(), n);
       normals.fill(zy.data(), n);
-      for (std::size_t i = 0; i < n; ++i)
-        boot[i] = (used.by[i] + used.byse[i] * zy[i]) / (used.bx[i] + used.bxse[i] * zx[i]);
+      resampled_ratios(n, used.bx.data(), used.bxse.data(), used.by.data(), used.byse.data(), zx.data(), zy.data(),
+                       boot.data());
       estimates[d] = select(boot);
     }
     const double se = detail::sample_sd(estimates);

@@ -8,6 +8,7 @@
 #include "deepmr/stats/density_mode.hpp"
 #include "deepmr/stats/heterogeneity.hpp"
 #include "deepmr/stats/normal_stream.hpp"
+#include "median_selector.hpp"
 #include "mr_support.hpp"
 
 namespace deepmr::stats {
@@ -56,10 +57,13 @@ std::string grid_warning(const GridTally& estimate, const GridTally& draws, std:
   return "";
 }
 
-// Hartwig's bandwidth: phi * 0.9 * min(sd, mad) / J^(1/5).
-double bandwidth(const std::vector<double>& ratios, double phi) {
-  const double spread = std::min(detail::sample_sd(ratios), detail::median_absolute_deviation(ratios));
+// Hartwig's bandwidth: phi * 0.9 * min(sd, mad) / J^(1/5), with the mad given.
+double bandwidth(const std::vector<double>& ratios, double mad, double phi) {
+  const double spread = std::min(detail::sample_sd(ratios), mad);
   return phi * 0.9 * spread / std::pow(static_cast<double>(ratios.size()), 0.2);
+}
+double bandwidth(const std::vector<double>& ratios, double phi) {
+  return bandwidth(ratios, detail::median_absolute_deviation(ratios), phi);
 }
 
 }  // namespace
@@ -114,13 +118,15 @@ MrResult fit_mode(const Instruments& instruments, const MrOptions& options) {
   if (draws >= 2) {
     NormalStream normals(options.seed, bootstrap_stream(method));
     std::vector<double> z(n), boot(n), estimates(draws);
+    detail::MadSelector mad;  // the draws' mads, selected near the previous draws' medians
+    const double weight_total = DensityModeFinder::total_of(weights);  // the draws keep the weights
     for (std::size_t d = 0; d < draws; ++d) {
       normals.fill(z.data(), n);
       for (std::size_t i = 0; i < n; ++i) boot[i] = ratios[i] + ratio_se[i] * z[i];
-      const double boot_h = bandwidth(boot, options.mode_phi);
+      const double boot_h = bandwidth(boot, mad(boot), options.mode_phi);
       if (!(boot_h > 0) || !std::isfinite(boot_h))
         return detail::not_estimable(method, n, "a bootstrap draw had no spread in its ratio estimates");
-      const DensityMode draw = finder.find(boot, weights, boot_h);
+      const DensityMode draw = finder.find(boot, weights, boot_h, weight_total);
       draw_grids.add(draw);
       estimates[d] = draw.x;
     }

@@ -125,6 +125,22 @@ bool select_crossing(Entry* first, Entry* last, std::uint64_t before, bool nothi
               nothing_before, total, out);
 }
 
+struct BelowBracket {
+  std::uint64_t share = 0;
+  std::size_t count = 0;
+};
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) BelowBracket count_below(
+    const double* __restrict values, const std::uint64_t* __restrict shares, std::size_t n, double low) {
+  std::uint64_t share = 0, count = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t is_below = values[i] < low;
+    share += shares[i] & (0 - is_below);
+    count += is_below;
+  }
+  return {share, static_cast<std::size_t>(count)};
+}
+
 }  // namespace
 
 FixedWeights::FixedWeights(const std::vector<double>& weights) {
@@ -197,18 +213,17 @@ double WeightedMedianSelector::operator()(const std::vector<double>& values) {
     throw InternalError("stats: WeightedMedianSelector needs one value per weight and at least one value");
   if (!have_bracket_) return full(values);
 
-  // One branch-free pass: the share and count strictly below the bracket, the entries inside it.
+  // The share and count strictly below the bracket (integers: any order of addition gives the
+  // same sums, so lane by lane); then the entries inside it, without branches.
   scratch_.resize(n);
   const double low = low_, high = high_;
-  std::uint64_t below = 0;
-  std::size_t below_count = 0, inside = 0;
+  const BelowBracket below_bracket = count_below(values.data(), weights_.data(), n, low);
+  const std::uint64_t below = below_bracket.share;
+  const std::size_t below_count = below_bracket.count;
+  std::size_t inside = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double v = values[i];
-    const std::uint64_t share = weights_[i];
-    const bool is_below = v < low;
-    below += share & (0 - static_cast<std::uint64_t>(is_below));
-    below_count += is_below;
-    scratch_[inside] = {v, share};
+    scratch_[inside] = {v, weights_[i]};
     inside += static_cast<std::size_t>((v >= low) & (v <= high));
   }
   double out = NAN;

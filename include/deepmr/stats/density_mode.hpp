@@ -15,10 +15,10 @@
 // A deliberate difference from MendelianRandomization::mr_mbe (docs/statistics.md, section 6).
 
 #include <cmath>
-#include <utility>
 #include <vector>
 
 #include "deepmr/stats/kernel_density.hpp"
+#include "deepmr/stats/weighted_tail_quantile.hpp"
 
 namespace deepmr::stats {
 
@@ -48,10 +48,15 @@ class DensityModeFinder {
  public:
   // values and weights of equal length >= 1 (weights need not be normalised), bandwidth > 0.
   DensityMode find(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth);
+  // The same with the weights' total given (summed in their order, as find sums it), for draws
+  // that keep their weights.
+  DensityMode find(const std::vector<double>& values, const std::vector<double>& weights, double bandwidth,
+                   double weight_total);
+  static double total_of(const std::vector<double>& weights);
 
  private:
   KernelDensity density_;
-  std::vector<std::pair<double, double>> scratch_;  // (value, weight) for the quantiles
+  WeightedTailQuantile tails_;  // the central grid's ends, kept from draw to draw
 };
 
 }  // namespace deepmr::stats

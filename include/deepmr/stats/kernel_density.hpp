@@ -30,7 +30,8 @@ class KernelDensity {
 
  private:
   std::size_t points_;
-  std::vector<double> binned_, kernel_, convolved_, grid_;
+  std::vector<double> positions_, slots_, binned_, kernel_, two_sided_kernel_, convolved_, grid_;
+  std::vector<std::size_t> intervals_;  // of the grid, for each output point
   DensityGrid out_;
 };
 

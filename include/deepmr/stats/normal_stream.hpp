@@ -45,9 +45,12 @@ class NormalStream {
   std::uint64_t next_block_ = 0;
   std::uint32_t words_[kWords] = {};
   std::size_t position_ = kWords;
+  // The extra words, 16 blocks at a time (the same words as block by block).
+  static constexpr std::size_t kExtraBlocks = 16;
+  static constexpr std::size_t kExtraWords = 4 * kExtraBlocks;
   std::uint64_t next_extra_block_ = std::uint64_t{1} << 63;
-  PhiloxCounter extra_{};
-  int extra_left_ = 0;
+  std::uint32_t extra_[kExtraWords] = {};
+  std::size_t extra_position_ = kExtraWords;
 };
 
 // A 64-bit seed for one unit of work (e.g. exposure and region indices) under a run seed: one

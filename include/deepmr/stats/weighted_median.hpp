@@ -21,6 +21,7 @@ class FixedWeights {
   explicit FixedWeights(const std::vector<double>& weights);
   std::size_t size() const { return shares_.size(); }
   std::uint64_t operator[](std::size_t i) const { return shares_[i]; }
+  const std::uint64_t* data() const { return shares_.data(); }
   std::uint64_t total() const { return total_; }
 
  private:
