@@ -1,3 +1,4 @@
+#include "deepmr/app/batch_option.hpp"
 #include "deepmr/app/run_config.hpp"
 
 #include <algorithm>
@@ -74,8 +75,7 @@ void describe_run_options(po::options_description& options) {
        "Monte Carlo dropout samples (at least 2: the SEs of the effects are their spread)")
       ("analysis.engine", po::value<std::string>()->default_value("auto")->value_name("E"),
        "mutagenesis engine: full, incremental or auto")
-      ("analysis.batch", po::value<int>()->default_value(64)->value_name("B"),
-       "sequences per forward pass (memory and speed only; never results)")
+      ("analysis.batch", po::value<std::string>()->default_value("auto")->value_name("B"), kBatchHelp)
       ("analysis.mr-methods", po::value<std::string>()->default_value("egger,ivw,median-weighted,mode-weighted")
                                   ->value_name("LIST"),
        "MR methods per unit; the first is the one the summary table reports")
@@ -143,8 +143,7 @@ RunConfig read_run_config(const po::variables_map& values) {
   c.engine = values["analysis.engine"].as<std::string>();
   if (c.engine != "full" && c.engine != "incremental" && c.engine != "auto")
     throw UsageError("option 'analysis.engine': use full, incremental or auto, not '" + c.engine + "'");
-  c.batch = values["analysis.batch"].as<int>();
-  if (c.batch < 1) throw UsageError("option 'analysis.batch' must be at least 1");
+  c.batch = parse_batch(values["analysis.batch"].as<std::string>(), "analysis.batch");
   c.methods = stats::parse_mr_methods(values["analysis.mr-methods"].as<std::string>(), "analysis.mr-methods");
   c.mr.distribution = stats::parse_distribution(values["analysis.distribution"].as<std::string>(), "analysis.distribution");
   const auto bootstrap = values["analysis.bootstrap"].as<std::int64_t>();

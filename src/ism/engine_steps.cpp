@@ -12,12 +12,18 @@ namespace deepmr::ism {
 
 bool uses_dropout(const IsmOptions& options) { return options.dropout && options.mc_samples > 0; }
 
+int batch_for(const IsmOptions& options, const model::Network& network, bool incremental, int mutants) {
+  if (options.batch > 0) return options.batch;
+  if (network.device().kind != model::Device::Kind::cuda) return 64;
+  return incremental ? std::max(1, mutants) : 512;
+}
+
 Effects start_effects(const model::Network& network, const std::string& sequence, const IsmOptions& options) {
   const int length = network.stack().options.input_length;
   if (static_cast<int>(sequence.size()) != length)
     throw InputError("the window has " + std::to_string(sequence.size()) + " bases but the model takes " +
                      std::to_string(length));
-  if (options.batch < 1) throw UsageError("batch size must be at least 1");
+  if (options.batch < 0) throw UsageError("batch size must be at least 1 (or 0: chosen for the device)");
   Effects effects;
   effects.mutants = enumerate_mutants(sequence, options.positions);
   effects.outputs = network.outputs();

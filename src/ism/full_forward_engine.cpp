@@ -26,6 +26,7 @@ class FullForwardEngine : public Engine {
     Effects effects = start_effects(network_, sequence, options);
     const int n_mutants = static_cast<int>(effects.mutants.size());
     const int n_outputs = static_cast<int>(effects.outputs.size());
+    const int batch = batch_for(options, network_, false, n_mutants);
     const std::size_t one = static_cast<std::size_t>(4) * length;
 
     // Reference one-hot of both strands; a mutant's input is a copy with one column changed.
@@ -51,8 +52,8 @@ class FullForwardEngine : public Engine {
       const model::DropoutMasks* mask_ptr = dropout ? &masks : nullptr;
 
       // Row -1 is the reference; rows 0.. are mutants. One batch holds at most options.batch rows.
-      for (int first = -1; first < n_mutants; first += options.batch) {
-        const int rows = std::min(options.batch, n_mutants - first);
+      for (int first = -1; first < n_mutants; first += batch) {
+        const int rows = std::min(batch, n_mutants - first);
         predict(first, rows, effects.mutants, reference, reference_rc, length, both_strands, mask_ptr, inputs, outputs,
                 outputs_rc);
         for (int r = 0; r < rows; ++r) {

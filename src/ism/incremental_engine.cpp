@@ -63,7 +63,7 @@ class IncrementalEngine : public Engine {
     });
 
     // Groups of `batch` mutants' worth of variants, in that order.
-    const std::size_t group_size = static_cast<std::size_t>(options.batch) * strands;
+    const std::size_t group_size = static_cast<std::size_t>(batch_for(options, network_, true, n_mutants)) * strands;
     std::vector<model::VariantGroup> groups;
     for (std::size_t first = 0; first < slots.size(); first += group_size) {
       model::VariantGroup group;

@@ -404,28 +404,38 @@ TEST(RegionPipeline, DeltaWeightsOfEachOutcomeTakeThatOutcomesPsi) {
   fs::remove_all(dir);
 }
 
+// Fitted on its own thread while the next region computes (run.overlap-mr) or not, the records
+// reach the journal in region order, with the bits of the synchronous computation; fits still
+// running are journaled by finish_pending().
 TEST(RegionPipeline, IsDeterministicAndJournalsWhatItComputes) {
-  const auto dir = temp_dir("journal");
-  RunSetup setup = tiny_setup(dir + "/s.h5", false);
-  store::RegionResult first;
-  {
-    store::JournalWriter journal(dir, 0, 0);
-    RegionPipeline pipeline(setup, journal, 0, 0, {model::Device{}, model::Device{}});  // two sample groups
-    double a = 0, b = 0;
-    first = pipeline.result_of(1, a, b);
-    pipeline.compute(1);
+  for (bool overlap : {true, false}) {
+    const auto dir = temp_dir(overlap ? "journal-overlap" : "journal");
+    RunSetup setup = tiny_setup(dir + "/s.h5", false);
+    setup.config.overlap_mr = overlap;
+    store::RegionResult first;
+    {
+      store::JournalWriter journal(dir, 0, 0);
+      RegionPipeline pipeline(setup, journal, 0, 0, {model::Device{}, model::Device{}});  // two sample groups
+      double a = 0, b = 0;
+      first = pipeline.result_of(1, a, b);
+      pipeline.compute(1);
+      pipeline.compute(2);
+      pipeline.finish_pending();
+      pipeline.make_durable();
+    }
+    std::vector<store::RegionResult> journaled;
+    store::read_journal(dir, [&](store::RegionResult&& r) { journaled.push_back(std::move(r)); });
+    ASSERT_EQ(journaled.size(), 2u) << "overlap " << overlap;
+    EXPECT_EQ(journaled[0].region, 1u);
+    EXPECT_EQ(journaled[1].region, 2u);
+    ASSERT_EQ(journaled[0].units.size(), first.units.size());
+    for (std::size_t u = 0; u < first.units.size(); ++u)
+      for (std::size_t f = 0; f < first.units[u].fits.size(); ++f)
+        for (std::size_t c = 0; c < first.units[u].fits[f].values.size(); ++c)
+          EXPECT_TRUE(same_bits(journaled[0].units[u].fits[f].values[c], first.units[u].fits[f].values[c]));
+    EXPECT_TRUE(journaled[0].beta.empty());  // run.store-effects off
+    fs::remove_all(dir);
   }
-  std::vector<store::RegionResult> journaled;
-  store::read_journal(dir, [&](store::RegionResult&& r) { journaled.push_back(std::move(r)); });
-  ASSERT_EQ(journaled.size(), 1u);
-  EXPECT_EQ(journaled[0].region, 1u);
-  ASSERT_EQ(journaled[0].units.size(), first.units.size());
-  for (std::size_t u = 0; u < first.units.size(); ++u)
-    for (std::size_t f = 0; f < first.units[u].fits.size(); ++f)
-      for (std::size_t c = 0; c < first.units[u].fits[f].values.size(); ++c)
-        EXPECT_TRUE(same_bits(journaled[0].units[u].fits[f].values[c], first.units[u].fits[f].values[c]));
-  EXPECT_TRUE(journaled[0].beta.empty());  // run.store-effects off
-  fs::remove_all(dir);
 }
 
 // A journal record for every unit of a region, with hand-made fits.

@@ -19,8 +19,9 @@ struct IsmOptions {
   bool dropout = true;        // off: deterministic f(m) - f(r) in inference mode, se = 0
   std::uint64_t seed = 1;     // run seed: keys the dropout masks
   std::uint64_t region_id = 0;
-  int batch = 64;             // full: sequences per forward pass; incremental: mutants per group
-                              // (with both strands); never changes results
+  int batch = 0;              // full: sequences per forward pass; incremental: mutants per group
+                              // (with both strands); 0: chosen for the device (batch_for); never
+                              // changes results
   // Test and benchmark hook: when not empty, only the mutants at these window positions (0-based)
   // are evaluated, and Effects lists only them.
   std::vector<int> positions;
@@ -51,6 +52,11 @@ Effects start_effects(const model::Network& network, const std::string& sequence
 // The samples this engine computes under `options` (all of 0..N-1, or its groups' blocks), in order;
 // {0} when dropout is off.
 std::vector<int> samples_to_compute(const IsmOptions& options);
+// The batch an engine uses: options.batch, or for 0 one chosen for the device: 64 on the CPU (the
+// kernels' groups run one per thread), and on a GPU every mutant of the window in one group
+// (incremental: a few dozen operator launches per sample and region instead of per 64 mutants) or
+// 512 sequences per forward pass (full).
+int batch_for(const IsmOptions& options, const model::Network& network, bool incremental, int mutants);
 // Throws StoppedEarly when options.should_stop says so.
 void check_stop(const IsmOptions& options);
 // The accumulator of an engine's effects (with the jackknife's groups, when asked for): streaming

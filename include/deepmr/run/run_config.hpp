@@ -23,7 +23,7 @@ struct RunConfig {
   std::uint64_t seed = 1;
   int mc_samples = 50;
   std::string engine = "auto";
-  int batch = 64;
+  int batch = 0;  // analysis.batch; 0 (auto): chosen for the device (ism::batch_for)
   std::vector<stats::MrMethod> methods;
   stats::MrOptions mr;
   stats::MetaOptions meta;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "deepmr/app/batch_option.hpp"
 #include "deepmr/app/bench_dispatch.hpp"
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/position_range.hpp"
@@ -48,8 +49,7 @@ class BenchCommand : public Command {
          "engines to time, on the same window and masks: full, incremental, auto, incremental-dense (incremental "
          "without skipping zero difference rows); the first is the baseline of "
          "the ratio and the differences")
-        ("batch", po::value<int>()->default_value(64)->value_name("B"),
-         "sequences per forward pass (full), mutants per group (incremental)")
+        ("batch", po::value<std::string>()->default_value("auto")->value_name("B"), kBatchHelp)
         ("positions", po::value<std::string>()->value_name("FIRST-LAST"),
          "mutate only these window positions (0-based, inclusive; default: all)")
         ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"), "seed of weights, window and masks")
@@ -99,10 +99,9 @@ class BenchCommand : public Command {
 
     ism::IsmOptions options;
     options.mc_samples = v["mc-samples"].as<int>();
-    options.batch = v["batch"].as<int>();
+    options.batch = parse_batch(v["batch"].as<std::string>(), "batch");
     options.seed = seed;
     if (options.mc_samples < 1) throw UsageError("option 'mc-samples' must be at least 1");
-    if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
     if (!v["positions"].empty()) options.positions = parse_position_range(v["positions"].as<std::string>(), stack.options.input_length, "positions");
     const auto engine_names = model::split_list(v["engines"].as<std::string>());
     if (engine_names.empty()) throw UsageError("option 'engines': name at least one engine");
@@ -133,7 +132,7 @@ class BenchCommand : public Command {
       table.set("length", stack.options.input_length);
       table.set("mutants", effects.mutants.size());
       table.set("samples", options.mc_samples);
-      table.set("batch", options.batch);
+      table.set("batch", options.batch > 0 ? std::to_string(options.batch) : std::string("auto"));
       table.set("seconds", run.seconds);
       table.set("mutant_evaluations_per_second", rate);
       table.set("cpu_seconds", run.cpu_seconds);

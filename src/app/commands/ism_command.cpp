@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "deepmr/app/batch_option.hpp"
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/position_range.hpp"
 #include "deepmr/app/model_options.hpp"
@@ -59,8 +60,7 @@ class IsmCommand : public Command {
          "region id keying the masks, 0 to 2^32 - 1 (a run uses the plan's id)")
         ("dropout", po::value<std::string>()->default_value("on")->value_name("on|off"),
          "off: deterministic f(m) - f(r) in inference mode, se = 0")
-        ("batch", po::value<int>()->default_value(64)->value_name("B"),
-         "sequences per forward pass (full), mutants per group (incremental); never changes results")
+        ("batch", po::value<std::string>()->default_value("auto")->value_name("B"), kBatchHelp)
         ("engine", po::value<std::string>()->default_value("auto")->value_name("E"),
          "mutagenesis engine: full (forward passes of every mutant), incremental (only what a substitution "
          "changes), auto (incremental when the model allows it)")
@@ -76,14 +76,13 @@ class IsmCommand : public Command {
     options.mc_samples = v["mc-samples"].as<int>();
     options.seed = unsigned_option(parsed, "seed");
     options.region_id = unsigned_option(parsed, "region-id", kMaxRegionId);
-    options.batch = v["batch"].as<int>();
+    options.batch = parse_batch(v["batch"].as<std::string>(), "batch");
     const auto& dropout = v["dropout"].as<std::string>();
     if (dropout != "on" && dropout != "off") throw UsageError("option 'dropout': use on or off, not '" + dropout + "'");
     options.dropout = dropout == "on";
     if (options.mc_samples < 0) throw UsageError("option 'mc-samples' must be at least 0 (0: dropout off)");
     if (options.dropout && options.mc_samples == 1)
       std::cerr << "deepmr ism: warning: --mc-samples 1: every se is 0 because an SE needs at least 2 samples" << std::endl;
-    if (options.batch < 1) throw UsageError("option 'batch' must be at least 1");
     const auto& engine_name = v["engine"].as<std::string>();
     ism::check_engine_name(engine_name, "engine");
     if (!v["positions"].empty()) check_position_range_syntax(v["positions"].as<std::string>(), "positions");
