@@ -151,7 +151,7 @@ export OPAL_LIBDIR="$bundle/usr/lib/$arch/openmpi/lib" OPAL_INCLUDEDIR="$bundle/
 export OPAL_BINDIR="$bundle/usr/bin" OPAL_DATADIR="$bundle/usr/share" OPAL_PKGDATADIR="$bundle/usr/share/openmpi"
 export OPAL_SYSCONFDIR="$bundle/etc/openmpi"
 export OMPI_MCA_mca_base_component_path="$bundle/usr/lib/$arch/openmpi/lib/openmpi3"
-export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader,tcp
+export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader,tcp OMPI_MCA_btl_vader_single_copy_mechanism=none
 export PMIX_PREFIX="$bundle/usr/lib/$arch/pmix2" PMIX_INSTALL_PREFIX="$bundle/usr/lib/$arch/pmix2"
 export PMIX_MCA_mca_base_component_path="$bundle/usr/lib/$arch/pmix2/lib/pmix"
 export DEEPMR_BUNDLE_LIBS="$bundle/usr/lib/$arch:$bundle/lib/$arch:$bundle/usr/lib/$arch/openmpi/lib:$bundle/usr/lib/$arch/pmix2/lib:$bundle/usr/lib/$arch/hdf5/openmpi"
