@@ -25,7 +25,9 @@
 #                  CPU operators (slow on DeepSEA: the ism step then covers the window's first 4
 #                  positions, the full engine 2; the demo's small model runs whole)
 #   --bundle DIR   build and run against DIR (scripts/device-bundle.sh); its libraries take
-#                  precedence; DIR/bin/mpirun is the mpirun
+#                  precedence; DIR/bin/mpirun is the mpirun. DIR may also be the packed
+#                  DIR.tar.xz that scripts/device-bundle.sh writes beside it (unpacked into
+#                  BUILD_DIR/bundle)
 #   --hide-system  (dry run, root) with --bundle: runs in a private mount namespace where the
 #                  system's MPI, PMIx, parallel HDF5, Boost and Eigen are hidden, so that only the
 #                  bundle can serve
@@ -60,7 +62,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --cpu) device=cpu; positions=4; full_positions=2 ;;
     --demo-regions) demo_regions="${2:?--demo-regions needs K}"; shift ;;
-    --bundle) bundle="$(cd "${2:?--bundle needs a folder}" && pwd)" || { echo "device-check: no bundle folder $2" >&2; exit 2; }; shift ;;
+    --bundle) bundle="${2:?--bundle needs a folder or a .tar.xz}"; shift ;;
     --hide-system) hide=1 ;;
     --samples) samples="${2:?--samples needs N}"; shift ;;
     --jobs) jobs="${2:?--jobs needs J}"; shift ;;
@@ -73,8 +75,20 @@ while [ $# -gt 0 ]; do
 done
 build="$(mkdir -p "${build:-$root/build-device}" && cd "${build:-$root/build-device}" && pwd)"
 app_build="$build-app${bundle:+-bundle}"
+ism_rows="$build/device-check.tsv"
+if [ -n "$bundle" ] && [ -f "$bundle" ]; then
+  # A packed bundle (scripts/device-bundle.sh writes DIR.tar.xz beside DIR): unpacked into the build folder.
+  case "$bundle" in *.tar.xz|*.tar.gz|*.tgz|*.tar) ;; *) echo "device-check: --bundle $bundle: neither a folder nor a .tar.xz" >&2; exit 2 ;; esac
+  rm -rf "$build/bundle" && mkdir -p "$build/bundle" && tar -xf "$bundle" -C "$build/bundle" ||
+    { echo "device-check: could not unpack $bundle into $build/bundle" >&2; exit 2; }
+  bundle="$build/bundle"
+fi
+if [ -n "$bundle" ]; then
+  [ -d "$bundle" ] || { echo "device-check: no bundle folder $bundle" >&2; exit 2; }
+  bundle="$(cd "$bundle" && pwd)"
+fi
 python="${PYTHON:-python3}"
-tolerance=1e-6
+tolerance="${DEEPMR_DEVICE_CHECK_TOLERANCE:-1e-6}"  # the engines' contract (a lower one tests the exit status 1)
 
 if [ "$hide" = 1 ] && [ -z "${DEEPMR_DEVICE_CHECK_HIDDEN:-}" ]; then
   [ -n "$bundle" ] || { echo "device-check: --hide-system needs --bundle" >&2; exit 2; }
@@ -97,12 +111,48 @@ if [ "$hide" = 1 ] && [ -z "${DEEPMR_DEVICE_CHECK_HIDDEN:-}" ]; then
 fi
 
 say() { printf '== %s\n' "$*"; }
+exec 3>&1  # the logs' tails of what failed, on stdout also from inside $(...); stderr has one line per failure
 summary=()  # "step<TAB>status<TAB>figures"
 note() { summary+=("$(printf '%s\t%s\t%s' "$1" "$2" "$3")"); }
 failed() { echo "device-check: $1: $2" >&2; note "$1" FAILED "$2"; }
 could_not=0
 differs=0
 skipped() { case "$skip" in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+report() {  # report [final]: the summary so far
+  local status=0 line step st fig
+  [ "$could_not" = 0 ] || status=2
+  [ "$differs" = 0 ] || status=1
+  echo "deepmr device check ($device${bundle:+, bundle $bundle}$( [ "$hide" = 1 ] && echo ", system hidden")), started $started, $(git -C "$root" rev-parse --short HEAD 2> /dev/null || echo '?')"
+  for line in "${summary[@]}"; do
+    IFS=$'\t' read -r step st fig <<< "$line"
+    printf '  %-7s %-8s %s\n' "$step" "$st" "$fig"
+  done
+  if [ "${1:-}" = final ]; then
+    echo "exit status $status ($(case $status in 0) echo 'every check passed' ;; 1) echo "a difference exceeds $tolerance" ;; 2) echo 'a step could not run' ;; esac))"
+  else
+    echo "(still running: the next step had not finished when this was written)"
+  fi
+}
+save() {  # save [final]: the summary so far, the ism rows and the demo table, into $OUT (a timed-out run still brings back what it measured)
+  [ -n "${OUT:-}" ] || return 0
+  mkdir -p "$OUT"
+  { report "${1:-}"; echo
+    if [ -f "$ism_rows" ]; then echo "# ism ($ism_rows)"; cat "$ism_rows"; echo; fi
+    if [ -f "$build/demo/device.table.tsv" ]; then echo "# demo table, $device"; cat "$build/demo/device.table.tsv"; fi
+  } > "$OUT/device-check.txt.tmp" && mv "$OUT/device-check.txt.tmp" "$OUT/device-check.txt"
+}
+finish() {
+  local status=0
+  [ "$could_not" = 0 ] || status=2
+  [ "$differs" = 0 ] || status=1
+  say "summary"
+  report final
+  save final
+  # The logs of what failed, to read without another run.
+  if [ -n "${OUT:-}" ] && [ "$status" != 0 ]; then tar -czf "$OUT/device-check-logs.tar.gz" -C "$build" logs 2> /dev/null || true; fi
+  exit $status
+}
 
 # One log per step in the build folder; its tail goes to stderr when the step fails.
 logs="$build/logs"
@@ -110,7 +160,7 @@ mkdir -p "$logs"
 quiet() {  # quiet LOGNAME CMD...: run CMD with its output in the log
   local log="$logs/$1.log"; shift
   if "$@" > "$log" 2>&1; then return 0; fi
-  tail -25 "$log" >&2
+  tail -25 "$log" | sed "s/^/  | /" >&3
   return 1
 }
 
@@ -165,8 +215,9 @@ fi
 mpirun+=(-q --oversubscribe)
 [ "$(id -u)" -ne 0 ] || mpirun+=(--allow-run-as-root)
 
+save
+
 # ---- driver and ism: the engines on DeepSEA at N = $samples -------------------------------------------
-ism_rows="$build/device-check.tsv"
 rm -f "$ism_rows"
 if skipped driver; then
   note driver skipped ""; note ism skipped ""
@@ -192,7 +243,7 @@ else
         note ism DIFFERS "$figures"; differs=1
       fi
     else
-      cat "$logs/ism.log" >&2
+      sed "s/^/  | /" "$logs/ism.log" >&3
       failed ism "device_check failed (log: $logs/ism.log)"; could_not=1
     fi
   else
@@ -200,6 +251,8 @@ else
     note ism skipped "no driver"
   fi
 fi
+
+save
 
 # ---- app: the whole deepmr ----------------------------------------------------------------------------
 deepmr="$app_build/bin/deepmr"
@@ -236,6 +289,8 @@ else
   fi
 fi
 
+save
+
 # ---- demo: 2 ranks on the device, and the CPU reference --------------------------------------------
 if skipped demo || skipped app; then
   note demo skipped ""
@@ -250,7 +305,7 @@ else
     start=$(date +%s)
     (cd "$root" && "${mpirun[@]}" -n 2 "$deepmr" run --config configs/demo.ini --run.store "$work/$1.h5" \
        --run.device "$2" --run.backend "$3" --run.threads "$(nproc)" "${overrides[@]}") > "$work/$1.meta.tsv" 2> "$logs/demo-$1.log" ||
-      { tail -15 "$logs/demo-$1.log" >&2; return 1; }
+      { tail -15 "$logs/demo-$1.log" | sed "s/^/  | /" >&3; return 1; }
     echo $(( $(date +%s) - start ))
   }
   say "demo: deepmr run --config configs/demo.ini on 2 ranks, $device/torch${demo_regions:+ ($demo_regions region per TF)}"
@@ -266,7 +321,7 @@ else
           > /dev/null 2>> "$work/$s.summarize.log" || ok=0
       done
       if [ "$ok" = 0 ]; then
-        cat "$work/device.summarize.log" "$work/cpu.summarize.log" >&2
+        sed "s/^/  | /" "$work/device.summarize.log" "$work/cpu.summarize.log" >&3
         failed demo "a store is incomplete or unreadable (logs: $work/*.summarize.log)"; could_not=1
       else
         cat "$work/device.table.tsv"
@@ -307,25 +362,4 @@ else
 fi
 
 # ---- summary -------------------------------------------------------------------------------------------
-status=0
-[ "$could_not" = 0 ] || status=2
-[ "$differs" = 0 ] || status=1
-report="$(
-  echo "deepmr device check ($device$( [ -n "$bundle" ] && echo ", bundle $bundle")$( [ "$hide" = 1 ] && echo ", system hidden")), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git -C "$root" rev-parse --short HEAD 2> /dev/null || echo '?')"
-  for line in "${summary[@]}"; do
-    IFS=$'\t' read -r step st fig <<< "$line"
-    printf '  %-7s %-8s %s\n' "$step" "$st" "$fig"
-  done
-  echo "exit status $status ($( case $status in 0) echo 'every check passed' ;; 1) echo "a difference exceeds $tolerance" ;; 2) echo 'a step could not run' ;; esac))"
-)"
-say "summary"
-echo "$report"
-if [ -n "${OUT:-}" ]; then
-  mkdir -p "$OUT"
-  { echo "$report"; echo; [ -f "$ism_rows" ] && { echo "# ism ($ism_rows)"; cat "$ism_rows"; echo; }
-    [ -f "$build/demo/device.table.tsv" ] && { echo "# demo table, $device"; cat "$build/demo/device.table.tsv"; }
-  } > "$OUT/device-check.txt"
-  # The logs of what failed, to read without another run.
-  [ "$status" = 0 ] || tar -czf "$OUT/device-check-logs.tar.gz" -C "$build" logs 2> /dev/null || true
-fi
-exit $status
+finish
