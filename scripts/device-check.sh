@@ -26,7 +26,7 @@
 #                  positions, the full engine 2; the demo's small model runs whole)
 #   --bundle DIR   build and run against DIR (scripts/device-bundle.sh); its libraries take
 #                  precedence; DIR/bin/mpirun is the mpirun. DIR may also be the packed
-#                  DIR.tar.xz that scripts/device-bundle.sh writes beside it (unpacked into
+#                  DIR.tar.gz that scripts/device-bundle.sh writes beside it (unpacked into
 #                  BUILD_DIR/bundle)
 #   --hide-system  (dry run, root) with --bundle: runs in a private mount namespace where the
 #                  system's MPI, PMIx, parallel HDF5, Boost and Eigen are hidden, so that only the
@@ -62,7 +62,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --cpu) device=cpu; positions=4; full_positions=2 ;;
     --demo-regions) demo_regions="${2:?--demo-regions needs K}"; shift ;;
-    --bundle) bundle="${2:?--bundle needs a folder or a .tar.xz}"; shift ;;
+    --bundle) bundle="${2:?--bundle needs a folder or a .tar.gz}"; shift ;;
     --hide-system) hide=1 ;;
     --samples) samples="${2:?--samples needs N}"; shift ;;
     --jobs) jobs="${2:?--jobs needs J}"; shift ;;
@@ -77,8 +77,8 @@ build="$(mkdir -p "${build:-$root/build-device}" && cd "${build:-$root/build-dev
 app_build="$build-app${bundle:+-bundle}"
 ism_rows="$build/device-check.tsv"
 if [ -n "$bundle" ] && [ -f "$bundle" ]; then
-  # A packed bundle (scripts/device-bundle.sh writes DIR.tar.xz beside DIR): unpacked into the build folder.
-  case "$bundle" in *.tar.xz|*.tar.gz|*.tgz|*.tar) ;; *) echo "device-check: --bundle $bundle: neither a folder nor a .tar.xz" >&2; exit 2 ;; esac
+  # A packed bundle (scripts/device-bundle.sh writes DIR.tar.gz beside DIR): unpacked into the build folder.
+  case "$bundle" in *.tar.gz|*.tgz|*.tar.xz|*.tar) ;; *) echo "device-check: --bundle $bundle: neither a folder nor a .tar.gz" >&2; exit 2 ;; esac
   rm -rf "$build/bundle" && mkdir -p "$build/bundle" && tar -xf "$bundle" -C "$build/bundle" ||
     { echo "device-check: could not unpack $bundle into $build/bundle" >&2; exit 2; }
   bundle="$build/bundle"
