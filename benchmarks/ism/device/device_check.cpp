@@ -5,9 +5,13 @@
 // Prints one TSV row per engine: device, seconds, mutant evaluations per second, and the largest
 // differences of beta and se from the CPU reference.
 //
-// device_check [--device cuda|cuda:K|cpu] [--samples N] [--batch B] [--threads T] [--full-positions P]
-// --full-positions limits the full engine to the first P positions (it is the slow one).
+// device_check [--device cuda|cuda:K|cpu] [--samples N] [--batch B] [--threads T] [--positions P]
+//              [--full-positions P]
+// --positions limits every engine, the reference included, to the window's first P positions (a CPU
+// dry run of the torch path at large N); --full-positions limits the full engine further (it is the
+// slow one).
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -59,13 +63,14 @@ std::pair<double, double> difference(const ism::Effects& a, const ism::Effects& 
 
 int main(int argc, char** argv) try {
   std::string device_name = "cuda";
-  int samples = 2, batch = 256, threads = 0, full_positions = 1000;
+  int samples = 2, batch = 256, threads = 0, positions = 1000, full_positions = 1000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--device") device_name = value;
     else if (key == "--samples") samples = std::stoi(value);
     else if (key == "--batch") batch = std::stoi(value);
     else if (key == "--threads") threads = std::stoi(value);
+    else if (key == "--positions") positions = std::stoi(value);
     else if (key == "--full-positions") full_positions = std::stoi(value);
     else throw UsageError("unknown option " + key);
   }
@@ -80,6 +85,8 @@ int main(int argc, char** argv) try {
   options.seed = 1;
   options.region_id = 7;
   options.batch = batch;
+  if (positions < 1000)
+    for (int p = 0; p < positions; ++p) options.positions.push_back(p);
 
   const auto cpu = run("incremental", stack, model::Device{}, model::Backend::kernels, window, options);
   std::printf("engine\tdevice\tmutants\tsamples\tseconds\tmutant_evaluations_per_second\tmax_abs_diff_beta\tmax_abs_diff_se\n");
@@ -93,7 +100,8 @@ int main(int argc, char** argv) try {
                          std::to_string(model::compute_threads()) + " threads; the reference)", cpu);
   const auto incremental = run("incremental", stack, device, model::Backend::torch, window, options);
   row("incremental", device.name() + " LibTorch", incremental);
-  for (int p = 0; p < std::min(full_positions, 1000); ++p) options.positions.push_back(p);
+  options.positions.clear();
+  for (int p = 0; p < std::min({full_positions, positions, 1000}); ++p) options.positions.push_back(p);
   const auto full = run("full", stack, device, model::Backend::torch, window, options);
   row("full", device.name() + " LibTorch", full);
   std::printf("# speed-up of the incremental engine on %s: %.1fx\n", device.name().c_str(),
