@@ -48,11 +48,15 @@ class IncrementalTorch final : public IncrementalNetwork {
  private:
   // Index tables of one layer of a group (see the step functions for their meaning).
   struct LayerPlan {
-    std::vector<at::Tensor> taps;                  // conv: per tap; pooling: per pooled column
-    std::vector<at::Tensor> column_rows;           // Linear: per input column, the state rows holding it
-    std::vector<at::Tensor> column_members;        // ... and their variants
-    std::vector<at::Tensor> column_reference_rows; // ... and the reference rows of that column
-    std::vector<int> columns;                      // ... the input columns themselves
+    std::vector<at::Tensor> taps;  // conv: per tap; pooling: per pooled column
+    // Linear, all input columns in one batched product: columns first_column .. + column_count - 1
+    // (of the group's windows), each with slots_per_column (variant, column) pairs, padded: slot
+    // (k, m) differences state row pair_state_rows[k * M + m] with reference row
+    // pair_reference_rows[...] (padding: any row; its product is never read). variant_slots: per
+    // variant, the slots of its window's columns in increasing order (window_width of them; past
+    // its window, the appended zero row), summed in that order.
+    int64_t first_column = 0, column_count = 0, slots_per_column = 0, window_width = 0;
+    at::Tensor pair_state_rows, pair_reference_rows, variant_slots;
     double macs = 0;
   };
   struct Group {
@@ -285,26 +289,36 @@ IncrementalTorch::Group IncrementalTorch::plan(VariantGroup variants, int count)
         p.taps.push_back(longs(index, device_));
       }
     } else if (layer.kind == LayerKind::linear) {
-      int first = shapes_[l].width, last = -1;
+      int first = shapes_[l].width, last = -1, widest = 0;
       for (int v = 0; v < size; ++v) {
         first = std::min(first, in[v].start);
         last = std::max(last, in[v].end() - 1);
+        widest = std::max(widest, in[v].count);
       }
-      for (int w = first; w <= last; ++w) {
-        std::vector<int64_t> state_rows, members, reference_rows;
-        for (int v = 0; v < size; ++v)
-          if (in[v].contains(w)) {
-            state_rows.push_back(rows[l][v] + w - in[v].start);
-            members.push_back(v);
-            reference_rows.push_back(static_cast<int64_t>(variants.reference[v]) * shapes_[l].width + w);
-          }
-        if (members.empty()) continue;
-        p.columns.push_back(w);
-        p.column_rows.push_back(longs(state_rows, device_));
-        p.column_members.push_back(longs(members, device_));
-        p.column_reference_rows.push_back(longs(reference_rows, device_));
-        p.macs += static_cast<double>(members.size()) * channels_[l] * channels_[l + 1];
-      }
+      const int columns = last - first + 1;
+      std::vector<std::vector<int>> members(columns);  // per column, its variants in order
+      for (int v = 0; v < size; ++v)
+        for (int k = 0; k < in[v].count; ++k) members[in[v].start + k - first].push_back(v);
+      std::size_t slots = 1;
+      for (const auto& column : members) slots = std::max(slots, column.size());
+      std::vector<int64_t> state_rows(columns * slots, 0), reference_rows(columns * slots, 0);
+      std::vector<int64_t> variant_slots(static_cast<std::size_t>(size) * widest, static_cast<int64_t>(columns * slots));
+      for (int c = 0; c < columns; ++c)
+        for (std::size_t m = 0; m < members[c].size(); ++m) {
+          const int v = members[c][m], w = first + c;
+          const std::size_t slot = c * slots + m;
+          state_rows[slot] = rows[l][v] + w - in[v].start;
+          reference_rows[slot] = static_cast<int64_t>(variants.reference[v]) * shapes_[l].width + w;
+          variant_slots[static_cast<std::size_t>(v) * widest + (w - in[v].start)] = static_cast<int64_t>(slot);
+          p.macs += static_cast<double>(channels_[l]) * channels_[l + 1];
+        }
+      p.first_column = first;
+      p.column_count = columns;
+      p.slots_per_column = static_cast<int64_t>(slots);
+      p.window_width = widest;
+      p.pair_state_rows = longs(state_rows, device_);
+      p.pair_reference_rows = longs(reference_rows, device_);
+      p.variant_slots = longs(variant_slots, device_);
     }
   }
 
@@ -405,11 +419,14 @@ at::Tensor IncrementalTorch::run_layer(int l, const Group& group, at::Tensor sta
       break;
     }
     case LayerKind::linear: {
-      auto sums = at::zeros({group.variants, channels_[l + 1]}, state.options());
-      for (std::size_t i = 0; i < p.columns.size(); ++i) {
-        auto delta = state.index_select(0, p.column_rows[i]) - reference_[l].index_select(0, p.column_reference_rows[i]);
-        sums.index_add_(0, p.column_members[i], at::mm(delta, column_weights_[l][p.columns[i]]));
-      }
+      // Every (variant, column) difference times its column's weights in one batched product
+      // (a few operator launches whatever the width: on a GPU, launches rather than arithmetic
+      // bound a per-column loop); then each variant sums its columns' products in column order.
+      const int64_t in = channels_[l], out = channels_[l + 1], columns = p.column_count, slots = p.slots_per_column;
+      auto delta = state.index_select(0, p.pair_state_rows) - reference_[l].index_select(0, p.pair_reference_rows);
+      auto products = at::bmm(delta.view({columns, slots, in}), column_weights_[l].narrow(0, p.first_column, columns));
+      products = at::cat({products.view({columns * slots, out}), at::zeros({1, out}, products.options())}, 0);
+      auto sums = products.index_select(0, p.variant_slots).view({group.variants, p.window_width, out}).sum(1);
       state = reference_[l + 1].index_select(0, group.reference_rows[l + 1]) + sums;
       break;
     }
