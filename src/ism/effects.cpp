@@ -165,24 +165,20 @@ void EffectAccumulator::add(const double* differences, int sample) {
   if (!keep_blocks_) group_sizes_[static_cast<std::size_t>(group)] += 1;
 }
 
-void EffectAccumulator::finish(std::vector<double>& beta, std::vector<double>& se) const {
-  if (keep_blocks_) {
-    merge_blocks(blocks_, cells_, beta, se);
-    return;
-  }
+Moments EffectAccumulator::all_merged() const {
   Moments all = merged_;
-  if (!blocks_.empty()) all.merge(blocks_.back(), cells_, outputs_);
-  all.finish(cells_, 0, beta, se, nullptr);
+  if (!blocks_.empty()) all.merge(blocks_.back(), cells_, outputs_);  // the block still open
+  return all;
+}
+
+void EffectAccumulator::finish(std::vector<double>& beta, std::vector<double>& se) const {
+  if (keep_blocks_) merge_blocks(blocks_, cells_, beta, se);
+  else all_merged().finish(cells_, 0, beta, se, nullptr);
 }
 
 void EffectAccumulator::finish(std::vector<double>& beta, std::vector<double>& se, std::vector<double>& correlation) const {
-  if (keep_blocks_) {
-    merge_blocks(blocks_, cells_, beta, se, outputs_, &correlation);
-    return;
-  }
-  Moments all = merged_;
-  if (!blocks_.empty()) all.merge(blocks_.back(), cells_, outputs_);
-  all.finish(cells_, outputs_, beta, se, &correlation);
+  if (keep_blocks_) merge_blocks(blocks_, cells_, beta, se, outputs_, &correlation);
+  else all_merged().finish(cells_, outputs_, beta, se, &correlation);
 }
 
 Jackknife EffectAccumulator::jackknife() const {

@@ -347,9 +347,7 @@ void IncrementalKernels::convolution(int l, const Group& group, Workspace& work)
   const int rows = rows_in[variants];
   work.delta.resize(static_cast<std::size_t>(rows) * in);
   work.product_row.resize(rows);
-  work.sparse_start.assign(1, 0);
-  work.sparse_index.clear();
-  work.sparse_value.clear();
+  work.start_sparse_rows();
   StageCost& cost = work.costs[l];
   int dense = 0, zero_rows = 0;
   for (int v = 0; v < variants; ++v)
@@ -358,15 +356,16 @@ void IncrementalKernels::convolution(int l, const Group& group, Workspace& work)
       const float* reference = reference_row(l, group.variants.reference[v], windows_in[v].start + k);
       float* d = work.delta.data() + static_cast<std::size_t>(dense) * in;
       for (int c = 0; c < in; ++c) d[c] = x[c] - reference[c];
-      // Product rows: dense rows first (in order), then sparse rows (numbered below).
+      // Product rows: dense rows first (in order), then sparse rows (numbered once dense is known).
+      const int row = rows_in[v] + k;
       switch (classify_row(l, d, in, work, cost)) {
-        case RowKind::zero: work.product_row[rows_in[v] + k] = -1, ++zero_rows; break;
-        case RowKind::sparse: work.product_row[rows_in[v] + k] = -2 - (static_cast<int>(work.sparse_start.size()) - 2); break;
-        case RowKind::dense: work.product_row[rows_in[v] + k] = dense++; break;
+        case RowKind::zero: work.product_row[row] = -1, ++zero_rows; break;
+        case RowKind::sparse: work.sparse_members.push_back(row); break;
+        case RowKind::dense: work.product_row[row] = dense++; break;
       }
     }
-  for (int& row : work.product_row)
-    if (row <= -2) row = dense + (-2 - row);
+  for (std::size_t i = 0; i < work.sparse_members.size(); ++i)
+    work.product_row[work.sparse_members[i]] = dense + static_cast<int>(i);
 
   // Every tap's contribution of every changed column: (rows x in) x (in x taps * out).
   const int wide = taps * out;
@@ -499,10 +498,7 @@ void IncrementalKernels::linear(int l, const Group& group, Workspace& work) cons
     // left out, sparse rows multiplied as such); members reordered as their product rows.
     const int k = static_cast<int>(kept.size());
     work.delta.resize(members.size() * static_cast<std::size_t>(k));
-    work.sparse_start.assign(1, 0);
-    work.sparse_index.clear();
-    work.sparse_value.clear();
-    work.sparse_members.clear();
+    work.start_sparse_rows();
     StageCost& cost = work.costs[l];
     int dense = 0, zero_rows = 0;
     for (int v : members) {

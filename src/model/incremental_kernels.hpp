@@ -38,10 +38,17 @@ class IncrementalKernels final : public IncrementalNetwork {
     State state, next, delta, products, sums;
     std::vector<int> members;
     std::vector<int> product_row;  // per delta row: its row of `products`, or -1 when it was zero
-    // The rows with few nonzero differences, as sparse rows (model::SparseRows).
+    // The rows with few nonzero differences, as sparse rows (model::SparseRows), and who they are
+    // (convolution: delta rows; Linear: variants), in order.
     std::vector<int> sparse_start, sparse_index;
     std::vector<float> sparse_value;
     std::vector<int> sparse_members;
+    void start_sparse_rows() {
+      sparse_start.assign(1, 0);
+      sparse_index.clear();
+      sparse_value.clear();
+      sparse_members.clear();
+    }
     std::vector<StageCost> costs;  // per layer
   };
   enum class LinearPacking { none, all_inputs, kept_inputs };

@@ -255,6 +255,7 @@ RegionPipeline::Mutagenesis RegionPipeline::mutagenesis(std::uint64_t region_id)
   options.correlation_anchors = static_cast<int>(setup_.outcome_outputs.size());
   if (should_stop_) options.should_stop = should_stop_;
   out.effects = effects_of(out.window, options);
+  out.broken = broken_outputs(out.effects);
   out.seconds_ism = since(ism_start);
   return out;
 }
@@ -281,7 +282,7 @@ std::string RegionPipeline::unit_failure(const std::vector<std::string>& broken,
 }
 
 bool RegionPipeline::every_unit_fails(const Mutagenesis& computed) const {
-  const auto broken = broken_outputs(computed.effects);
+  const auto& broken = computed.broken;
   const std::uint64_t first = setup_.units.first(computed.region), last = setup_.units.first(computed.region + 1);
   if (first == last) return false;
   for (std::uint64_t u = first; u < last; ++u)
@@ -301,7 +302,7 @@ store::RegionResult RegionPipeline::fits(const Mutagenesis& computed) const {
   result.attempt = attempt_;
   const auto mr_start = Clock::now();
   const std::size_t n_outputs = effects.outputs.size(), n_mutants = effects.mutants.size();
-  const auto broken = broken_outputs(effects);
+  const auto& broken = computed.broken;
 
   const auto& units = setup_.units;
   const std::uint64_t first = units.first(region_id), last = units.first(region_id + 1);

@@ -114,6 +114,8 @@ class EffectAccumulator {
   std::vector<Moments> leave_out_;
   std::vector<double> group_sizes_;
   int last_sample_ = -1;
+  // Without keep_blocks: the complete blocks' merge with the open one.
+  Moments all_merged() const;
 };
 
 // The leave-group-out effects from segments of `groups` groups of `samples` samples (with their

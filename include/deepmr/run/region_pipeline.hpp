@@ -53,6 +53,7 @@ class RegionPipeline {
     std::uint64_t region = 0;
     std::string window;
     ism::Effects effects;
+    std::vector<std::string> broken;  // per effects column: why its units fail (broken_outputs)
     double seconds_ism = 0;
   };
   struct Finished {
@@ -64,7 +65,7 @@ class RegionPipeline {
   // The MR fits and direction tests of a region's units: a pure function of the effects (const, so
   // that it can run on another thread).
   store::RegionResult fits(const Mutagenesis& computed) const;
-  // Per effects column: why its units fail (a non-finite effect), or "".
+  // Per effects column: why its units fail (a non-finite effect), or "". Once per region.
   std::vector<std::string> broken_outputs(const ism::Effects& effects) const;
   std::string unit_failure(const std::vector<std::string>& broken, std::uint64_t unit) const;
   bool every_unit_fails(const Mutagenesis& computed) const;
