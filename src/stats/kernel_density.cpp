@@ -67,8 +67,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void grid_positions
   for (std::size_t i = 0; i < count; ++i) positions[i] = (values[i] - lo) / delta;
 }
 
-}  // namespace
-
 void r_sequence_into(double from, double to, std::size_t n, std::vector<double>& out) {
   out.resize(n);
   if (n > 0) out[0] = from;
@@ -79,6 +77,8 @@ void r_sequence_into(double from, double to, std::size_t n, std::vector<double>&
       out[i] = i < n / 2 ? from + static_cast<double>(i) * by : to - static_cast<double>(n - 1 - i) * by;
   }
 }
+
+}  // namespace
 
 std::vector<double> r_sequence(double from, double to, std::size_t n) {
   std::vector<double> out;

@@ -26,8 +26,9 @@ std::size_t ziggurat_fast_path_scalar(const std::uint32_t* words, std::size_t co
 
 std::size_t ziggurat_fast_path(const std::uint32_t* words, std::size_t count, double* out, std::uint32_t* misses) {
 #if defined(__x86_64__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512) return ziggurat_fast_path_avx512(words, count, out, misses);
+  // The Philox form in use decides (philox_blocks.hpp): one CPU check for both, and tests that
+  // switch the form run this path's scalar and AVX-512 forms on the same machine.
+  if (philox_active_isa() == PhiloxIsa::avx512) return ziggurat_fast_path_avx512(words, count, out, misses);
 #endif
   return ziggurat_fast_path_scalar(words, count, out, misses);
 }

@@ -11,7 +11,7 @@ namespace deepmr::stats::detail {
 // layer area v = 9.91256303526217e-3), computed once in double precision and frozen here so that
 // no libm difference between machines can change a draw. Layer i has right edge x_i = W[i] * 2^24
 // (x_127 = r, the base layer 0 has pseudo-width v / f(r)); K[i] = floor(2^24 x_{i-1} / x_i) is the
-// fast-acceptance bound; F[i] = exp(-x_i^2 / 2). tests/stats/normal_stream_test.cpp recomputes them.
+// fast-acceptance bound; F[i] = exp(-x_i^2 / 2).
 inline constexpr std::uint32_t kZigguratK[128] = {
     15555140, 0, 12590646, 14272655, 14988941, 15384586, 15635011, 15807563,
     15933579, 16029596, 16105157, 16166149, 16216401, 16258510, 16294297, 16325080,

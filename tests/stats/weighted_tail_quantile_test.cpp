@@ -93,6 +93,7 @@ TEST(WeightedTailQuantile, ZeroAndNegativeWeightsGiveTheDefinition) {
   for (int draw = 0; draw < 3; ++draw)
     EXPECT_TRUE(same_bits(tails.lower(values, signed_weights, mass, total),
                           definition_lower(values, signed_weights, mass)));
+  EXPECT_EQ(tails.definitions_run(), 3u);  // each draw went to the definition, not the bracket
 }
 
 }  // namespace
