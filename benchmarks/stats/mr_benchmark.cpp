@@ -40,13 +40,15 @@ void fit(benchmark::State& state, std::vector<MrMethod> methods) {
   const Instruments in = region(static_cast<std::size_t>(state.range(0)), 42);
   MrOptions options;
   options.bootstrap_draws = static_cast<std::size_t>(state.range(1));
+  options.threads = static_cast<std::size_t>(state.range(2));  // the same fits on any count
   std::uint64_t unit = 0;
   for (auto _ : state) {
     options.seed = unit_seed(1, 0, unit++);
     auto results = fit_all(methods, in, options);
     benchmark::DoNotOptimize(results);
   }
-  state.SetLabel(std::to_string(state.range(0)) + " instruments, " + std::to_string(state.range(1)) + " draws");
+  state.SetLabel(std::to_string(state.range(0)) + " instruments, " + std::to_string(state.range(1)) + " draws, " +
+                 std::to_string(state.range(2)) + (state.range(2) == 1 ? " thread" : " threads"));
 }
 
 void BM_DefaultMethods(benchmark::State& state) { fit(state, default_mr_methods()); }
@@ -58,12 +60,14 @@ void BM_Egger(benchmark::State& state) { fit(state, {MrMethod::egger}); }
 void BM_WeightedMedian(benchmark::State& state) { fit(state, {MrMethod::median_weighted}); }
 void BM_Mode(benchmark::State& state) { fit(state, {MrMethod::mode_weighted}); }
 
-BENCHMARK(BM_DefaultMethods)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_EggerIvwWeightedMedian)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Ivw)->Args({3000, 0})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Egger)->Args({3000, 0})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_WeightedMedian)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mode)->Args({3000, 1000})->Unit(benchmark::kMillisecond);
+// Instruments, draws, bootstrap threads (MrOptions::threads): wall time, so the 2-thread rows show
+// the bootstraps' parallel speed-up on the same inputs.
+BENCHMARK(BM_DefaultMethods)->Args({3000, 1000, 1})->Args({3000, 1000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EggerIvwWeightedMedian)->Args({3000, 1000, 1})->Args({3000, 1000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Ivw)->Args({3000, 0, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Egger)->Args({3000, 0, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WeightedMedian)->Args({3000, 1000, 1})->Args({3000, 1000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Mode)->Args({3000, 1000, 1})->Args({3000, 1000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The pieces of one mode bootstrap draw: R's density of 3,000 weighted values on its 512-point
 // grid (binning, the direct convolution, the interpolation), and the density mode of the

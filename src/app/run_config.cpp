@@ -18,7 +18,7 @@ namespace {
 // Keys that never change a result: how fast, where and with what resources the run goes.
 const std::set<std::string>& operational_keys() {
   static const std::set<std::string> keys = {"run.store",   "run.device",          "run.backend",
-                                             "run.threads", "run.gpus-per-worker", "run.dispatch-batch", "run.overlap-mr",
+                                             "run.threads", "run.gpus-per-worker", "run.dispatch-batch", "run.overlap-mr", "run.mr-threads",
                                              "run.progress-interval", "analysis.batch"};
   return keys;
 }
@@ -111,6 +111,9 @@ void describe_run_options(po::options_description& options) {
        "most regions per work message (batches shrink near the end)")
       ("run.overlap-mr", po::value<bool>()->default_value(true)->implicit_value(true)->value_name("BOOL"),
        "fit a region's MR on its own thread while the next region's mutagenesis runs (results unchanged)")
+      ("run.mr-threads", po::value<std::string>()->default_value("auto")->value_name("T"),
+       "threads of a region's median and mode bootstraps (results unchanged); auto: the rank's threads on a GPU, "
+       "else 1")
       ("run.progress-interval", po::value<double>()->default_value(30)->value_name("SECONDS"),
        "seconds between progress lines on stderr (0: none)");
   describe_region_options(options);
@@ -186,6 +189,7 @@ RunConfig read_run_config(const po::variables_map& values) {
   if (dispatch < 1) throw UsageError("option 'run.dispatch-batch' must be at least 1");
   c.dispatch_batch = static_cast<std::uint64_t>(dispatch);
   c.overlap_mr = values["run.overlap-mr"].as<bool>();
+  c.mr_threads = parse_count_or_auto(values["run.mr-threads"].as<std::string>(), "run.mr-threads");
   c.progress_seconds = values["run.progress-interval"].as<double>();
   if (!(c.progress_seconds >= 0)) throw UsageError("option 'run.progress-interval' must be 0 or more seconds");
   return c;

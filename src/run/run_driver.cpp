@@ -54,6 +54,10 @@ RunOutcome run_deep_mr(const Communicator& world, RunSetup& setup, const RunRequ
   if (setup.model.device.kind == model::Device::Kind::cpu)
     setup.model.threads = std::max(1, setup.model.threads / static_cast<int>(devices.size()));
   model::set_threads(setup.model.threads);
+  // The bootstraps' threads: on a GPU the rank's cores wait for the device, on the CPU they compute.
+  setup.config.mr.threads = static_cast<std::size_t>(
+      setup.config.mr_threads > 0 ? setup.config.mr_threads
+                                  : (setup.model.device.kind == model::Device::Kind::cuda ? setup.model.threads : 1));
 
   // Rank 0 decides what is left to do: everything (a fresh run) or what the journal lacks.
   RunOutcome outcome;

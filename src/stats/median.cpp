@@ -5,9 +5,9 @@
 
 #include "deepmr/stats/distributions.hpp"
 #include "deepmr/stats/heterogeneity.hpp"
-#include "deepmr/stats/normal_stream.hpp"
 #include "deepmr/stats/penalized.hpp"
 #include "deepmr/stats/weighted_median.hpp"
+#include "bootstrap_draws.hpp"
 #include "mr_support.hpp"
 
 namespace deepmr::stats {
@@ -34,16 +34,17 @@ MrResult with_bootstrap(MrMethod method, const Instruments& used, const FixedWei
   const std::size_t draws = options.bootstrap_draws;
   if (draws >= 2) {
     // MendelianRandomization's order per draw: n normals for bx, then n for by.
-    NormalStream normals(options.seed, bootstrap_stream(method));
-    WeightedMedianSelector select(fixed);
-    std::vector<double> zx(n), zy(n), boot(n), estimates(draws);
-    for (std::size_t d = 0; d < draws; ++d) {
-      normals.fill(zx.data(), n);
-      normals.fill(zy.data(), n);
-      resampled_ratios(n, used.bx.data(), used.bxse.data(), used.by.data(), used.byse.data(), zx.data(), zy.data(),
-                       boot.data());
-      estimates[d] = select(boot);
-    }
+    const std::size_t workers = std::max<std::size_t>(1, options.threads);
+    std::vector<WeightedMedianSelector> select(workers, WeightedMedianSelector(fixed));
+    std::vector<std::vector<double>> boot(workers, std::vector<double>(n));
+    std::vector<double> estimates(draws);
+    detail::for_each_bootstrap_draw(
+        options.seed, bootstrap_stream(method), 2 * n, draws, workers,
+        [&](std::size_t w, std::size_t d, const double* z) {
+          resampled_ratios(n, used.bx.data(), used.bxse.data(), used.by.data(), used.byse.data(), z, z + n,
+                           boot[w].data());
+          estimates[d] = select[w](boot[w]);
+        });
     const double se = detail::sample_sd(estimates);
     if (!std::isfinite(se))
       return detail::not_estimable(method, n, "the bootstrap gave an undefined estimate (a resampled bx of 0)");

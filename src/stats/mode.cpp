@@ -7,7 +7,7 @@
 
 #include "deepmr/stats/density_mode.hpp"
 #include "deepmr/stats/heterogeneity.hpp"
-#include "deepmr/stats/normal_stream.hpp"
+#include "bootstrap_draws.hpp"
 #include "median_selector.hpp"
 #include "mr_support.hpp"
 
@@ -36,6 +36,12 @@ struct GridTally {
       ++unresolved;
       widest_unresolved = std::max(widest_unresolved, mode.spacing_in_bandwidths);
     }
+  }
+  void merge(const GridTally& other) {  // counts and maxima: the same in any order
+    central += other.central;
+    unresolved += other.unresolved;
+    widest_unresolved = std::max(widest_unresolved, other.widest_unresolved);
+    widest_r_grid = std::max(widest_r_grid, other.widest_r_grid);
   }
 };
 
@@ -116,19 +122,38 @@ MrResult fit_mode(const Instruments& instruments, const MrOptions& options) {
   result.estimate = estimate;
   const std::size_t draws = options.bootstrap_draws;
   if (draws >= 2) {
-    NormalStream normals(options.seed, bootstrap_stream(method));
-    std::vector<double> z(n), boot(n), estimates(draws);
-    detail::MadSelector mad;  // the draws' mads, selected near the previous draws' medians
+    // Per worker: its buffers, its finder, the mads of its draws (selected near its previous
+    // draws' medians) and its tally of the grids.
+    struct Worker {
+      std::vector<double> boot;
+      DensityModeFinder finder;
+      detail::MadSelector mad;
+      GridTally grids;
+      bool no_spread = false;
+    };
+    std::vector<Worker> workers(std::max<std::size_t>(1, options.threads));
+    for (auto& worker : workers) worker.boot.resize(n);
+    std::vector<double> estimates(draws);
     const double weight_total = DensityModeFinder::total_of(weights);  // the draws keep the weights
-    for (std::size_t d = 0; d < draws; ++d) {
-      normals.fill(z.data(), n);
-      for (std::size_t i = 0; i < n; ++i) boot[i] = ratios[i] + ratio_se[i] * z[i];
-      const double boot_h = bandwidth(boot, mad(boot), options.mode_phi);
-      if (!(boot_h > 0) || !std::isfinite(boot_h))
+    detail::for_each_bootstrap_draw(
+        options.seed, bootstrap_stream(method), n, draws, workers.size(),
+        [&](std::size_t w, std::size_t d, const double* z) {
+          Worker& worker = workers[w];
+          if (worker.no_spread) return;  // the fit is not estimable: the rest of the draws do not matter
+          for (std::size_t i = 0; i < n; ++i) worker.boot[i] = ratios[i] + ratio_se[i] * z[i];
+          const double boot_h = bandwidth(worker.boot, worker.mad(worker.boot), options.mode_phi);
+          if (!(boot_h > 0) || !std::isfinite(boot_h)) {
+            worker.no_spread = true;
+            return;
+          }
+          const DensityMode draw = worker.finder.find(worker.boot, weights, boot_h, weight_total);
+          worker.grids.add(draw);
+          estimates[d] = draw.x;
+        });
+    for (const auto& worker : workers) {
+      if (worker.no_spread)
         return detail::not_estimable(method, n, "a bootstrap draw had no spread in its ratio estimates");
-      const DensityMode draw = finder.find(boot, weights, boot_h, weight_total);
-      draw_grids.add(draw);
-      estimates[d] = draw.x;
+      draw_grids.merge(worker.grids);
     }
     const double se = detail::median_absolute_deviation(estimates);
     detail::set_wald(result, estimate, se, options, static_cast<long>(n) - 1);

@@ -99,6 +99,26 @@ void NormalStream::fill(double* out, std::size_t n) {
   }
 }
 
+void NormalStream::fast_draws(std::uint64_t first, std::size_t n, double* out, std::vector<Miss>& misses) const {
+  // Word p is word p % 4 of Philox block p / 4: whole blocks are generated, kBlocks at a time, and
+  // the words before `first` in its block skipped.
+  std::uint32_t words[kWords];
+  std::uint32_t missed_at[kWords];
+  std::uint64_t position = first;
+  const std::uint64_t end = first + n;
+  while (position < end) {
+    const std::uint64_t block = position / 4;
+    const std::size_t skip = static_cast<std::size_t>(position % 4);
+    const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(end - position, kWords - skip));
+    const std::size_t blocks = (skip + count + 3) / 4;
+    philox_blocks(block, stream_lo_, stream_hi_, key_, blocks, words);
+    double* batch = out + (position - first);
+    const std::size_t missed = ziggurat_fast_path(words + skip, count, batch, missed_at);
+    for (std::size_t k = 0; k < missed; ++k) misses.push_back({position + missed_at[k], words[skip + missed_at[k]]});
+    position += count;
+  }
+}
+
 std::uint64_t unit_seed(std::uint64_t run_seed, std::uint64_t first_index, std::uint64_t second_index) {
   const PhiloxCounter counter{static_cast<std::uint32_t>(first_index), static_cast<std::uint32_t>(first_index >> 32),
                               static_cast<std::uint32_t>(second_index), static_cast<std::uint32_t>(second_index >> 32)};

@@ -105,6 +105,15 @@ TEST(MrCommand, SameSeedSameOutputOtherSeedOtherBootstrap) {
   EXPECT_EQ(parse_tsv(a.out)[0].at("estimate"), parse_tsv(c.out)[0].at("estimate"));
 }
 
+// The bootstraps on several threads print the same table (stats: BootstrapThreads).
+TEST(MrCommand, ThreadsChangeNoDigit) {
+  const std::string base = mr("--input " + quote(kLipids) + " --methods median-weighted,mode-weighted --bootstrap 500");
+  const auto one = run(base), three = run(base + " --threads 3"), any = run(base + " --threads auto");
+  EXPECT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(one.out, three.out);
+  EXPECT_EQ(one.out, any.out);
+}
+
 TEST(MrCommand, StrengthFilterAndNoInformationRowsChangeInstrumentsUsed) {
   test::TempDir dir;
   std::string text = test::read_text(kLipids) + "0\t0\t0\t0\n0\t0\t0\t0\n";
@@ -181,7 +190,8 @@ TEST(MrCommand, BadOptionsAreExitStatus2) {
                                      "--seed x", "--format xml", "--min-abs-z-x -1", "--methods ivw,ivw",
                                      "--presso-distributions 0", "--presso-distributions -3",
                                      "--ivw-weights second-order", "--ivw-weights delta --psi 1.5",
-                                     "--psi 0.3", "--methods egger --ivw-weights delta"}) {
+                                     "--psi 0.3", "--methods egger --ivw-weights delta", "--threads 0",
+                                     "--threads many"}) {
     SCOPED_TRACE(options);
     auto r = run(mr("--input " + quote(kLipids) + " " + options));
     EXPECT_EQ(r.status, 2);

@@ -236,6 +236,11 @@ class Ranks(RunTest):
         result = deepmr_run(1, overlapped)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertSameStore(Reference.store(), os.path.join(self.directory, "overlapped-1.h5"))
+        # The bootstraps on 3 threads (run.mr-threads): the same store.
+        threaded = config(self.directory, "mr-threads-2.h5", extra="[run]\nmr-threads = 3\n")
+        result = deepmr_run(2, threaded)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertSameStore(Reference.store(), os.path.join(self.directory, "mr-threads-2.h5"))
 
     def test_dispatch_benchmark_hands_out_every_unit(self):
         for ranks in (2, 3):

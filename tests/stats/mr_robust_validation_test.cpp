@@ -408,7 +408,9 @@ TEST(MrRobustValidation, RobustFitsAreRegressionEquivariant) {
     ASSERT_TRUE(a.estimable && b.estimable) << a.reason << b.reason;
     EXPECT_NEAR(*b.estimate, *a.estimate + 0.5, 1e-9) << mr_method_name(method);
     EXPECT_REL(b.se, *a.se, 1e-8);
-    if (a.intercept) EXPECT_NEAR(*b.intercept, *a.intercept, 1e-10);
+    if (a.intercept) {
+      EXPECT_NEAR(*b.intercept, *a.intercept, 1e-10);
+    }
   }
 }
 

@@ -12,5 +12,7 @@ inline constexpr const char* kBatchHelp =
 
 // "auto" -> 0; "B" -> B >= 1. UsageError naming `option` otherwise.
 int parse_batch(const std::string& text, const std::string& option);
+// The same for other counts that take "auto" (run.mr-threads).
+inline int parse_count_or_auto(const std::string& text, const std::string& option) { return parse_batch(text, option); }
 
 }  // namespace deepmr::app

@@ -42,6 +42,9 @@ struct RunConfig {
   int gpus_per_worker = 1;
   std::uint64_t dispatch_batch = 16;
   bool overlap_mr = true;  // a region's MR fits run while the next region's mutagenesis does
+  // run.mr-threads: threads of a region's median and mode bootstraps (speed only); 0: auto, the
+  // rank's compute threads when its device is a GPU (its cores are otherwise idle), else 1.
+  int mr_threads = 0;
   double progress_seconds = 30;
 };
 

@@ -75,6 +75,9 @@ struct MrOptions {
   double presso_threshold = 0.05;           // mr-presso: SignifThreshold of the global and outlier tests
   IvwWeights ivw_weights = IvwWeights::simple;  // ivw, ivw-fixed, ivw-random (other methods: first-order)
   double psi = 0;  // delta weights: the correlation of instruments without their own (Instruments::psi)
+  // Threads of the median and mode bootstraps (0 or 1: the calling thread alone). Speed only: the
+  // draws are the same and combine in the same order for any count (bootstrap_draws.hpp).
+  std::size_t threads = 1;
 };
 
 // "simple" or "delta"; throws UsageError naming `option` otherwise.

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "deepmr/common/philox.hpp"
 
@@ -26,6 +27,20 @@ class NormalStream {
   double operator()();
   // Fills out[0..n) with the next n draws (the same values as n calls of operator()).
   void fill(double* out, std::size_t n);
+
+  // The same draws in parallel (bootstrap_draws.cpp): any thread converts any range of draws by
+  // the fast path, then one thread finishes the few that leave it, in increasing position, on a
+  // stream that drew nothing else. Draw p (counted from the stream's start) is the p-th value
+  // fill() would give.
+  struct Miss {
+    std::uint64_t position;
+    std::uint32_t word;
+  };
+  // out[j] = draw first + j by the fast path, for j < n; the draws that leave it are appended to
+  // `misses` in increasing position (their out[j] is to be replaced by finish_miss). Thread-safe.
+  void fast_draws(std::uint64_t first, std::size_t n, double* out, std::vector<Miss>& misses) const;
+  // The value of a draw that left the fast path. Call it for every miss, in increasing position.
+  double finish_miss(const Miss& miss) { return slow_path(miss.word); }
 
  private:
   // Draw i uses word i of PhiloxStream(seed, stream) (its 64-bit outputs split high half first:

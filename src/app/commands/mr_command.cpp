@@ -1,9 +1,12 @@
 // deepmr mr: Mendelian randomization estimates from a table of summary statistics, one row per
 // method (docs/statistics.md). The same library fits every (exposure, region) unit of a run.
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <thread>
 
+#include "deepmr/app/batch_option.hpp"
 #include "deepmr/app/command.hpp"
 #include "deepmr/app/result_rows.hpp"
 #include "deepmr/app/table.hpp"
@@ -65,7 +68,8 @@ class MrCommand final : public Command {
   }
   std::string usage() const override {
     return "--input FILE [--methods LIST] [--distribution normal|t] [--bootstrap N] [--seed S] [--min-abs-z-x Z] "
-           "[--presso-distributions N] [--ivw-weights simple|delta] [--psi R] [--leave-one-out] [--format tsv|json]";
+           "[--presso-distributions N] [--ivw-weights simple|delta] [--psi R] [--leave-one-out] [--threads T] "
+           "[--format tsv|json]";
   }
 
   void describe(po::options_description& options, po::positional_options_description&) const override {
@@ -95,6 +99,8 @@ class MrCommand final : public Command {
          "an input column psi gives one per instrument instead")
         ("leave-one-out", po::bool_switch(),
          "instead: one row per instrument (its 1-based data row) and method, the fit without that instrument")
+        ("threads", po::value<std::string>()->default_value("1")->value_name("T"),
+         "threads of the median and mode bootstraps, or auto: this machine's cores (the same results on any count)")
         ("format", po::value<std::string>()->default_value("tsv")->value_name("FORMAT"), "tsv or json");
   }
 
@@ -108,6 +114,8 @@ class MrCommand final : public Command {
     if (options.bootstrap_draws == 1)
       throw UsageError("option 'bootstrap': 1 draw gives no standard error (use 0 for none, or at least 2)");
     options.seed = unsigned_option(parsed, "seed");
+    const int threads = parse_count_or_auto(values["threads"].as<std::string>(), "threads");
+    options.threads = threads > 0 ? static_cast<std::size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
     options.min_abs_z_x = values["min-abs-z-x"].as<double>();
     if (!(options.min_abs_z_x >= 0) || !std::isfinite(options.min_abs_z_x))
       throw UsageError("option 'min-abs-z-x': expected a number >= 0");

@@ -1,0 +1,26 @@
+#pragma once
+// A bootstrap's draws on several threads with the results of one (private to the stats layer).
+// Draw d reads the normals at positions [d * per_draw, (d + 1) * per_draw) of
+// NormalStream(seed, stream), the values that per_draw-sized fill()s of a fresh stream give it, so
+// a method's statistic per draw, and everything computed from the draws in draw order, is the same
+// bit for bit for any thread count.
+//
+// With several threads the draws go in blocks: the workers convert a block's words by the
+// ziggurat's fast path, the calling thread finishes the few draws that leave it (in order: they
+// take the stream's extra words one after another), then the workers compute the block's
+// statistics, each on its own contiguous share of the draws.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace deepmr::stats::detail {
+
+// statistic(worker, draw, normals): called once per draw; calls with different workers run
+// concurrently, so per-worker state is indexed by `worker` (< threads). threads 0 or 1: one
+// thread, worker 0, the draws in order.
+using DrawStatistic = std::function<void(std::size_t worker, std::size_t draw, const double* normals)>;
+void for_each_bootstrap_draw(std::uint64_t seed, std::uint64_t stream, std::size_t per_draw, std::size_t draws,
+                             std::size_t threads, const DrawStatistic& statistic);
+
+}  // namespace deepmr::stats::detail
