@@ -283,6 +283,22 @@ TEST(GraphReader, RefusesUnsupportedOpsNamingOpSubmoduleAndLine) {
   }
 }
 
+// The layer-stack reader's refused fixtures: a sum over the length is no graph op yet, six input
+// channels are not one-hot DNA, and GELU, refused in a layer stack, is a graph op.
+TEST(GraphReader, TheLayerStackRefusalFixtures) {
+  ModelOverrides overrides;
+  overrides.input_length = 10;
+  const auto sum = test::error_message<ModelError>(
+      [&] { read_torchscript_graph(test::fixture_model("two_branches"), overrides); });
+  EXPECT_NE(sum.find("unsupported op aten::sum in submodule '(top)' (make_fixtures.py:"), std::string::npos) << sum;
+  const auto six = test::error_message<ModelError>(
+      [&] { read_torchscript_graph(test::fixture_model("six_channels"), overrides); });
+  EXPECT_NE(six.find("op aten::conv1d in submodule '0' of type Conv1d"), std::string::npos) << six;
+  EXPECT_NE(six.find("expects 6 input channels but gets 4"), std::string::npos) << six;
+  const Graph gelu = read_torchscript_graph(test::fixture_model("unsupported_layer"), overrides);
+  EXPECT_EQ(kinds(gelu), (std::vector<OpKind>{OpKind::input, OpKind::conv, OpKind::gelu, OpKind::flatten, OpKind::linear}));
+}
+
 TEST(GraphReader, RefusesAModelWithoutAnInputLengthAndAMissingFile) {
   const auto no_length = test::error_message<ModelError>([] { read_torchscript_graph(graph_fixture("bpnet_scripted")); });
   EXPECT_NE(no_length.find("--input-length"), std::string::npos) << no_length;
