@@ -18,15 +18,13 @@ at::Tensor evaluate_node(const GraphNode& n, const std::vector<at::Tensor>& in) 
   const at::Tensor& x = in.at(0);
   const std::int64_t axis = n.axis + 1;  // the batch comes first
   switch (n.kind) {
-    case OpKind::input:
-      throw InternalError("evaluate_graph_float64: an input node inside the graph");
+    case OpKind::input: throw InternalError("evaluate_graph_float64: an input node inside the graph");
     case OpKind::conv: {
       auto padded = n.pad_left || n.pad_right ? at::constant_pad_nd(x, {n.pad_left, n.pad_right}, 0.0) : x;
       const std::vector<std::int64_t> stride{n.stride}, padding{0}, dilation{n.dilation};
       return at::conv1d(padded, to_tensor(n.weight), optional_tensor(n.bias), stride, padding, dilation, n.groups);
     }
-    case OpKind::conv_transpose:
-    {
+    case OpKind::conv_transpose: {
       const std::vector<std::int64_t> stride{n.stride}, padding{n.pad_left}, output_padding{n.output_padding},
           dilation{n.dilation};
       return at::conv_transpose1d(x, to_tensor(n.weight), optional_tensor(n.bias), stride, padding, output_padding,

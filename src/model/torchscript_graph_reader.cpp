@@ -108,9 +108,9 @@ class Reader {
     // A weight-bearing op: the weight constant's name is the full attribute path
     // ("self.rconvs.0.weight"); the call stack names a ModuleList element only by its index.
     const std::string kind = n->kind().toQualString();
-    static const std::vector<std::string> weighted = {"aten::conv1d",     "aten::conv2d",          "aten::_convolution",
-                                                      "aten::_convolution_mode", "aten::conv_transpose1d",
-                                                      "aten::linear",     "aten::batch_norm"};
+    static const std::vector<std::string> weighted = {
+        "aten::conv1d",           "aten::conv2d", "aten::_convolution", "aten::_convolution_mode",
+        "aten::conv_transpose1d", "aten::linear", "aten::batch_norm"};
     if (std::find(weighted.begin(), weighted.end(), kind) != weighted.end())
       for (std::size_t i : {std::size_t{1}, std::size_t{3}}) {
         if (i >= n->inputs().size()) continue;
@@ -132,8 +132,7 @@ class Reader {
       // Only the instance info and the call sites: an entry's Function* may dangle after freezing.
       for (const auto& entry : (*stack)->vec()) {
         const auto& info = std::get<2>(entry);
-        if (info && info->instance_name() != "SELF")
-          chain += (chain.empty() ? "" : ".") + info->instance_name();
+        if (info && info->instance_name() != "SELF") chain += (chain.empty() ? "" : ".") + info->instance_name();
         if (info && info->class_type() && info->class_type()->name()) o.type = info->class_type()->name()->name();
         lines.push_back(line_of(std::get<1>(entry)));
       }
@@ -171,8 +170,9 @@ class Reader {
     if (auto c = torch::jit::toIValue(v)) return *c;
     auto it = env_.find(v);
     if (it != env_.end() && std::holds_alternative<c10::IValue>(it->second)) return std::get<c10::IValue>(it->second);
-    refuse(n, "has an argument (" + std::to_string(i) + ") that is not a constant; deepmr reads graphs whose "
-              "hyperparameters are fixed (see docs/models.md)");
+    refuse(n, "has an argument (" + std::to_string(i) +
+                  ") that is not a constant; deepmr reads graphs whose "
+                  "hyperparameters are fixed (see docs/models.md)");
   }
   bool is_tensor(const Node* n, std::size_t i) const {
     auto it = env_.find(n->input(i));
@@ -203,15 +203,18 @@ class Reader {
   }
   std::vector<std::int64_t> ints(const Node* n, std::size_t i) const {
     const auto v = value(n, i);
-    if (!v.isInt() && !v.isIntList()) refuse(n, "has an argument (" + std::to_string(i) + ") that is not a list of integers");
+    if (!v.isInt() && !v.isIntList())
+      refuse(n, "has an argument (" + std::to_string(i) + ") that is not a list of integers");
     return int_list(v);
   }
   at::Tensor parameter(const Node* n, std::size_t i) const {
     auto c = torch::jit::toIValue(n->input(i));
-    if (!c || !c->isTensor()) refuse(n, "has a parameter (argument " + std::to_string(i) + ") that is not a constant tensor");
+    if (!c || !c->isTensor())
+      refuse(n, "has a parameter (argument " + std::to_string(i) + ") that is not a constant tensor");
     const auto& t = c->toTensor();
     if (t.scalar_type() != at::kFloat && t.scalar_type() != at::kDouble)
-      refuse(n, "has a " + std::string(c10::toString(t.scalar_type())) + " parameter; deepmr reads float32 or float64 models");
+      refuse(n, "has a " + std::string(c10::toString(t.scalar_type())) +
+                    " parameter; deepmr reads float32 or float64 models");
     return t;
   }
   std::optional<at::Tensor> optional_parameter(const Node* n, std::size_t i) const {
@@ -226,9 +229,11 @@ class Reader {
     const std::int64_t rank = x.torch_rank();
     if (torch_axis < 0) torch_axis += rank;
     if (torch_axis <= 0 || torch_axis >= rank)
-      refuse(n, "works along axis " + std::to_string(torch_axis) + " (the batch, or none); deepmr reads ops along channels or the length");
+      refuse(n, "works along axis " + std::to_string(torch_axis) +
+                    " (the batch, or none); deepmr reads ops along channels or the length");
     if (x.height) {
-      if (torch_axis == 2) refuse(n, "works along the height axis of a conv2d-layout tensor, which deepmr does not read");
+      if (torch_axis == 2)
+        refuse(n, "works along the height axis of a conv2d-layout tensor, which deepmr does not read");
       if (torch_axis == 3) return 1;
     }
     return static_cast<int>(torch_axis - 1);
@@ -281,11 +286,15 @@ class Reader {
       groups = integer(n, 6);
     }
     const bool two_d = w.dim() == 4;
-    if (w.dim() != 3 && !two_d) refuse(n, "has a " + std::to_string(w.dim()) + "-d weight; deepmr reads 1-d convolutions and 2-d ones of height 1");
+    if (w.dim() != 3 && !two_d)
+      refuse(n,
+             "has a " + std::to_string(w.dim()) + "-d weight; deepmr reads 1-d convolutions and 2-d ones of height 1");
     if (two_d != x.height) refuse(n, "mixes the conv1d and conv2d layouts (input and weight ranks differ)");
     if (two_d) {
-      if (w.size(2) != 1) refuse(n, "has a kernel of height " + std::to_string(w.size(2)) + "; deepmr reads height-1 kernels");
-      if (!padding.isString() && int_list(padding).front() != 0) refuse(n, "pads the height axis; deepmr reads height-1 inputs");
+      if (w.size(2) != 1)
+        refuse(n, "has a kernel of height " + std::to_string(w.size(2)) + "; deepmr reads height-1 kernels");
+      if (!padding.isString() && int_list(padding).front() != 0)
+        refuse(n, "pads the height axis; deepmr reads height-1 inputs");
       if (transposed) refuse(n, "is a 2-d transposed convolution, which deepmr does not read");
     }
     if (x.dims.size() != 2) refuse(n, "reads a tensor that is not channels x length");
@@ -320,7 +329,8 @@ class Reader {
       out_length = transposed ? (length - 1) * s - 2 * p + d * (kernel - 1) + g.output_padding + 1
                               : window_out(length, kernel, s, 2 * p, d);
     }
-    if (out_length <= 0) refuse(n, "leaves no positions of an input of length " + std::to_string(length) + "; give a longer input");
+    if (out_length <= 0)
+      refuse(n, "leaves no positions of an input of length " + std::to_string(length) + "; give a longer input");
     g.dims = {cout, out_length};
     g.weight = graph_tensor(w, two_d ? std::optional<int>(2) : std::nullopt);
     if (b) g.bias = graph_tensor(*b);
@@ -371,8 +381,10 @@ class Reader {
     g.axis = axis_of(n, x, axes[0]);
     g.keepdim = keepdim;
     g.dims = x.dims;
-    if (keepdim) g.dims[g.axis] = 1;
-    else g.dims.erase(g.dims.begin() + g.axis);
+    if (keepdim)
+      g.dims[g.axis] = 1;
+    else
+      g.dims.erase(g.dims.begin() + g.axis);
     if (g.dims.empty()) refuse(n, "reduces every axis of an example; deepmr reads reductions that keep one");
     emit(n, std::move(g), false);
   }
@@ -409,8 +421,7 @@ class Reader {
       case OpKind::mul_constant:  // aten::neg
         g.constant = -1;
         break;
-      default:
-        break;
+      default: break;
     }
     emit(n, std::move(g), x.height);
   }
@@ -472,7 +483,8 @@ class Reader {
     std::vector<const TensorInfo*> parts;
     for (const Value* v : list->inputs()) {
       auto it = env_.find(v);
-      if (it == env_.end() || !std::holds_alternative<TensorInfo>(it->second)) refuse(n, "concatenates a value that is not a tensor");
+      if (it == env_.end() || !std::holds_alternative<TensorInfo>(it->second))
+        refuse(n, "concatenates a value that is not a tensor");
       parts.push_back(&std::get<TensorInfo>(it->second));
     }
     const TensorInfo& first = *parts.front();
@@ -513,7 +525,8 @@ class Reader {
     start = std::clamp<std::int64_t>(start, 0, size);
     end = std::clamp<std::int64_t>(end, start, size);
     if (start == 0 && end == size) return alias(n, x);
-    if (end == start) refuse(n, "crops away every position of an input of length " + std::to_string(size) + "; give a longer input");
+    if (end == start)
+      refuse(n, "crops away every position of an input of length " + std::to_string(size) + "; give a longer input");
     GraphNode g = node_for(n, OpKind::crop, {x.node});
     g.start = start;
     g.end = end;
@@ -528,7 +541,8 @@ class Reader {
     if (k == "aten::flatten") {
       std::int64_t first = integer(n, 1), last = integer(n, 2);
       if (last < 0) last += x.torch_rank();
-      if (first != 1 || last != x.torch_rank() - 1) refuse(n, "flattens other axes than all but the batch; deepmr reads flatten(1, -1)");
+      if (first != 1 || last != x.torch_rank() - 1)
+        refuse(n, "flattens other axes than all but the batch; deepmr reads flatten(1, -1)");
     } else {  // view/reshape to [N, -1], [N, F] or [-1, F]; N may be aten::size(x, 0)
       std::vector<std::int64_t> shape;
       const Node* list = n->input(1)->node();
@@ -539,7 +553,8 @@ class Reader {
             c = *constant;
           } else {
             auto it = env_.find(v);
-            if (it != env_.end() && std::holds_alternative<c10::IValue>(it->second)) c = std::get<c10::IValue>(it->second);
+            if (it != env_.end() && std::holds_alternative<c10::IValue>(it->second))
+              c = std::get<c10::IValue>(it->second);
           }
           if (!c || !c->isInt()) refuse(n, "reshapes to a size deepmr cannot work out");
           shape.push_back(c->toInt());
@@ -595,7 +610,8 @@ class Reader {
 
   static std::string shape_text(const TensorInfo& x) {
     std::string s = "N";
-    for (std::size_t i = 0; i < x.dims.size(); ++i) s += " x " + std::to_string(x.dims[i]) + (x.height && i == 0 ? " x 1" : "");
+    for (std::size_t i = 0; i < x.dims.size(); ++i)
+      s += " x " + std::to_string(x.dims[i]) + (x.height && i == 0 ? " x 1" : "");
     return s;
   }
 
@@ -606,8 +622,12 @@ class Reader {
     if (a.toInt() == kBatch || b.toInt() == kBatch)
       refuse(n, "depends on the batch size; deepmr reads models whose ops do not");
     const std::int64_t x = a.toInt(), y = b.toInt();
-    const bool r = k == "aten::ne" ? x != y : k == "aten::eq" ? x == y : k == "aten::gt" ? x > y
-                 : k == "aten::lt" ? x < y : k == "aten::ge" ? x >= y : x <= y;
+    const bool r = k == "aten::ne"   ? x != y
+                   : k == "aten::eq" ? x == y
+                   : k == "aten::gt" ? x > y
+                   : k == "aten::lt" ? x < y
+                   : k == "aten::ge" ? x >= y
+                                     : x <= y;
     static_value(n, c10::IValue(r));
   }
 
@@ -621,15 +641,18 @@ class Reader {
     walk(taken);
     for (std::size_t i = 0; i < n->outputs().size(); ++i) {
       const Value* from = taken->outputs()[i];
-      if (auto constant = torch::jit::toIValue(from)) env_[n->output(i)] = *constant;
-      else if (env_.count(from)) env_[n->output(i)] = env_.at(from);
+      if (auto constant = torch::jit::toIValue(from))
+        env_[n->output(i)] = *constant;
+      else if (env_.count(from))
+        env_[n->output(i)] = env_.at(from);
       forward_[n->output(i)] = from;
     }
   }
 
   void visit(Node* n) {
     const std::string k = n->kind().toQualString();
-    if (k == "prim::Constant" || k == "prim::ListConstruct" || k == "prim::TupleConstruct" || k == "prim::DictConstruct")
+    if (k == "prim::Constant" || k == "prim::ListConstruct" || k == "prim::TupleConstruct" ||
+        k == "prim::DictConstruct")
       return;  // read by the ops that use them
     if (k == "aten::conv1d" || k == "aten::conv2d" || k == "aten::_convolution" || k == "aten::_convolution_mode" ||
         k == "aten::conv_transpose1d")
@@ -641,10 +664,11 @@ class Reader {
     if (k == "aten::max" && n->inputs().size() == 3) return reduction(n, OpKind::max);
     if (k == "aten::logsumexp") return reduction(n, OpKind::logsumexp);
     static const std::map<std::string, OpKind> pointwise_ops = {
-        {"aten::relu", OpKind::relu},       {"aten::elu", OpKind::elu},         {"aten::gelu", OpKind::gelu},
-        {"aten::softplus", OpKind::softplus}, {"aten::sigmoid", OpKind::sigmoid}, {"aten::tanh", OpKind::tanh},
-        {"aten::exp", OpKind::exp},         {"aten::threshold", OpKind::threshold}, {"aten::dropout", OpKind::dropout},
-        {"aten::neg", OpKind::mul_constant}};
+        {"aten::relu", OpKind::relu},       {"aten::elu", OpKind::elu},
+        {"aten::gelu", OpKind::gelu},       {"aten::softplus", OpKind::softplus},
+        {"aten::sigmoid", OpKind::sigmoid}, {"aten::tanh", OpKind::tanh},
+        {"aten::exp", OpKind::exp},         {"aten::threshold", OpKind::threshold},
+        {"aten::dropout", OpKind::dropout}, {"aten::neg", OpKind::mul_constant}};
     if (auto it = pointwise_ops.find(k); it != pointwise_ops.end()) return pointwise(n, it->second);
     if (k == "aten::batch_norm") return batch_norm(n);
     if (k == "aten::add" || k == "aten::sub" || k == "aten::mul" || k == "aten::div") return arithmetic(n, k);
@@ -661,7 +685,8 @@ class Reader {
       const TensorInfo& x = tensor(n, 0);
       std::int64_t d = integer(n, 1);
       if (d < 0) d += x.torch_rank();
-      if (d < 0 || d >= x.torch_rank()) refuse(n, "asks for axis " + std::to_string(d) + " of a tensor of rank " + std::to_string(x.torch_rank()));
+      if (d < 0 || d >= x.torch_rank())
+        refuse(n, "asks for axis " + std::to_string(d) + " of a tensor of rank " + std::to_string(x.torch_rank()));
       std::int64_t size = kBatch;
       if (d > 0) size = x.height ? (d == 2 ? 1 : x.dims[d == 1 ? 0 : 1]) : x.dims[d - 1];
       return static_value(n, c10::IValue(size));
@@ -732,7 +757,8 @@ bool reads_conv2d_layout(const std::shared_ptr<torch::jit::Graph>& g) {
     const std::string k = use.user->kind().toQualString();
     if (k == "aten::conv2d" || k == "aten::max_pool2d" || k == "aten::avg_pool2d") return true;
     if ((k == "aten::_convolution" || k == "aten::_convolution_mode") && use.user->inputs().size() > 1)
-      if (auto w = torch::jit::toIValue(use.user->input(1)); w && w->isTensor() && w->toTensor().dim() == 4) return true;
+      if (auto w = torch::jit::toIValue(use.user->input(1)); w && w->isTensor() && w->toTensor().dim() == 4)
+        return true;
   }
   return false;
 }
@@ -745,7 +771,8 @@ Graph read_graph(const std::string& path, const ModelOverrides& overrides) {
     throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what_without_backtrace()) +
                      "); save it with torch.jit.save");
   } catch (const std::exception& e) {
-    throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what()) + "); save it with torch.jit.save");
+    throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what()) +
+                     "); save it with torch.jit.save");
   }
   Graph graph;
   graph.source = path;
@@ -758,7 +785,8 @@ Graph read_graph(const std::string& path, const ModelOverrides& overrides) {
     for (const auto& name : v->toListRef()) graph.target_names.push_back(name.toStringRef());
   if (auto v = metadata(top, "conv2d"); v && v->isBool()) conv2d = v->toBool();
   if (overrides.alphabet) graph.options.alphabet = *overrides.alphabet;
-  if (overrides.reverse_complement_average) graph.options.reverse_complement_average = *overrides.reverse_complement_average;
+  if (overrides.reverse_complement_average)
+    graph.options.reverse_complement_average = *overrides.reverse_complement_average;
   if (overrides.input_length) graph.options.input_length = *overrides.input_length;
   std::string sorted = graph.options.alphabet;
   std::sort(sorted.begin(), sorted.end());
@@ -793,7 +821,8 @@ Graph read_graph(const std::string& path, const ModelOverrides& overrides) {
   }
   graph.options.conv2d_layout = conv2d.value_or(reads_conv2d_layout(g));
   Reader reader(path, prefix, graph);
-  reader.read(g, graph.options.conv2d_layout, static_cast<int>(graph.options.alphabet.size()), graph.options.input_length);
+  reader.read(g, graph.options.conv2d_layout, static_cast<int>(graph.options.alphabet.size()),
+              graph.options.input_length);
   return graph;
 }
 

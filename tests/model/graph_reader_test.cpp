@@ -1,8 +1,6 @@
 // The TorchScript graph reader (issue 16, first step): fixtures of tests/model/make_fixtures.py
 // --graphs, written into the build tree by the graph_model_fixtures test, read into graphs whose
 // float64 evaluation must match PyTorch's float64 evaluation of the same modules.
-#include "deepmr/model/torchscript_graph_reader.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 #include "deepmr/model/graph_torch_evaluator.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "deepmr/model/network.hpp"
+#include "deepmr/model/torchscript_graph_reader.hpp"
 #include "expected_tables.hpp"
 #include "test_support.hpp"
 
@@ -128,9 +127,9 @@ TEST(GraphReader, BPNetLikeScriptedAndTracedReadTheSameGraph) {
     SCOPED_TRACE(name);
     const Graph g = read(name, 100);
     const std::vector<OpKind> want = {
-        OpKind::input, OpKind::conv, OpKind::relu, OpKind::conv, OpKind::relu, OpKind::add,
-        OpKind::conv,  OpKind::relu, OpKind::add,  OpKind::conv, OpKind::relu, OpKind::add,
-        OpKind::conv_transpose, OpKind::mean, OpKind::linear};
+        OpKind::input, OpKind::conv, OpKind::relu,           OpKind::conv, OpKind::relu,
+        OpKind::add,   OpKind::conv, OpKind::relu,           OpKind::add,  OpKind::conv,
+        OpKind::relu,  OpKind::add,  OpKind::conv_transpose, OpKind::mean, OpKind::linear};
     EXPECT_EQ(kinds(g), want) << kind_list(g);
     EXPECT_EQ(g.nodes[1].module_path, "iconv");
     EXPECT_EQ(g.nodes[1].pad_left, 5);
@@ -247,8 +246,8 @@ TEST(GraphReader, Conv2dLayoutInPlaceOpsAndStaticBranches) {
     SCOPED_TRACE(name);
     const Graph g = read(name, 40);
     EXPECT_TRUE(g.options.conv2d_layout);
-    const std::vector<OpKind> want = {OpKind::input, OpKind::conv,         OpKind::relu, OpKind::threshold,
-                                      OpKind::conv,  OpKind::add,          OpKind::relu, OpKind::mul_constant,
+    const std::vector<OpKind> want = {OpKind::input, OpKind::conv,   OpKind::relu, OpKind::threshold,
+                                      OpKind::conv,  OpKind::add,    OpKind::relu, OpKind::mul_constant,
                                       OpKind::crop,  OpKind::flatten};
     EXPECT_EQ(kinds(g), want) << kind_list(g);
     EXPECT_EQ(g.nodes[1].weight.shape, (std::vector<std::int64_t>{8, 4, 5}));  // the height axis dropped
@@ -288,19 +287,21 @@ TEST(GraphReader, RefusesUnsupportedOpsNamingOpSubmoduleAndLine) {
 TEST(GraphReader, TheLayerStackRefusalFixtures) {
   ModelOverrides overrides;
   overrides.input_length = 10;
-  const auto sum = test::error_message<ModelError>(
-      [&] { read_torchscript_graph(test::fixture_model("two_branches"), overrides); });
+  const auto sum =
+      test::error_message<ModelError>([&] { read_torchscript_graph(test::fixture_model("two_branches"), overrides); });
   EXPECT_NE(sum.find("unsupported op aten::sum in submodule '(top)' (make_fixtures.py:"), std::string::npos) << sum;
-  const auto six = test::error_message<ModelError>(
-      [&] { read_torchscript_graph(test::fixture_model("six_channels"), overrides); });
+  const auto six =
+      test::error_message<ModelError>([&] { read_torchscript_graph(test::fixture_model("six_channels"), overrides); });
   EXPECT_NE(six.find("op aten::conv1d in submodule '0' of type Conv1d"), std::string::npos) << six;
   EXPECT_NE(six.find("expects 6 input channels but gets 4"), std::string::npos) << six;
   const Graph gelu = read_torchscript_graph(test::fixture_model("unsupported_layer"), overrides);
-  EXPECT_EQ(kinds(gelu), (std::vector<OpKind>{OpKind::input, OpKind::conv, OpKind::gelu, OpKind::flatten, OpKind::linear}));
+  EXPECT_EQ(kinds(gelu),
+            (std::vector<OpKind>{OpKind::input, OpKind::conv, OpKind::gelu, OpKind::flatten, OpKind::linear}));
 }
 
 TEST(GraphReader, RefusesAModelWithoutAnInputLengthAndAMissingFile) {
-  const auto no_length = test::error_message<ModelError>([] { read_torchscript_graph(graph_fixture("bpnet_scripted")); });
+  const auto no_length =
+      test::error_message<ModelError>([] { read_torchscript_graph(graph_fixture("bpnet_scripted")); });
   EXPECT_NE(no_length.find("--input-length"), std::string::npos) << no_length;
   const auto missing = test::error_message<ModelError>([] { read_torchscript_graph(graph_fixture("no_such_model")); });
   EXPECT_NE(missing.find("cannot read the model file"), std::string::npos) << missing;
