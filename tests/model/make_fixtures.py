@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Builds the model fixtures of deepmr's tests and the expected results, computed by PyTorch.
 
-Run with Debian's python3-torch:  /usr/bin/python3 tests/model/make_fixtures.py OUT_DIR [--deepsea]
+Run with Debian's python3-torch:  /usr/bin/python3 tests/model/make_fixtures.py OUT_DIR [--deepsea | --graphs]
 Small fixtures are committed in tests/data/models (regenerate with this script); the full DeepSEA
-architecture (211 MB) is generated into the build tree by the test suite (--deepsea).
+architecture (211 MB) is generated into the build tree by the test suite (--deepsea), and so are the
+graph-reader fixtures (--graphs, below: graph_fixtures).
 
 For each model NAME it writes:
   NAME.pt                the TorchScript file
@@ -13,11 +14,14 @@ For each model NAME it writes:
                          (Philox4x32-10, below) applied inside PyTorch's own forward
 """
 import argparse
+import inspect
 import os
 import sys
+from typing import Dict, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
@@ -201,13 +205,237 @@ def write_expected(model, name, length, out_dir, rng, outputs_for_effects, seed=
                 f.write(f"{p}\t{r}\t{a}\t{o}\t{beta[i, j]!r}\t{se[i, j]!r}\n")
 
 
+# --- graph-reader fixtures (--graphs): models beyond a Sequential (issue 16) --------------------
+# Each NAME.pt comes with NAME.graph_outputs.tsv: one line per input sequence and output tensor,
+# "sequence <tab> output name <tab> values...", the values of the float64 evaluation of the same
+# module (PyTorch, eval mode) in row-major order; the output name is "" for a lone tensor, the index
+# in a tuple or list, the key in a dict. The last sequence has an N: NaN in every channel there.
+# graphs.tsv lists NAME, input length, input layout; refusals.tsv the refused models with the op,
+# submodule, its type and the source line their message must name.
+class BPNetLike(nn.Module):
+    """A dilated residual tower, a transposed-conv profile head and a counts head (global mean)."""
+
+    def __init__(self, channels: int = 8, layers: int = 3):
+        super().__init__()
+        self.iconv = nn.Conv1d(4, channels, 11, padding=5)
+        self.rconvs = nn.ModuleList(
+            [nn.Conv1d(channels, channels, 3, dilation=2 ** i, padding=2 ** i) for i in range(1, layers + 1)])
+        self.profile = nn.ConvTranspose1d(channels, 2, 9, padding=4)
+        self.counts = nn.Linear(channels, 2)
+
+    def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
+        x = F.relu(self.iconv(x))
+        for conv in self.rconvs:
+            x = x + F.relu(conv(x))
+        return self.profile(x), self.counts(x.mean(dim=2))
+
+
+class BassetLike(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(4, 8, 7, padding=3), nn.BatchNorm1d(8), nn.ReLU(), nn.MaxPool1d(3),
+            nn.Conv1d(8, 12, 5, padding=2), nn.BatchNorm1d(12), nn.ReLU(), nn.MaxPool1d(2),
+            nn.Conv1d(12, 12, 3, padding=1), nn.BatchNorm1d(12), nn.ReLU(), nn.MaxPool1d(2))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(12 * 10, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 5), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+class ResNetLike(nn.Module):
+    """Two branches concatenated along channels, batch norm, a residual add, a crop, a view."""
+
+    def __init__(self, c: int = 8):
+        super().__init__()
+        self.stem = nn.Conv1d(4, c, 5, padding="same")
+        self.a = nn.Conv1d(c, c, 3, padding=1)
+        self.b = nn.Conv1d(c, c, 5, padding=2, groups=4)
+        self.bn = nn.BatchNorm1d(2 * c)
+        self.proj = nn.Conv1d(2 * c, c, 1)
+        self.pool = nn.AvgPool1d(2)
+        self.fc = nn.Linear(c * 26, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        y = torch.cat([self.a(x), F.elu(self.b(x))], dim=1)
+        y = self.proj(F.gelu(self.bn(y)))
+        x = x + y
+        x = x[:, :, 4:-4]
+        x = self.pool(x)
+        x = x.view(x.size(0), -1)
+        return F.log_softmax(self.fc(x), dim=1)
+
+
+class DictHeads(nn.Module):
+    """A dict of outputs: global max, logsumexp, softplus, constants, exp, tanh, a crop."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 7, padding="valid", stride=2)
+        self.act = nn.Softplus()
+        self.fc = nn.Linear(8, 4)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x) -> Dict[str, torch.Tensor]:
+        h = self.drop(self.act(self.conv(x)))
+        g = h.max(dim=2)[0]
+        lse = torch.logsumexp(h, dim=2)
+        return {"prob": torch.sigmoid(self.fc(g) * 2.0 - 1.0),
+                "soft": torch.softmax(lse / 3.0, dim=1),
+                "tanh": torch.tanh(torch.exp(-h[:, :, 1:5]))}
+
+
+class Conv2dPitfalls(nn.Module):
+    """Kipoi's N x 4 x 1 x L layout, in-place ops, a threshold, 'same' with an even kernel, ifs."""
+
+    use_extra: bool
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 8, (1, 5))
+        self.act = nn.ReLU(inplace=True)
+        self.thr = nn.Threshold(0.0, 1e-6)
+        self.conv2 = nn.Conv1d(8, 8, 4, padding="same")
+        self.use_extra = True
+
+    def forward(self, x):
+        x = self.act(self.conv(x))
+        x = self.thr(x).squeeze(2)
+        y = self.conv2(x)
+        y += x
+        y = F.relu_(y)
+        if self.use_extra:
+            y = y * 0.5
+        if y.size(2) > 10:
+            y = y[:, :, :10]
+        return torch.flatten(y, 1)
+
+
+class SortHead(nn.Module):
+    def forward(self, x):
+        return torch.sort(x, dim=2)[0]  # unsupported: aten::sort
+
+
+class Unsupported(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 3)
+        self.head = SortHead()
+
+    def forward(self, x):
+        return self.head(self.conv(x)).flatten(1)
+
+
+class UnsupportedLstm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 3)
+        self.tower = nn.Sequential(nn.Identity(), nn.Identity(), nn.LSTM(18, 8, batch_first=True))
+
+    def forward(self, x):
+        out, _ = self.tower(self.conv(x))  # the LSTM reads channels as time
+        return out
+
+
+def source_line(obj, text):
+    """'make_fixtures.py:N' for the line of obj's source holding text."""
+    lines, first = inspect.getsourcelines(obj)
+    for i, line in enumerate(lines):
+        if text in line:
+            return f"{os.path.basename(__file__)}:{first + i}"
+    raise ValueError(text)
+
+
+def randomize_batch_norm(module):
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+
+
+def named_outputs(y, name=""):
+    if isinstance(y, torch.Tensor):
+        yield name, y
+    elif isinstance(y, dict):
+        for k, v in y.items():
+            yield from named_outputs(v, k if not name else name + "." + k)
+    else:
+        for i, v in enumerate(y):
+            yield from named_outputs(v, str(i) if not name else f"{name}.{i}")
+
+
+def graph_one_hot(seq, conv2d):
+    """One-hot in ACGT order; an N is NaN in every channel (NaN propagation as PyTorch does it)."""
+    x = one_hot(seq.replace("N", "A"), BASES, conv2d).reshape(4, len(seq)).clone()
+    for i, b in enumerate(seq):
+        if b == "N":
+            x[:, i] = float("nan")
+    return x.reshape(4, 1, len(seq)) if conv2d else x
+
+
+def graph_fixtures(out_dir, rng):
+    torch.manual_seed(16)
+    specs = [  # name, module, length, conv2d layout, exports
+        ("bpnet", BPNetLike(), 100, False, ("scripted", "traced")),
+        ("basset", BassetLike(), 120, False, ("scripted", "traced")),
+        ("resnet", ResNetLike(), 60, False, ("scripted", "traced")),
+        ("dict_heads", DictHeads(), 50, False, ("scripted", "traced")),
+        ("conv2d_pitfalls", Conv2dPitfalls(), 40, True, ("scripted", "traced")),
+    ]
+    manifest = []
+    for name, module, length, conv2d, exports in specs:
+        randomize_batch_norm(module)
+        module.eval()
+        seqs = [random_sequence(rng, length) for _ in range(3)]
+        seqs.append(seqs[0][:length // 2] + "N" + seqs[0][length // 2 + 1:])  # NaN in every channel
+        x = torch.stack([graph_one_hot(s, conv2d) for s in seqs])
+        variants = [(f"{name}_{e}", module, e) for e in exports]
+        variants.append((f"{name}_float64_scripted", module, "scripted"))  # saved as a float64 module
+        for file_name, m, how in variants:
+            m = m.double() if file_name.endswith("float64_scripted") else m.float()
+            if how == "scripted":
+                saved = torch.jit.script(m)
+            else:
+                saved = torch.jit.trace(m, x.float(), strict=False)
+            saved.save(os.path.join(out_dir, file_name + ".pt"))
+            with torch.no_grad():
+                y = m.double()(x.double())  # PyTorch's float64 evaluation of the same module
+            m.float()
+            with open(os.path.join(out_dir, file_name + ".graph_outputs.tsv"), "w") as f:
+                for i, s in enumerate(seqs):
+                    for out_name, t in named_outputs(y):
+                        f.write(s + "\t" + out_name + "\t" + "\t".join(repr(float(v)) for v in t[i].reshape(-1)) + "\n")
+            manifest.append(f"{file_name}\t{length}\t{'conv2d' if conv2d else 'conv1d'}\n")
+    with open(os.path.join(out_dir, "graphs.tsv"), "w") as f:
+        f.writelines(manifest)
+
+    # Refused models, with the op, submodule and line their message must name.
+    torch.jit.script(Unsupported().eval()).save(os.path.join(out_dir, "unsupported_sort.pt"))
+    torch.jit.trace(Unsupported().eval(), torch.zeros(1, 4, 20)).save(os.path.join(out_dir, "unsupported_sort_traced.pt"))
+    torch.jit.script(UnsupportedLstm().eval()).save(os.path.join(out_dir, "unsupported_lstm.pt"))
+    sort_line = source_line(SortHead, "torch.sort")
+    with open(os.path.join(out_dir, "refusals.tsv"), "w") as f:
+        f.write(f"unsupported_sort\taten::sort\thead\tSortHead\t{sort_line}\n")
+        f.write(f"unsupported_sort_traced\taten::sort\thead\tSortHead\t{sort_line}\n")
+        f.write(f"unsupported_lstm\t\ttower.2\tLSTM\t{source_line(UnsupportedLstm.forward, 'self.tower(')}\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out_dir")
     parser.add_argument("--deepsea", action="store_true", help="only the full DeepSEA architecture")
+    parser.add_argument("--graphs", action="store_true", help="only the graph-reader fixtures")
     args = parser.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     rng = np.random.default_rng(20201)
+
+    if args.graphs:
+        graph_fixtures(args.out_dir, np.random.default_rng(16))
+        return
 
     if args.deepsea:
         torch.manual_seed(11)
