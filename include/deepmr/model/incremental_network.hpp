@@ -71,11 +71,12 @@ struct IncrementalOptions {
   // Monte Carlo samples the torch implementation evaluates in one pass (samples_per_pass()); the
   // kernels implementation always takes one. 0: automatic -- 1 on CPU (where a pass of one sample
   // already keeps the cores busy), on CUDA as many as keep the largest intermediate tensor of the
-  // region's largest group under pass_megabytes (at most 64).
+  // region's largest group under pass_megabytes (at most 64). Memory and speed only: each sample's
+  // outputs equal its pass alone to float32 rounding (not bitwise: docs/performance.md).
   int samples_per_pass = 0;
   // The automatic choice's budget: the bytes of the largest intermediate tensor of one pass of a
   // group (a pass holds a few of them at once), in MiB.
-  double pass_megabytes = 256;
+  double pass_megabytes = 1024;
 };
 
 class IncrementalNetwork {
