@@ -147,8 +147,8 @@ class BenchCommand : public Command {
                  "mutant_evaluations_per_second", "ratio", "cpu_seconds", "mutant_evaluations_per_cpu_second",
                  "cpu_ratio", "max_abs_diff_beta", "max_abs_diff_se", "bitwise_equal", "effective_gmac_per_second",
                  "gmac_per_mutant_strand", "peak_rss_mib"});
-    Table stages({"engine", "samples_per_pass", "stage", "thread_seconds", "share", "gmac", "gmac_per_thread_second",
-                  "zero_delta_entries", "zero_delta_rows", "skipped_gmac"});
+    Table stages({"engine", "stage", "thread_seconds", "share", "gmac", "gmac_per_thread_second",
+                  "zero_delta_entries", "zero_delta_rows", "skipped_gmac", "samples_per_pass"});
     ism::Effects baseline;
     double baseline_rate = 0, baseline_cpu_rate = 0;
     const double strands = stack.options.reverse_complement_average ? 2 : 1;
