@@ -43,10 +43,11 @@ double cpu_seconds() {
 
 EngineRun time_engine(const std::string& engine_name, std::shared_ptr<const model::LayerStack> stack,
                       const std::vector<int>& outputs, const model::Device& device, model::Backend backend,
-                      const std::string& window, const IsmOptions& options) {
+                      const std::string& window, const IsmOptions& options,
+                      const model::IncrementalOptions& incremental) {
   const bool resettable = reset_peak_rss();
   auto network = model::make_network(std::move(stack), outputs, device, backend);
-  auto engine = make_engine(engine_name, *network);
+  auto engine = make_engine(engine_name, *network, incremental);
   EngineRun run;
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = cpu_seconds();

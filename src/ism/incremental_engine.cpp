@@ -9,7 +9,10 @@
 //   - a variant whose column cannot reach the output is not evaluated: its output is the
 //     reference's, exactly, and a mutant unreachable on both strands has effects exactly 0;
 //   - outputs are strand-averaged and differenced in the same float and double operations as the
-//     full engine, and accumulated in sample order.
+//     full engine, and accumulated in sample order;
+//   - where the network evaluates several Monte Carlo samples in one pass (samples_per_pass() > 1:
+//     the torch implementation on a GPU), the next S samples' masks go into one pass, and each
+//     sample's differences are then accumulated in sample order as if computed alone.
 
 #include <algorithm>
 
@@ -79,47 +82,71 @@ class IncrementalEngine : public Engine {
     }
     incremental_->set_region(references.data(), strands, std::move(groups));
 
-    // Per sample: the reference's outputs, every variant's, then the paired differences.
+    // Per pass of S samples: the references' outputs, every variant's, then per sample in order the
+    // paired differences.
     EffectAccumulator accumulator = start_accumulator(effects, options);
     std::vector<double> differences(accumulator.cells());
-    std::vector<float> reference_out(static_cast<std::size_t>(strands) * n_outputs);
-    std::vector<float> variant_out(static_cast<std::size_t>(n_mutants) * strands * n_outputs);
-    std::vector<float> slot_out(slots.size() * n_outputs);
+    const std::vector<int> samples = samples_to_compute(options);
     const bool same_every_sample = !dropout || stack.dropout_layers().empty();
+    const std::size_t per_pass =
+        same_every_sample ? 1 : static_cast<std::size_t>(std::max(1, incremental_->samples_per_pass()));
+    const std::size_t reference_size = static_cast<std::size_t>(strands) * n_outputs;
+    const std::size_t slot_size = slots.size() * n_outputs;
+    std::vector<float> reference_out(std::min(per_pass, std::max<std::size_t>(samples.size(), 1)) * reference_size);
+    std::vector<float> slot_out(reference_out.size() / reference_size * slot_size);
+    std::vector<float> variant_out(static_cast<std::size_t>(n_mutants) * strands * n_outputs);
+    std::vector<model::DropoutMasks> masks;
+    std::vector<const model::DropoutMasks*> pass_masks;
     bool computed = false;
-    for (int n : samples_to_compute(options)) {
+    for (std::size_t first = 0; first < samples.size();) {
       check_stop(options);
-      if (!computed || !same_every_sample) {
+      const std::size_t pass = std::min(per_pass, samples.size() - first);
+      // Without dropout every sample is the first: computed once.
+      const bool compute = !computed || !same_every_sample;
+      if (compute) {
         computed = true;
-        model::DropoutMasks masks;
-        if (dropout)
-          masks = model::draw_dropout_masks(stack, options.seed, options.region_id, static_cast<std::uint32_t>(n));
-        incremental_->set_sample(dropout ? &masks : nullptr);
+        masks.resize(pass);
+        pass_masks.assign(masks.size(), nullptr);
+        for (std::size_t s = 0; s < masks.size(); ++s)
+          if (dropout) {
+            masks[s] = model::draw_dropout_masks(stack, options.seed, options.region_id,
+                                                 static_cast<std::uint32_t>(samples[first + s]));
+            pass_masks[s] = &masks[s];
+          }
+        incremental_->set_samples(pass_masks);
         incremental_->reference_outputs(reference_out.data());
         incremental_->evaluate(slot_out.data());
-        // Slots not evaluated keep the reference's outputs.
-        for (int m = 0; m < n_mutants; ++m)
-          for (int s = 0; s < strands; ++s)
-            std::copy_n(reference_out.data() + static_cast<std::size_t>(s) * n_outputs, n_outputs,
-                        variant_out.data() + (static_cast<std::size_t>(m) * strands + s) * n_outputs);
-        for (std::size_t i = 0; i < slots.size(); ++i)
-          std::copy_n(slot_out.data() + i * n_outputs, n_outputs,
-                      variant_out.data() + (static_cast<std::size_t>(slots[i].mutant) * strands + slots[i].strand) * n_outputs);
-        // The full engine's operations: strand average in float, difference in double.
-        for (int m = 0; m < n_mutants; ++m)
-          for (int o = 0; o < n_outputs; ++o) {
-            const float* mutant = variant_out.data() + static_cast<std::size_t>(m) * strands * n_outputs + o;
-            float value = mutant[0], reference = reference_out[o];
-            if (strands == 2) {
-              value = (mutant[0] + mutant[n_outputs]) / 2.0f;
-              reference = (reference_out[o] + reference_out[n_outputs + o]) / 2.0f;
-            }
-            differences[static_cast<std::size_t>(m) * n_outputs + o] =
-                static_cast<double>(value) - static_cast<double>(reference);
-          }
       }
-      accumulator.add(differences.data(), n);
-      if (options.on_sample) options.on_sample(n, differences);
+      for (std::size_t s = 0; s < pass; ++s) {
+        if (compute) {
+          const float* sample_reference = reference_out.data() + s * reference_size;
+          const float* sample_slots = slot_out.data() + s * slot_size;
+          // Slots not evaluated keep the reference's outputs.
+          for (int m = 0; m < n_mutants; ++m)
+            for (int st = 0; st < strands; ++st)
+              std::copy_n(sample_reference + static_cast<std::size_t>(st) * n_outputs, n_outputs,
+                          variant_out.data() + (static_cast<std::size_t>(m) * strands + st) * n_outputs);
+          for (std::size_t i = 0; i < slots.size(); ++i)
+            std::copy_n(sample_slots + i * n_outputs, n_outputs,
+                        variant_out.data() + (static_cast<std::size_t>(slots[i].mutant) * strands + slots[i].strand) * n_outputs);
+          // The full engine's operations: strand average in float, difference in double.
+          for (int m = 0; m < n_mutants; ++m)
+            for (int o = 0; o < n_outputs; ++o) {
+              const float* mutant = variant_out.data() + static_cast<std::size_t>(m) * strands * n_outputs + o;
+              float value = mutant[0], reference = sample_reference[o];
+              if (strands == 2) {
+                value = (mutant[0] + mutant[n_outputs]) / 2.0f;
+                reference = (sample_reference[o] + sample_reference[n_outputs + o]) / 2.0f;
+              }
+              differences[static_cast<std::size_t>(m) * n_outputs + o] =
+                  static_cast<double>(value) - static_cast<double>(reference);
+            }
+        }
+        const int n = samples[first + s];
+        accumulator.add(differences.data(), n);
+        if (options.on_sample) options.on_sample(n, differences);
+      }
+      first += pass;
     }
     finish_effects(accumulator, options, effects);
     return effects;

@@ -12,16 +12,17 @@ bool supports_incremental(const model::LayerStack& stack, std::string* reason) {
   return why.empty();
 }
 
-std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network) {
+std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network,
+                                    const model::IncrementalOptions& incremental) {
   if (name == "full") return make_full_forward_engine(network);
   std::string reason;
-  const bool incremental = supports_incremental(network.stack(), &reason);
-  if (name == "auto") return incremental ? make_incremental_engine(network) : make_full_forward_engine(network);
+  const bool supported = supports_incremental(network.stack(), &reason);
+  if (name == "auto") return supported ? make_incremental_engine(network, incremental) : make_full_forward_engine(network);
   if (name == "incremental" || name == "incremental-dense") {
-    if (!incremental)
+    if (!supported)
       throw ModelError(network.stack().source + ": the incremental engine cannot run this model: " + reason +
                        " (use --engine full)");
-    model::IncrementalOptions options;
+    model::IncrementalOptions options = incremental;
     options.skip_zero_deltas = name == "incremental";
     return make_incremental_engine(network, options);
   }

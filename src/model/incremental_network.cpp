@@ -35,13 +35,20 @@ std::string incremental_unsupported_reason(const LayerStack& stack) {
   return "";
 }
 
+void IncrementalNetwork::set_samples(const std::vector<const DropoutMasks*>& masks) {
+  if (masks.size() != 1)
+    throw InternalError("incremental network: " + std::to_string(masks.size()) +
+                        " samples in one pass, where this implementation takes one");
+  set_sample(masks.front());
+}
+
 bool change_reaches_output(const LayerStack& stack, int column) { return !detail::reach(stack, column).empty(); }
 
 std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network, const IncrementalOptions& options) {
   const std::string reason = incremental_unsupported_reason(network.stack());
   if (!reason.empty()) throw ModelError(network.stack().source + ": no incremental evaluation: " + reason);
   if (auto* kernels = dynamic_cast<KernelNetwork*>(&network)) return std::make_unique<IncrementalKernels>(*kernels, options);
-  return make_incremental_torch(network.shared_stack(), network.outputs(), network.device());
+  return make_incremental_torch(network.shared_stack(), network.outputs(), network.device(), options);
 }
 
 }  // namespace deepmr::model

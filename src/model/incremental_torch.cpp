@@ -6,10 +6,22 @@
 // group costs a few dozen operator calls whatever its size. It agrees with the kernels
 // implementation to float32 rounding; unlike it, it does not promise bitwise-identical results
 // across group sizes (LibTorch's products choose their own reduction order).
+//
+// Several Monte Carlo samples per pass (set_samples): the region's references at the first dropout
+// are repeated S times and run on as one batch of S x count references, reference s * count + r
+// under sample s's masks; each group is planned again for S as a group of S x variants whose copy
+// s reads reference s * count + r and the dropout masks of sample s (masks stacked as S * width
+// rows, row s * width + column). The layers before the first dropout are the same in every sample:
+// their reference activations and every group's variant rows there (the prefix) are computed once
+// per region, and a pass starts from the prefix repeated S times.
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
 
 #include "change_reach.hpp"
 #include "deepmr/common/error.hpp"
@@ -34,9 +46,12 @@ at::Tensor longs(const std::vector<int64_t>& values, const at::Device& device) {
 
 class IncrementalTorch final : public IncrementalNetwork {
  public:
-  IncrementalTorch(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs, const Device& device);
+  IncrementalTorch(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs, const Device& device,
+                   const IncrementalOptions& options);
   void set_region(const float* references, int count, std::vector<VariantGroup> groups) override;
-  void set_sample(const DropoutMasks* masks) override;
+  void set_sample(const DropoutMasks* masks) override { set_samples({masks}); }
+  int samples_per_pass() const override { return samples_per_pass_; }
+  void set_samples(const std::vector<const DropoutMasks*>& masks) override;
   void reference_outputs(float* out) override;
   void evaluate(float* out) override;
   std::vector<StageCost> costs() const override { return costs_; }
@@ -59,16 +74,22 @@ class IncrementalTorch final : public IncrementalNetwork {
     at::Tensor pair_state_rows, pair_reference_rows, variant_slots;
     double macs = 0;
   };
+  // A group planned for S samples: its variants replicated S times, sample-major (row v of sample s
+  // is variant s * variants + v, reading reference s * count + reference[v]).
   struct Group {
-    int variants = 0;
+    int variants = 0;  // per sample
+    int samples = 1;
     std::vector<at::Tensor> reference_rows;  // [boundary]: per state row, reference * width + column
     std::vector<at::Tensor> columns;         // [boundary]: per state row, its column
+    std::vector<at::Tensor> mask_rows;       // [dropout layer]: per state row, sample * width + column
     std::vector<LayerPlan> layers;
-    at::Tensor prefix;
+    at::Tensor prefix;       // S = 1 only: the variant rows at the first dropout
     at::Tensor output_rows;  // unsliced output: per (variant, output), row of cat(state, reference)
+    double largest = 0;      // elements of the largest tensor of a pass from the first dropout on
   };
 
-  Group plan(VariantGroup variants, int count);
+  Group plan(const VariantGroup& variants, int count, int samples);
+  const std::vector<Group>& groups_for(int samples);
   at::Tensor select_features(const at::Tensor& t, int boundary) const;
   at::Tensor run_layer(int layer, const Group& group, at::Tensor state);
   at::Tensor apply_reference(int layer, const at::Tensor& x, int count) const;
@@ -87,21 +108,31 @@ class IncrementalTorch final : public IncrementalNetwork {
   std::vector<at::Tensor> tap_weights_;    // conv: in x (taps * out)
   std::vector<at::Tensor> column_weights_; // Linear: width x in x out
   std::vector<at::Tensor> bn_rows_scale_, bn_rows_shift_;  // batch norm: width x channels
-  std::vector<at::Tensor> mask_full_, mask_rows_;          // dropout: the mask, and width x channels
+  // dropout: the masks of the pass's samples (S x features), and (S * width) x channels
+  std::vector<at::Tensor> mask_full_, mask_rows_;
   bool masked_ = false;
+  IncrementalOptions options_;
 
   int count_ = 0;
-  at::Tensor inputs_;
-  std::vector<at::Tensor> reference_;  // per boundary: (count * width) x channels
+  int samples_ = 1;            // of the current pass
+  int samples_per_pass_ = 1;   // of the current region
+  at::Tensor at_first_dropout_;  // the references' activation at the first dropout (count of them)
+  // per boundary: (count * width) x channels before the first dropout, (S * count * width) x
+  // channels from it on
+  std::vector<at::Tensor> reference_;
   at::Tensor reference_out_;
-  std::vector<Group> groups_;
+  std::vector<VariantGroup> variants_;
+  std::vector<Group> groups_;                     // S = 1, with the prefixes
+  std::map<int, std::vector<Group>> wide_groups_;  // S > 1, planned when first used in the region
   std::vector<StageCost> costs_;
 };
 
 IncrementalTorch::IncrementalTorch(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs,
-                                   const Device& device)
+                                   const Device& device, const IncrementalOptions& options)
     : IncrementalNetwork(std::move(stack), std::move(outputs)),
-      device_(device.kind == Device::Kind::cuda ? at::Device(at::kCUDA, device.index) : at::Device(at::kCPU)) {
+      device_(device.kind == Device::Kind::cuda ? at::Device(at::kCUDA, device.index) : at::Device(at::kCPU)),
+      options_(options) {
+  if (options_.samples_per_pass < 0) throw InternalError("incremental network: samples per pass below 0");
   c10::InferenceMode guard;
   if (device_.is_cuda()) use_exact_cuda_numerics();
   const auto& layers = stack_->layers;
@@ -206,10 +237,16 @@ at::Tensor IncrementalTorch::apply_reference(int l, const at::Tensor& x, int cou
       return three_d ? x * weight_[l].view({1, -1, 1}) + bias_[l].view({1, -1, 1})
                      : x * weight_[l].view({1, -1}) + bias_[l].view({1, -1});
     case LayerKind::dropout: {
+      // Sample s's masks on its references s * count .. s * count + count - 1.
       if (!masked_) return x;
-      auto mask = mask_full_[l];
-      if (three_d) return x * mask.view({1, layer.in.channels, layer.in.width});
-      return x * select_features(mask, l).view({1, -1});
+      const auto& mask = mask_full_[l];
+      const int64_t samples = mask.size(0);
+      if (three_d)
+        return (x.reshape({samples, count / samples, layer.in.channels, layer.in.width}) *
+                mask.view({samples, 1, layer.in.channels, layer.in.width}))
+            .reshape({count, layer.in.channels, layer.in.width});
+      auto features = shapes_[l].flat && shapes_[l].width == 1 ? mask.index_select(1, channel_ids_[l]) : mask;
+      return (x.reshape({samples, count / samples, -1}) * features.view({samples, 1, -1})).reshape({count, -1});
     }
     case LayerKind::flatten: return x.reshape({count, -1});
     case LayerKind::linear: return at::linear(x, weight_[l], bias_[l]);
@@ -229,36 +266,51 @@ at::Tensor IncrementalTorch::as_rows(const at::Tensor& x, int b, int count) cons
   return x.reshape({count, channels_[b], shapes_[b].width}).permute({0, 2, 1}).reshape({-1, channels_[b]}).contiguous();
 }
 
-IncrementalTorch::Group IncrementalTorch::plan(VariantGroup variants, int count) {
+// The index tables of a group for `samples` samples per pass: its variants replicated, variant
+// s * variants.size() + v being variant v in sample s, with reference s * count + reference[v]. For
+// S > 1 only the layers from the first dropout on are planned (the prefix is S = 1's, repeated).
+IncrementalTorch::Group IncrementalTorch::plan(const VariantGroup& variants, int count, int samples) {
   const int n = static_cast<int>(stack_->layers.size());
-  const int size = variants.size();
+  const int per_sample = variants.size();
+  const int size = per_sample * samples;
+  const int first_layer = samples == 1 ? 0 : first_dropout_;
   std::vector<std::vector<Window>> windows(n + 1, std::vector<Window>(size));
   std::vector<std::vector<int64_t>> rows(n + 1, std::vector<int64_t>(size + 1, 0));
-  for (int v = 0; v < size; ++v) {
+  std::vector<int64_t> reference(size);
+  for (int v = 0; v < per_sample; ++v) {
     if (variants.reference[v] < 0 || variants.reference[v] >= count)
       throw InternalError("variant group: reference index out of range");
     const auto reach = detail::reach(*stack_, variants.column[v]);
     if (reach.empty()) throw InternalError("variant group: a variant's column cannot reach the output");
-    for (int b = 0; b <= n; ++b) windows[b][v] = reach[b];
+    for (int s = 0; s < samples; ++s) {
+      reference[s * per_sample + v] = static_cast<int64_t>(s) * count + variants.reference[v];
+      for (int b = 0; b <= n; ++b) windows[b][s * per_sample + v] = reach[b];
+    }
   }
   for (int b = 0; b <= n; ++b)
     for (int v = 0; v < size; ++v) rows[b][v + 1] = rows[b][v] + windows[b][v].count;
 
   Group group;
-  group.variants = size;
+  group.variants = per_sample;
+  group.samples = samples;
+  group.mask_rows.resize(n);
   for (int b = 0; b <= n; ++b) {
-    std::vector<int64_t> reference_rows, columns;
-    for (int v = 0; v < size; ++v)
-      for (int k = 0; k < windows[b][v].count; ++k) {
-        reference_rows.push_back(static_cast<int64_t>(variants.reference[v]) * shapes_[b].width + windows[b][v].start + k);
-        columns.push_back(windows[b][v].start + k);
-      }
+    std::vector<int64_t> reference_rows, columns, mask_rows;
+    if (b >= first_layer)
+      for (int v = 0; v < size; ++v)
+        for (int k = 0; k < windows[b][v].count; ++k) {
+          reference_rows.push_back(reference[v] * shapes_[b].width + windows[b][v].start + k);
+          columns.push_back(windows[b][v].start + k);
+          mask_rows.push_back(static_cast<int64_t>(v / per_sample) * shapes_[b].width + windows[b][v].start + k);
+        }
     group.reference_rows.push_back(longs(reference_rows, device_));
     group.columns.push_back(longs(columns, device_));
+    if (b < n && dropout_ordinal_[b] >= 0) group.mask_rows[b] = samples == 1 ? group.columns[b] : longs(mask_rows, device_);
+    if (b >= first_dropout_) group.largest = std::max(group.largest, static_cast<double>(rows[b][size]) * channels_[b]);
   }
 
   group.layers.resize(n);
-  for (int l = 0; l < n; ++l) {
+  for (int l = first_layer; l < n; ++l) {
     const Layer& layer = stack_->layers[l];
     LayerPlan& p = group.layers[l];
     const auto& in = windows[l];
@@ -275,6 +327,8 @@ IncrementalTorch::Group IncrementalTorch::plan(VariantGroup variants, int count)
         p.taps.push_back(longs(index, device_));
       }
       p.macs = static_cast<double>(rows[l][size]) * channels_[l] * layer.kernel * channels_[l + 1];
+      if (l >= first_dropout_)
+        group.largest = std::max(group.largest, static_cast<double>(rows[l][size]) * layer.kernel * channels_[l + 1]);
     } else if (layer.kind == LayerKind::max_pool || layer.kind == LayerKind::avg_pool) {
       // Per pooled column j, a row of cat(state, reference rows): the variant's inside its window.
       for (int j = 0; j < layer.kernel; ++j) {
@@ -284,10 +338,13 @@ IncrementalTorch::Group IncrementalTorch::plan(VariantGroup variants, int count)
             const int column = (out[v].start + k) * layer.kernel + j;
             index.push_back(in[v].contains(column)
                                 ? rows[l][v] + column - in[v].start
-                                : rows[l][size] + static_cast<int64_t>(variants.reference[v]) * shapes_[l].width + column);
+                                : rows[l][size] + reference[v] * shapes_[l].width + column);
           }
         p.taps.push_back(longs(index, device_));
       }
+      if (l >= first_dropout_)
+        group.largest = std::max(group.largest, static_cast<double>(rows[l][size] + static_cast<int64_t>(count) * samples *
+                                                                                         shapes_[l].width) * channels_[l]);
     } else if (layer.kind == LayerKind::linear) {
       int first = shapes_[l].width, last = -1, widest = 0;
       for (int v = 0; v < size; ++v) {
@@ -308,7 +365,7 @@ IncrementalTorch::Group IncrementalTorch::plan(VariantGroup variants, int count)
           const int v = members[c][m], w = first + c;
           const std::size_t slot = c * slots + m;
           state_rows[slot] = rows[l][v] + w - in[v].start;
-          reference_rows[slot] = static_cast<int64_t>(variants.reference[v]) * shapes_[l].width + w;
+          reference_rows[slot] = reference[v] * shapes_[l].width + w;
           variant_slots[static_cast<std::size_t>(v) * widest + (w - in[v].start)] = static_cast<int64_t>(slot);
           p.macs += static_cast<double>(channels_[l]) * channels_[l + 1];
         }
@@ -319,6 +376,9 @@ IncrementalTorch::Group IncrementalTorch::plan(VariantGroup variants, int count)
       p.pair_state_rows = longs(state_rows, device_);
       p.pair_reference_rows = longs(reference_rows, device_);
       p.variant_slots = longs(variant_slots, device_);
+      if (l >= first_dropout_)
+        group.largest = std::max(group.largest, static_cast<double>(std::max<std::size_t>(columns * slots, static_cast<std::size_t>(size) * widest)) *
+                                                    std::max(channels_[l], channels_[l + 1]));
     }
   }
 
@@ -331,60 +391,119 @@ IncrementalTorch::Group IncrementalTorch::plan(VariantGroup variants, int count)
         const int channel = o / width, column = o % width;
         const int64_t row = windows[n][v].contains(column)
                                 ? rows[n][v] + column - windows[n][v].start
-                                : rows[n][size] + static_cast<int64_t>(variants.reference[v]) * width + column;
+                                : rows[n][size] + reference[v] * width + column;
         index.push_back(row * channels_[n] + channel);
       }
     group.output_rows = longs(index, device_);
   }
 
-  // Boundary 0: the variants' new input columns; then the layers before the first dropout.
-  auto state = floats(variants.values, {size, channels_[0]}, device_);
-  for (int l = 0; l < first_dropout_; ++l) state = run_layer(l, group, state);
-  group.prefix = state;
+  if (samples == 1) {
+    // Boundary 0: the variants' new input columns; then the layers before the first dropout.
+    auto state = floats(variants.values, {size, channels_[0]}, device_);
+    for (int l = 0; l < first_dropout_; ++l) state = run_layer(l, group, state);
+    group.prefix = state;
+  }
   return group;
+}
+
+const std::vector<IncrementalTorch::Group>& IncrementalTorch::groups_for(int samples) {
+  if (samples == 1) return groups_;
+  auto& planned = wide_groups_[samples];
+  if (planned.size() != variants_.size()) {
+    planned.clear();
+    for (const auto& variants : variants_) planned.push_back(plan(variants, count_, samples));
+  }
+  return planned;
 }
 
 void IncrementalTorch::set_region(const float* references, int count, std::vector<VariantGroup> groups) {
   c10::InferenceMode guard;
+  const auto start = std::chrono::steady_clock::now();
   count_ = count;
   const auto& first = shapes_.front();
-  inputs_ = at::from_blob(const_cast<float*>(references), {count, first.channels, first.width}, at::kFloat)
-                .clone()
-                .to(device_);
-  set_sample(nullptr);
-  groups_.clear();
-  for (auto& variants : groups) {
-    if (static_cast<int>(variants.values.size()) != variants.size() * channels_[0] ||
-        static_cast<int>(variants.reference.size()) != variants.size())
-      throw InternalError("variant group: reference, column and values sizes disagree");
-    groups_.push_back(plan(std::move(variants), count));
-  }
-}
-
-void IncrementalTorch::set_sample(const DropoutMasks* masks) {
-  c10::InferenceMode guard;
-  const auto start = std::chrono::steady_clock::now();
+  // The reference passes up to the first dropout: the same in every sample.
+  auto x = at::from_blob(const_cast<float*>(references), {count, first.channels, first.width}, at::kFloat)
+               .clone()
+               .to(device_);
   const int n = static_cast<int>(stack_->layers.size());
-  masked_ = masks != nullptr;
-  for (int l = 0; l < n && masked_; ++l) {
-    if (dropout_ordinal_[l] < 0) continue;
-    const auto& mask = masks->layers.at(dropout_ordinal_[l]);
-    mask_full_[l] = floats(mask, {static_cast<int64_t>(mask.size())}, device_);
-    mask_rows_[l] =
-        mask_full_[l].view({-1, shapes_[l].width}).index_select(0, channel_ids_[l]).t().contiguous();
-  }
-  auto x = inputs_;
-  reference_.resize(n + 1);
-  for (int l = 0; l < n; ++l) {
+  reference_.assign(n + 1, at::Tensor());
+  for (int l = 0; l < first_dropout_; ++l) {
     reference_[l] = as_rows(x, l, count_);
     x = apply_reference(l, x, count_);
   }
-  reference_[n] = as_rows(x, n, count_);
-  x = x.reshape({count_, -1});
+  at_first_dropout_ = x;
+  costs_.back().seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  set_samples({nullptr});
+  groups_.clear();
+  wide_groups_.clear();
+  variants_ = std::move(groups);
+  for (const auto& variants : variants_) {
+    if (static_cast<int>(variants.values.size()) != variants.size() * channels_[0] ||
+        static_cast<int>(variants.reference.size()) != variants.size())
+      throw InternalError("variant group: reference, column and values sizes disagree");
+    groups_.push_back(plan(variants, count, 1));
+  }
+  // Samples per pass: as asked, or on CUDA as many as keep a pass's largest tensor in the budget.
+  samples_per_pass_ = options_.samples_per_pass;
+  if (samples_per_pass_ == 0) {
+    samples_per_pass_ = 1;
+    if (device_.is_cuda()) {
+      double largest = 1;
+      for (const Group& group : groups_) largest = std::max(largest, group.largest);
+      const double fit = options_.pass_megabytes * 1024 * 1024 / (sizeof(float) * largest);
+      samples_per_pass_ = static_cast<int>(std::clamp(std::floor(fit), 1.0, 64.0));
+    }
+  }
+}
+
+void IncrementalTorch::set_samples(const std::vector<const DropoutMasks*>& masks) {
+  c10::InferenceMode guard;
+  const auto start = std::chrono::steady_clock::now();
+  const int samples = static_cast<int>(masks.size());
+  if (samples < 1 || samples > std::max(1, samples_per_pass_))
+    throw InternalError("incremental network: " + std::to_string(samples) + " samples in one pass, at most " +
+                        std::to_string(samples_per_pass_));
+  if (!at_first_dropout_.defined()) throw InternalError("incremental network: a sample before the region");
+  const int n = static_cast<int>(stack_->layers.size());
+  masked_ = masks.front() != nullptr;
+  for (const auto* mask : masks)
+    if ((mask != nullptr) != masked_) throw InternalError("incremental network: masks for some samples of a pass only");
+  samples_ = samples;
+  for (int l = 0; l < n && masked_; ++l) {
+    if (dropout_ordinal_[l] < 0) continue;
+    // Sample s's mask in row s: S x features; as rows (sample s, column w) -> s * width + w.
+    const int64_t features = static_cast<int64_t>(masks.front()->layers.at(dropout_ordinal_[l]).size());
+    std::vector<float> stacked;
+    stacked.reserve(static_cast<std::size_t>(features) * samples);
+    for (const auto* sample : masks) {
+      const auto& mask = sample->layers.at(dropout_ordinal_[l]);
+      if (static_cast<int64_t>(mask.size()) != features) throw InternalError("incremental network: masks of different sizes");
+      stacked.insert(stacked.end(), mask.begin(), mask.end());
+    }
+    const int64_t width = shapes_[l].width;
+    mask_full_[l] = floats(stacked, {samples, features}, device_);
+    mask_rows_[l] = mask_full_[l]
+                        .view({samples, -1, width})
+                        .index_select(1, channel_ids_[l])
+                        .permute({0, 2, 1})
+                        .reshape({samples * width, channels_[l]})
+                        .contiguous();
+  }
+  // From the first dropout on: the S x count references as one batch, reference s * count + r.
+  const int references = samples * count_;
+  auto x = samples == 1 ? at_first_dropout_
+                        : at_first_dropout_.repeat(at_first_dropout_.dim() == 3 ? std::vector<int64_t>{samples, 1, 1}
+                                                                                 : std::vector<int64_t>{samples, 1});
+  for (int l = first_dropout_; l < n; ++l) {
+    reference_[l] = as_rows(x, l, references);
+    x = apply_reference(l, x, references);
+  }
+  reference_[n] = as_rows(x, n, references);
+  x = x.reshape({references, -1});
   if (!sliced_) x = x.index_select(1, longs(std::vector<int64_t>(outputs_.begin(), outputs_.end()), device_));
   reference_out_ = x.to(at::kCPU).contiguous();
   costs_.back().seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  costs_.back().macs += count_ * stack_->forward_macs();
+  costs_.back().macs += references * stack_->forward_macs();
 }
 
 void IncrementalTorch::reference_outputs(float* out) {
@@ -426,7 +545,7 @@ at::Tensor IncrementalTorch::run_layer(int l, const Group& group, at::Tensor sta
       auto delta = state.index_select(0, p.pair_state_rows) - reference_[l].index_select(0, p.pair_reference_rows);
       auto products = at::bmm(delta.view({columns, slots, in}), column_weights_[l].narrow(0, p.first_column, columns));
       products = at::cat({products.view({columns * slots, out}), at::zeros({1, out}, products.options())}, 0);
-      auto sums = products.index_select(0, p.variant_slots).view({group.variants, p.window_width, out}).sum(1);
+      auto sums = products.index_select(0, p.variant_slots).view({static_cast<int64_t>(group.variants) * group.samples, p.window_width, out}).sum(1);
       state = reference_[l + 1].index_select(0, group.reference_rows[l + 1]) + sums;
       break;
     }
@@ -440,7 +559,7 @@ at::Tensor IncrementalTorch::run_layer(int l, const Group& group, at::Tensor sta
               bn_rows_shift_[l].index_select(0, group.columns[l]);
       break;
     case LayerKind::dropout:
-      if (masked_) state = state * mask_rows_[l].index_select(0, group.columns[l]);
+      if (masked_) state = state * mask_rows_[l].index_select(0, group.mask_rows[l]);
       break;
   }
   costs_[l].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -451,21 +570,32 @@ at::Tensor IncrementalTorch::run_layer(int l, const Group& group, at::Tensor sta
 void IncrementalTorch::evaluate(float* out) {
   c10::InferenceMode guard;
   const int n = static_cast<int>(stack_->layers.size());
-  for (const Group& group : groups_) {
-    auto state = group.prefix;
+  const auto& groups = groups_for(samples_);
+  const std::size_t width = outputs_.size();
+  std::size_t variants = 0;
+  for (const Group& group : groups) variants += group.variants;
+  std::size_t offset = 0;  // of the group's first variant, within a sample
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const Group& group = groups[g];
+    const auto& prefix = groups_[g].prefix;
+    auto state = samples_ == 1 ? prefix : prefix.repeat({samples_, 1});
     for (int l = first_dropout_; l < n; ++l) state = run_layer(l, group, state);
     if (!sliced_) state = at::cat({state, reference_[n]}, 0).reshape({-1}).index_select(0, group.output_rows);
     auto host = state.reshape({-1}).to(at::kCPU).contiguous();
-    std::memcpy(out, host.data_ptr<float>(), sizeof(float) * host.numel());
-    out += host.numel();
+    const float* values = host.data_ptr<float>();
+    const std::size_t block = static_cast<std::size_t>(group.variants) * width;
+    for (int s = 0; s < samples_; ++s)
+      std::memcpy(out + (s * variants + offset) * width, values + s * block, sizeof(float) * block);
+    offset += group.variants;
   }
 }
 
 }  // namespace
 
 std::unique_ptr<IncrementalNetwork> make_incremental_torch(std::shared_ptr<const LayerStack> stack,
-                                                           std::vector<int> outputs, const Device& device) {
-  return std::make_unique<IncrementalTorch>(std::move(stack), std::move(outputs), device);
+                                                           std::vector<int> outputs, const Device& device,
+                                                           const IncrementalOptions& options) {
+  return std::make_unique<IncrementalTorch>(std::move(stack), std::move(outputs), device, options);
 }
 
 }  // namespace deepmr::model

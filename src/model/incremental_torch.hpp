@@ -10,6 +10,7 @@
 namespace deepmr::model {
 
 std::unique_ptr<IncrementalNetwork> make_incremental_torch(std::shared_ptr<const LayerStack> stack,
-                                                           std::vector<int> outputs, const Device& device);
+                                                           std::vector<int> outputs, const Device& device,
+                                                           const IncrementalOptions& options = {});
 
 }  // namespace deepmr::model

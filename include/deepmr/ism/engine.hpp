@@ -93,8 +93,10 @@ bool supports_incremental(const model::LayerStack& stack, std::string* reason = 
 // The engine called `name` for `network`: "full", "incremental", or "auto" (incremental when the
 // stack allows it, else full); benchmarks also accept "incremental-dense" (incremental without
 // skipping zero difference rows: the same bits, to measure what the skipping saves). Throws
-// UsageError for other names. `network` must outlive it.
-std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network);
+// UsageError for other names. `network` must outlive it. `incremental`: the incremental engines'
+// options (skip_zero_deltas follows the name).
+std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& network,
+                                    const model::IncrementalOptions& incremental = {});
 // UsageError naming `option` unless name is full, incremental or auto (or, with `benchmark`,
 // incremental-dense); checked before a model loads.
 void check_engine_name(const std::string& name, const std::string& option, bool benchmark = false);

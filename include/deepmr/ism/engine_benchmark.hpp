@@ -23,10 +23,12 @@ struct EngineRun {
   Effects effects;
 };
 
-// Builds the network and the engine called `engine` (full, incremental, auto) and runs it once.
+// Builds the network and the engine called `engine` (full, incremental, auto) and runs it once;
+// `incremental`: the incremental engines' options (make_engine).
 EngineRun time_engine(const std::string& engine, std::shared_ptr<const model::LayerStack> stack,
                       const std::vector<int>& outputs, const model::Device& device, model::Backend backend,
-                      const std::string& window, const IsmOptions& options);
+                      const std::string& window, const IsmOptions& options,
+                      const model::IncrementalOptions& incremental = {});
 
 // A window of `length` random bases (Philox, keyed by seed): the same on every machine.
 std::string random_window(int length, std::uint64_t seed);

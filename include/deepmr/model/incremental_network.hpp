@@ -15,6 +15,15 @@
 // implementation is bitwise reproducible: each element is a fixed chain of operations that does
 // not depend on the groups, the thread count or the ISA. The torch implementation (the GPU path)
 // runs the same plan through LibTorch operators.
+//
+// Several Monte Carlo samples in one pass (samples_per_pass() > 1, the torch implementation: on a
+// GPU one small sample is a few dozen operator launches on small tensors, which leave it idle):
+// set_samples(masks of S samples) runs the S x count reference passes as one batch, each under its
+// own sample's masks, and evaluate() replicates every group's variant rows S times, each copy
+// reading its own sample's reference rows and masks; the layers before the first dropout are still
+// computed once per region. Outputs are sample-major (sample s's block, then sample s + 1's). Each
+// sample's outputs equal a pass of that sample alone to float32 rounding (docs/performance.md says
+// how close, measured).
 
 #include <memory>
 #include <string>
@@ -59,6 +68,15 @@ struct IncrementalOptions {
   // sparse_gemm, in multiply-accumulates of the dense product (measured: docs/performance.md).
   // Tests set 0 (every nonzero row sparse) and a huge value (none) to compare the bits.
   double sparse_row_cost = 4;
+  // Monte Carlo samples the torch implementation evaluates in one pass (samples_per_pass()); the
+  // kernels implementation always takes one. 0: automatic -- 1 on CPU (where a pass of one sample
+  // already keeps the cores busy), on CUDA as many as keep the largest intermediate tensor of the
+  // region's largest group under pass_megabytes (at most 64). Memory and speed only: each sample's
+  // outputs equal its pass alone to float32 rounding (not bitwise: docs/performance.md).
+  int samples_per_pass = 0;
+  // The automatic choice's budget: the bytes of the largest intermediate tensor of one pass of a
+  // group (a pass holds a few of them at once), in MiB.
+  double pass_megabytes = 1024;
 };
 
 class IncrementalNetwork {
@@ -69,12 +87,19 @@ class IncrementalNetwork {
   // them. Every variant's column must reach the output (change_reaches_output).
   virtual void set_region(const float* references, int count, std::vector<VariantGroup> groups) = 0;
   // Starts a Monte Carlo sample: the reference passes under `masks` (nullptr: dropout off). The
-  // masks are copied.
+  // masks are copied. The same as set_samples({masks}).
   virtual void set_sample(const DropoutMasks* masks) = 0;
-  // The references' outputs in the current sample: count x outputs().size().
+  // How many samples one pass may evaluate (set_samples), for the current region: valid after
+  // set_region. The kernels implementation: 1.
+  virtual int samples_per_pass() const { return 1; }
+  // Starts S = masks.size() Monte Carlo samples at once, 1 <= S <= samples_per_pass(): sample s runs
+  // under *masks[s] (nullptr: dropout off; all or none of them null). The masks are copied.
+  virtual void set_samples(const std::vector<const DropoutMasks*>& masks);
+  // The references' outputs in the current samples: S x count x outputs().size().
   virtual void reference_outputs(float* out) = 0;
-  // The outputs of every variant in the current sample, group after group: variants x
-  // outputs().size(). The kernels implementation spreads the groups over the compute threads.
+  // The outputs of every variant in the current samples, per sample group after group: S x
+  // variants x outputs().size(). The kernels implementation spreads the groups over the compute
+  // threads.
   virtual void evaluate(float* out) = 0;
   virtual std::vector<StageCost> costs() const = 0;
   virtual std::string description() const = 0;

@@ -50,6 +50,10 @@ class BenchCommand : public Command {
          "without skipping zero difference rows); the first is the baseline of "
          "the ratio and the differences")
         ("batch", po::value<std::string>()->default_value("auto")->value_name("B"), kBatchHelp)
+        ("samples-per-pass", po::value<std::string>()->default_value("auto")->value_name("LIST"),
+         "Monte Carlo samples per pass of the incremental engines on the torch backend, one row per value "
+         "(e.g. 1,4,8); auto: 1 on CPU, on CUDA as many as fit the pass budget (the kernels backend always "
+         "takes one)")
         ("positions", po::value<std::string>()->value_name("FIRST-LAST"),
          "mutate only these window positions (0-based, inclusive; default: all)")
         ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"), "seed of weights, window and masks")
@@ -106,20 +110,58 @@ class BenchCommand : public Command {
     const auto engine_names = model::split_list(v["engines"].as<std::string>());
     if (engine_names.empty()) throw UsageError("option 'engines': name at least one engine");
     for (const auto& engine_name : engine_names) ism::check_engine_name(engine_name, "engines", true);
+    // Samples per pass (0: auto), each timed with every incremental engine; the full engine once.
+    std::vector<int> per_pass_values;
+    for (const auto& item : model::split_list(v["samples-per-pass"].as<std::string>())) {
+      if (item == "auto") {
+        per_pass_values.push_back(0);
+        continue;
+      }
+      std::size_t used = 0;
+      int value = 0;
+      try {
+        value = std::stoi(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != item.size() || value < 1)
+        throw UsageError("option 'samples-per-pass': '" + item + "' is neither auto nor a whole number of at least 1");
+      per_pass_values.push_back(value);
+    }
+    if (per_pass_values.empty()) throw UsageError("option 'samples-per-pass': give auto or at least one number");
+    struct Timed {
+      std::string engine;
+      int samples_per_pass;  // -1: not an incremental engine
+    };
+    std::vector<Timed> timed;
+    for (const auto& engine_name : engine_names) {
+      if (engine_name == "full") {
+        timed.push_back({engine_name, -1});
+        continue;
+      }
+      for (int per_pass : per_pass_values) timed.push_back({engine_name, per_pass});
+    }
 
-    Table table({"engine", "outputs", "device", "threads", "model", "length", "mutants", "samples", "batch", "seconds",
+    Table table({"engine", "outputs", "device", "threads", "model", "length", "mutants", "samples", "batch",
+                 "samples_per_pass", "seconds",
                  "mutant_evaluations_per_second", "ratio", "cpu_seconds", "mutant_evaluations_per_cpu_second",
                  "cpu_ratio", "max_abs_diff_beta", "max_abs_diff_se", "bitwise_equal", "effective_gmac_per_second",
                  "gmac_per_mutant_strand", "peak_rss_mib"});
     Table stages({"engine", "stage", "thread_seconds", "share", "gmac", "gmac_per_thread_second",
-                  "zero_delta_entries", "zero_delta_rows", "skipped_gmac"});
+                  "zero_delta_entries", "zero_delta_rows", "skipped_gmac", "samples_per_pass"});
     ism::Effects baseline;
     double baseline_rate = 0, baseline_cpu_rate = 0;
     const double strands = stack.options.reverse_complement_average ? 2 : 1;
-    for (std::size_t row = 0; row < engine_names.size() * output_sets.size(); ++row) {
-      const std::size_t e = row / output_sets.size();
+    for (std::size_t row = 0; row < timed.size() * output_sets.size(); ++row) {
+      const Timed& what = timed[row / output_sets.size()];
       const auto& outputs = output_sets[row % output_sets.size()];
-      auto run = ism::time_engine(engine_names[e], choice.stack, outputs, choice.device, choice.backend, window, options);
+      model::IncrementalOptions incremental;
+      incremental.samples_per_pass = std::max(0, what.samples_per_pass);
+      const std::string per_pass = what.samples_per_pass < 0    ? std::string("-")
+                                   : what.samples_per_pass == 0 ? std::string("auto")
+                                                                : std::to_string(what.samples_per_pass);
+      auto run = ism::time_engine(what.engine, choice.stack, outputs, choice.device, choice.backend, window, options,
+                                  incremental);
       auto& effects = run.effects;
       const auto& costs = run.costs;
       const double rate = run.evaluations / run.seconds, cpu_rate = run.evaluations / run.cpu_seconds;
@@ -133,6 +175,7 @@ class BenchCommand : public Command {
       table.set("mutants", effects.mutants.size());
       table.set("samples", options.mc_samples);
       table.set("batch", options.batch > 0 ? std::to_string(options.batch) : std::string("auto"));
+      table.set("samples_per_pass", per_pass);
       table.set("seconds", run.seconds);
       table.set("mutant_evaluations_per_second", rate);
       table.set("cpu_seconds", run.cpu_seconds);
@@ -186,6 +229,7 @@ class BenchCommand : public Command {
       for (const auto& cost : costs) {
         stages.add_row();
         stages.set("engine", run.engine);
+        stages.set("samples_per_pass", per_pass);
         stages.set("stage", cost.stage);
         stages.set("thread_seconds", cost.seconds);
         stages.set("share", stage_seconds > 0 ? cost.seconds / stage_seconds : 0.0);
