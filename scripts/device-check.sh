@@ -5,8 +5,10 @@
 #   ism     DeepSEA architecture (random weights, L = 1000, two outputs, one window) at N = 50 MC
 #           samples: the CPU incremental engine (deterministic kernels) is the reference, the
 #           incremental and the full engine run through LibTorch on the GPU on the same window and
-#           masks; prints the GPU's mutant evaluations per second and the largest differences of
-#           beta and se from the reference (each must be <= 1e-6);
+#           masks (the incremental engine twice: one sample per pass, then the automatic samples
+#           per pass, whose ratio is the launch overhead saved); prints the GPU's mutant
+#           evaluations per second and the largest differences of beta and se from the reference
+#           (each must be <= 1e-6);
 #   app     builds the whole deepmr application (target deepmr, tests and benchmarks off) against
 #           the same LibTorch, in its own build folder; with --bundle DIR against the MPI, parallel
 #           HDF5, Boost, Eigen, zlib, OpenSSL and libBigWig that scripts/device-bundle.sh extracted

@@ -3,7 +3,10 @@
 // kernels; equal to the full engine to 1e-6, tests/ism) is the reference; the full and the
 // incremental engines then run through LibTorch on the device, on the same window and masks.
 // Prints one TSV row per engine: device, seconds, mutant evaluations per second, and the largest
-// differences of beta and se from the CPU reference.
+// differences of beta and se from the CPU reference. The incremental engine runs twice on the
+// device: one Monte Carlo sample per pass (a few dozen operator launches per sample) and the
+// automatic samples per pass (the same launches for S samples); their ratio is what batching the
+// samples saves of the launch overhead.
 //
 // device_check [--device cuda|cuda:K|cpu] [--samples N] [--batch B] [--threads T] [--positions P]
 //              [--full-positions P]
@@ -34,9 +37,12 @@ struct Run {
 };
 
 Run run(const std::string& engine, std::shared_ptr<const model::LayerStack> stack, const model::Device& device,
-        model::Backend backend, const std::string& window, const ism::IsmOptions& options) {
+        model::Backend backend, const std::string& window, const ism::IsmOptions& options,
+        int samples_per_pass = 0) {
   auto network = model::make_network(std::move(stack), {0, 1}, device, backend);
-  auto ism = ism::make_engine(engine, *network);
+  model::IncrementalOptions incremental;
+  incremental.samples_per_pass = samples_per_pass;
+  auto ism = ism::make_engine(engine, *network, incremental);
   if (device.kind == model::Device::Kind::cuda) ism->run(window, [&] {  // warm-up: CUDA context, cuDNN plans
     auto o = options;
     o.mc_samples = 1;
@@ -98,8 +104,12 @@ int main(int argc, char** argv) try {
   };
   row("incremental", "cpu kernels (" + model::isa_name(model::active_isa()) + ", " +
                          std::to_string(model::compute_threads()) + " threads; the reference)", cpu);
+  const auto one_per_pass = run("incremental", stack, device, model::Backend::torch, window, options, 1);
+  row("incremental", device.name() + " LibTorch, 1 sample per pass", one_per_pass);
   const auto incremental = run("incremental", stack, device, model::Backend::torch, window, options);
-  row("incremental", device.name() + " LibTorch", incremental);
+  row("incremental", device.name() + " LibTorch, automatic samples per pass", incremental);
+  std::printf("# automatic samples per pass against 1 on %s: %.2fx\n", device.name().c_str(),
+              one_per_pass.seconds / incremental.seconds);
   options.positions.clear();
   for (int p = 0; p < std::min({full_positions, positions, 1000}); ++p) options.positions.push_back(p);
   const auto full = run("full", stack, device, model::Backend::torch, window, options);
