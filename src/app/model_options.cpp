@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/model/ensemble_network.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "deepmr/model/targets.hpp"
 
@@ -23,8 +24,9 @@ void describe_model_options(po::options_description& options, const ModelKeys& k
   if (keys.threads == ModelKeys::command_line().threads)
     threads->default_value(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   options.add_options()
-      (keys.file.c_str(), po::value<std::string>()->value_name("FILE"),
-       "TorchScript model (scripts/export_model.py writes one)")
+      (keys.file.c_str(), po::value<std::vector<std::string>>()->composing()->value_name("FILE"),
+       "TorchScript model (scripts/export_model.py writes one); repeated: the members of a deep ensemble (sample n "
+       "runs member n mod K)")
       (keys.targets.c_str(), po::value<std::string>()->value_name("FILE"),
        "output names, one per line (default: the names stored in the model, if any)")
       (keys.alphabet.c_str(), po::value<std::string>()->value_name("ORDER"),
@@ -70,9 +72,19 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   choice.device = model::parse_device(get(keys.device).as<std::string>());
   choice.backend = model::parse_backend(get(keys.backend).empty() ? "" : get(keys.backend).as<std::string>(),
                                         choice.device, keys.backend);
-  auto stack = std::make_shared<model::LayerStack>(model::load_model_file(get(keys.file).as<std::string>(), overrides, data_length));
-  choice.target_names = model::output_names(*stack, get(keys.targets).empty() ? "" : get(keys.targets).as<std::string>());
-  choice.stack = std::move(stack);
+  const auto& files = get(keys.file).as<std::vector<std::string>>();
+  std::vector<const model::LayerStack*> members;
+  for (const auto& file : files) {
+    auto stack = std::make_shared<model::LayerStack>(model::load_model_file(file, overrides, data_length));
+    members.push_back(stack.get());
+    if (!choice.stack)
+      choice.stack = std::move(stack);
+    else
+      choice.more_members.push_back(std::move(stack));
+  }
+  if (members.size() > 1) model::check_ensemble_members(members, files);
+  choice.target_names =
+      model::output_names(*choice.stack, get(keys.targets).empty() ? "" : get(keys.targets).as<std::string>());
   return choice;
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "deepmr/app/position_range.hpp"
@@ -11,6 +12,7 @@
 #include "deepmr/common/disk_space.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/run/plan_run.hpp"
+#include "deepmr/model/model_choice.hpp"
 #include "deepmr/model/targets.hpp"
 
 namespace deepmr::app {
@@ -56,14 +58,25 @@ RunSetup prepare_run(const ParsedOptions& options) {
   if (!setup.config.positions_text.empty())
     setup.config.positions = parse_position_range(setup.config.positions_text, stack.options.input_length, "analysis.positions");
 
-  if (stack.dropout_layers().empty())
-    throw ModelError(stack.source + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "
-                     "standard errors MR needs (export the model with its dropout layers)");
-  bool drops = false;
-  for (int l : stack.dropout_layers()) drops = drops || stack.layers[l].p > 0;
-  if (!drops)
-    throw ModelError(stack.source + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
-                     "everywhere (export the model with the dropout rates it was trained with)");
+  const bool ensemble = !setup.model.more_members.empty();
+  if (ensemble) {
+    // Sample n is member n mod K: K x N samples with MC dropout inside the members, else one each.
+    setup.config.member_dropout = model::member_dropout(setup.model, true);
+    setup.config.mc_samples = model::region_samples(setup.model, setup.config.mc_samples, true);
+    setup.config.jackknife_groups = std::min(setup.config.jackknife_groups, setup.config.mc_samples);
+  }
+  // One model's standard errors come from MC dropout; an ensemble's members disagree by themselves.
+  if (!ensemble) {
+    if (stack.dropout_layers().empty())
+      throw ModelError(stack.source + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "
+                       "standard errors MR needs (export the model with its dropout layers, or give several "
+                       "model.file lines: the members of a deep ensemble)");
+    bool drops = false;
+    for (int l : stack.dropout_layers()) drops = drops || stack.layers[l].p > 0;
+    if (!drops)
+      throw ModelError(stack.source + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
+                       "everywhere (export the model with the dropout rates it was trained with)");
+  }
   const auto listed_outcomes = resolve_output_list(setup.model, setup.config.outcomes);
   for (std::size_t i = 0; i < listed_outcomes.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)

@@ -212,6 +212,10 @@ std::map<std::string, std::string> result_keys(const po::variables_map& values) 
                                               : entry.substr(0, eq + 1) + canonical_path(entry.substr(eq + 1)));
       }
       out[key] = canonical;
+    } else if (const auto* files = boost::any_cast<std::vector<std::string>>(&value.value())) {
+      std::string canonical;  // model.file: an ensemble's members, each canonical, in order
+      for (const auto& file : *files) canonical += (canonical.empty() ? "" : " ; ") + canonical_path(file);
+      out[key] = canonical;
     } else {
       out[key] = canonical_path(out[key]);
     }

@@ -12,6 +12,15 @@ namespace deepmr::ism {
 
 bool uses_dropout(const IsmOptions& options) { return options.dropout && options.mc_samples > 0; }
 
+model::DropoutMasks sample_masks(const model::Network& network, const IsmOptions& options, int sample) {
+  const bool masks = uses_dropout(options) && (options.member_dropout || network.members() == 1);
+  return network.sample_masks(options.seed, options.region_id, static_cast<std::uint32_t>(sample), masks);
+}
+
+bool passes_masks(const model::Network& network, const IsmOptions& options) {
+  return uses_dropout(options) || network.members() > 1;
+}
+
 int batch_for(const IsmOptions& options, const model::Network& network, bool incremental, int mutants) {
   if (options.batch > 0) return options.batch;
   if (network.device().kind != model::Device::Kind::cuda) return 64;

@@ -22,7 +22,6 @@ class FullForwardEngine : public Engine {
   Effects run(const std::string& sequence, const IsmOptions& options) override {
     const auto& stack = network_.stack();
     const int length = stack.options.input_length;
-    const bool dropout = uses_dropout(options);
     Effects effects = start_effects(network_, sequence, options);
     const int n_mutants = static_cast<int>(effects.mutants.size());
     const int n_outputs = static_cast<int>(effects.outputs.size());
@@ -47,9 +46,8 @@ class FullForwardEngine : public Engine {
 
     for (int n : samples_to_compute(options)) {
       check_stop(options);
-      model::DropoutMasks masks;
-      if (dropout) masks = model::draw_dropout_masks(stack, options.seed, options.region_id, static_cast<std::uint32_t>(n));
-      const model::DropoutMasks* mask_ptr = dropout ? &masks : nullptr;
+      const model::DropoutMasks masks = sample_masks(network_, options, n);  // and an ensemble's member
+      const model::DropoutMasks* mask_ptr = passes_masks(network_, options) ? &masks : nullptr;
 
       // Row -1 is the reference; rows 0.. are mutants. One batch holds at most options.batch rows.
       for (int first = -1; first < n_mutants; first += batch) {

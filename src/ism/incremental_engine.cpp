@@ -59,7 +59,7 @@ class IncrementalEngine : public Engine {
     for (int m = 0; m < n_mutants; ++m)
       for (int s = 0; s < strands; ++s) {
         const int column = s == 0 ? effects.mutants[m].position : length - 1 - effects.mutants[m].position;
-        if (model::change_reaches_output(stack, column)) slots.push_back({column, s, m});
+        if (reaches_output(column)) slots.push_back({column, s, m});
       }
     std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
       return a.column != b.column ? a.column < b.column : a.strand < b.strand;
@@ -87,7 +87,11 @@ class IncrementalEngine : public Engine {
     EffectAccumulator accumulator = start_accumulator(effects, options);
     std::vector<double> differences(accumulator.cells());
     const std::vector<int> samples = samples_to_compute(options);
-    const bool same_every_sample = !dropout || stack.dropout_layers().empty();
+    // One model without dropout (or without dropout layers) gives every sample the same outputs; an
+    // ensemble's samples differ by member.
+    const bool same_every_sample =
+        network_.members() == 1 && (!dropout || stack.dropout_layers().empty());
+    const bool with_masks = passes_masks(network_, options);
     const std::size_t per_pass =
         same_every_sample ? 1 : static_cast<std::size_t>(std::max(1, incremental_->samples_per_pass()));
     const std::size_t reference_size = static_cast<std::size_t>(strands) * n_outputs;
@@ -108,9 +112,8 @@ class IncrementalEngine : public Engine {
         masks.resize(pass);
         pass_masks.assign(masks.size(), nullptr);
         for (std::size_t s = 0; s < masks.size(); ++s)
-          if (dropout) {
-            masks[s] = model::draw_dropout_masks(stack, options.seed, options.region_id,
-                                                 static_cast<std::uint32_t>(samples[first + s]));
+          if (with_masks) {
+            masks[s] = sample_masks(network_, options, samples[first + s]);  // and an ensemble's member
             pass_masks[s] = &masks[s];
           }
         incremental_->set_samples(pass_masks);
@@ -153,6 +156,13 @@ class IncrementalEngine : public Engine {
   }
 
  private:
+  // Whether changing this input column can change an output (of any member of an ensemble).
+  bool reaches_output(int column) const {
+    for (const model::LayerStack* stack : network_.member_stacks())
+      if (model::change_reaches_output(*stack, column)) return true;
+    return false;
+  }
+
   model::Network& network_;
   bool dense_;  // zero difference rows computed anyway (the benchmark's peer)
   std::unique_ptr<model::IncrementalNetwork> incremental_;

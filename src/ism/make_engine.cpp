@@ -16,7 +16,9 @@ std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& net
                                     const model::IncrementalOptions& incremental) {
   if (name == "full") return make_full_forward_engine(network);
   std::string reason;
-  const bool supported = supports_incremental(network.stack(), &reason);
+  bool supported = true;
+  for (const model::LayerStack* stack : network.member_stacks())  // every member of an ensemble
+    if (supported) supported = supports_incremental(*stack, &reason);
   if (name == "auto") return supported ? make_incremental_engine(network, incremental) : make_full_forward_engine(network);
   if (name == "incremental" || name == "incremental-dense") {
     if (!supported)

@@ -1,9 +1,38 @@
 #include "deepmr/model/model_choice.hpp"
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/model/ensemble_network.hpp"
 #include "deepmr/model/targets.hpp"
 
 namespace deepmr::model {
+
+std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device) {
+  if (choice.more_members.empty()) return make_network(choice.stack, std::move(outputs), device, choice.backend);
+  std::vector<std::unique_ptr<Network>> members;
+  members.push_back(make_network(choice.stack, outputs, device, choice.backend));
+  for (const auto& member : choice.more_members) members.push_back(make_network(member, outputs, device, choice.backend));
+  return make_ensemble_network(std::move(members), model_files(choice));
+}
+
+std::vector<std::string> model_files(const ModelChoice& choice) {
+  std::vector<std::string> files{choice.stack->source};
+  for (const auto& member : choice.more_members) files.push_back(member->source);
+  return files;
+}
+
+bool member_dropout(const ModelChoice& choice, bool dropout) {
+  if (!dropout) return false;
+  if (!choice.stack->dropout_layers().empty()) return true;
+  for (const auto& member : choice.more_members)
+    if (!member->dropout_layers().empty()) return true;
+  return false;
+}
+
+int region_samples(const ModelChoice& choice, int mc_samples, bool dropout) {
+  if (choice.more_members.empty()) return mc_samples;
+  const int members = 1 + static_cast<int>(choice.more_members.size());
+  return member_dropout(choice, dropout) ? members * mc_samples : members;
+}
 
 Backend parse_backend(const std::string& text, const Device& device, const std::string& option) {
   if (text.empty()) return default_backend(device);

@@ -43,6 +43,11 @@ Device parse_device(const std::string& text) {
   throw UsageError("unknown device '" + text + "' (use cpu, cuda, cuda:K or auto)");
 }
 
+DropoutMasks Network::sample_masks(std::uint64_t seed, std::uint64_t region_id, std::uint32_t sample,
+                                   bool dropout) const {
+  return dropout ? draw_dropout_masks(*stack_, seed, region_id, sample) : DropoutMasks{};
+}
+
 Backend default_backend(const Device& device) {
   return device.kind == Device::Kind::cpu ? Backend::kernels : Backend::torch;
 }

@@ -80,7 +80,10 @@ void resolve_units(RunSetup& setup) {
 void plan_run(RunSetup& setup) {
   setup.plan = make_plan(setup.plan_spec);
   resolve_units(setup);
-  setup.model_sha256 = sha256_file(setup.model.stack->source);
+  // An ensemble: every member's, in order, joined by " ; ".
+  setup.model_sha256.clear();
+  for (const auto& file : model::model_files(setup.model))
+    setup.model_sha256 += (setup.model_sha256.empty() ? "" : " ; ") + sha256_file(file);
   setup.plan_digest = sha256_hex(plan_text(setup.plan));
 }
 

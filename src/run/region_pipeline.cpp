@@ -133,7 +133,7 @@ RegionPipeline::RegionPipeline(const RunSetup& setup, store::JournalWriter& jour
   // and anchor o of the correlations.
   for (int output : setup.exposure_outputs) exposure_columns_.push_back(column_of(outputs, output));
   for (const auto& device : devices) {
-    networks_.push_back(model::make_network(setup.model.stack, outputs, device, setup.model.backend));
+    networks_.push_back(model::make_choice_network(setup.model, outputs, device));
     engines_.push_back(ism::make_engine(setup.config.engine, *networks_.back()));
   }
   if (devices.empty()) throw InternalError("a region worker needs a device");
@@ -246,6 +246,7 @@ RegionPipeline::Mutagenesis RegionPipeline::mutagenesis(std::uint64_t region_id)
   ism::IsmOptions options;
   options.mc_samples = config.mc_samples;
   options.dropout = true;
+  options.member_dropout = config.member_dropout;
   options.seed = config.seed;
   options.region_id = region_id;
   options.batch = config.batch;

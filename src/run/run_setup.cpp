@@ -7,6 +7,16 @@
 #include "deepmr/run/input_digests.hpp"
 
 namespace deepmr::run {
+namespace {
+
+// The model file, or an ensemble's member files in order joined by " ; ".
+std::string model_file_list(const model::ModelChoice& model) {
+  std::string out;
+  for (const auto& file : model::model_files(model)) out += (out.empty() ? "" : " ; ") + file;
+  return out;
+}
+
+}  // namespace
 
 std::string plan_text(const genome::Plan& plan) {
   std::ostringstream out;
@@ -75,7 +85,7 @@ store::StoreLayout RunSetup::store_layout() const {
       {"versions", provenance.versions},
       {"config", provenance.config_text},
       {"config_path", provenance.config_path},
-      {"model", stack.source},
+      {"model", model_file_list(model)},
       {"model_sha256", model_sha256},
       {"plan_sha256", plan_digest},
       {"alphabet", stack.options.alphabet},
@@ -91,6 +101,8 @@ store::StoreLayout RunSetup::store_layout() const {
                            {"units_total", static_cast<std::int64_t>(units.count())},
                            {"network", config.network ? 1 : 0},
                            {"bootstrap", static_cast<std::int64_t>(config.mr.bootstrap_draws)}};
+  if (!model.more_members.empty())  // a deep ensemble: mc_samples counts the samples of all members
+    layout.int_attributes["ensemble_members"] = static_cast<std::int64_t>(1 + model.more_members.size());
   return layout;
 }
 

@@ -42,6 +42,7 @@ const std::vector<AttributeSpec>& store_attributes() {
       {"outcome", T::text}, {"outcome_output", T::int64}, {"network", T::int64}, {"methods", T::text},
       {"seed", T::int64},
       {"mc_samples", T::int64}, {"input_length", T::int64}, {"reverse_complement", T::int64},
+      {"ensemble_members", T::int64},  // only a deep ensemble's store (model.file repeated)
       {"regions_total", T::int64}, {"units_total", T::int64}, {"bootstrap", T::int64},
       // The run, written when the store is finished.
       {"started", T::text}, {"finished", T::text}, {"attempts", T::int64}, {"ranks", T::int64},

@@ -1,9 +1,11 @@
 // deepmr ism through the real binary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "expected_tables.hpp"
+#include "stats_command_support.hpp"
 #include "test_support.hpp"
 
 namespace deepmr {
@@ -114,6 +116,60 @@ TEST(IsmCommand, JsonHasTheSameFields) {
   EXPECT_NE(r.out.find("{\"position\": 0, \"ref\": "), std::string::npos) << r.out.substr(0, 200);
   EXPECT_NE(r.out.find("\"output\": \"conv1d_small|out4\", \"beta\": "), std::string::npos);
   EXPECT_NE(r.out.find("\"se\": 0}"), std::string::npos);  // N = 1: se is exactly 0
+}
+
+// A deep ensemble (--model repeated): without MC dropout, sample k is member k in inference mode,
+// so beta and se are the mean and spread of the members' deterministic effects, each as that
+// member alone prints it (conv1d_small's are PyTorch's: DropoutOffRowsEqualPyTorchEffects).
+TEST(IsmCommand, AnEnsembleGivesTheMeanAndSpreadOfItsMembers) {
+  const std::vector<std::string> members = {"conv1d_small", "identical_bases", "traced_conv1d"};
+  const std::string common = " --sequence " + fixture_window("conv1d_small") + " --outputs 0,3 --dropout off";
+  std::vector<std::vector<test::TsvRow>> alone;
+  std::string models;
+  for (const auto& member : members) {
+    auto r = run(ism() + " --model " + quote(fixture_model(member)) + common);
+    ASSERT_EQ(r.status, 0) << r.err;
+    alone.push_back(test::parse_tsv(r.out));
+    models += " --model " + quote(fixture_model(member));
+  }
+  auto r = run(ism() + models + common);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = test::parse_tsv(r.out);
+  ASSERT_EQ(rows.size(), alone[0].size());
+  double largest_se = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    double sum = 0, squares = 0;
+    for (const auto& member : alone) {
+      const double d = std::stod(member[i].at("beta"));
+      sum += d;
+      squares += d * d;
+    }
+    const double beta = sum / 3, se = std::sqrt(std::max(0.0, squares / 3 - beta * beta));
+    EXPECT_EQ(rows[i].at("position"), alone[0][i].at("position"));
+    EXPECT_EQ(rows[i].at("alt"), alone[0][i].at("alt"));
+    EXPECT_EQ(rows[i].at("output"), alone[0][i].at("output"));
+    EXPECT_NEAR(std::stod(rows[i].at("beta")), beta, 1e-9 + 1e-9 * std::fabs(beta));
+    EXPECT_NEAR(std::stod(rows[i].at("se")), se, 1e-7 + 1e-7 * se);
+    largest_se = std::max(largest_se, std::stod(rows[i].at("se")));
+  }
+  EXPECT_GT(largest_se, 1e-3);
+
+  // MC dropout inside the members: 3 x 2 samples; the same rows whatever the batch.
+  auto dropout = run(ism() + models + " --sequence " + fixture_window("conv1d_small") + " --outputs 0,3 --mc-samples 2");
+  auto batched = run(ism() + models + " --sequence " + fixture_window("conv1d_small") + " --outputs 0,3 --mc-samples 2 --batch 7");
+  ASSERT_EQ(dropout.status, 0) << dropout.err;
+  EXPECT_EQ(dropout.out, batched.out);
+  EXPECT_NE(dropout.out, r.out);
+}
+
+// Members must agree on alphabet, input length, strand averaging and outputs: one line, exit 4.
+TEST(IsmCommand, EnsembleMembersThatDisagreeAreRefused) {
+  auto r = run(ism() + " --model " + quote(fixture_model("conv1d_small")) + " --model " +
+               quote(fixture_model("kipoi_conv2d")) + " --sequence " + fixture_window("conv1d_small") + " --outputs 0");
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("ensemble member 2 ("), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
 }
 
 TEST(IsmCommand, OneSampleWarnsThatSesNeedTwo) {

@@ -222,6 +222,39 @@ class Ranks(RunTest):
         self.assertSameStore(stores[0], stores[1])
         self.assertSameStore(stores[0], stores[2])
 
+    def test_a_deep_ensemble_runs_each_sample_on_its_member_and_records_every_member(self):
+        # model.file repeated: a deep ensemble of two models of one shape (identical_bases is
+        # conv1d_small with other first-layer weights), MC dropout inside each: 2 x 4 samples,
+        # sample n on member n mod 2. The stores agree bit for bit at 1 and 2 ranks, record both
+        # members and their SHA-256, and differ from the single model's.
+        member = os.path.join(run_support.SOURCE, "tests", "data", "models", "identical_bases.pt")
+        extra = "[model]\nfile = %s\n" % member
+        stores = []
+        for ranks in (1, 2):
+            name = "ensemble-%d.h5" % ranks
+            result = deepmr_run(ranks, config(self.directory, name, extra=extra))
+            self.assertEqual(result.returncode, 0, result.stderr)
+            stores.append(os.path.join(self.directory, name))
+            self.assertComplete(stores[-1])
+        self.assertSameStore(stores[0], stores[1])
+        import hashlib
+        with Store(stores[0]) as s:
+            self.assertEqual(s.attrs["ensemble_members"], 2)
+            self.assertEqual(s.attrs["mc_samples"], 8)
+            files = s.attrs["model"].split(" ; ")
+            self.assertEqual(len(files), 2)
+            self.assertTrue(files[0].endswith("conv1d_small.pt") and files[1] == member, files)
+            digests = []
+            for f in files:
+                with open(f, "rb") as model_file:
+                    digests.append(hashlib.sha256(model_file.read()).hexdigest())
+            self.assertEqual(s.attrs["model_sha256"], " ; ".join(digests))
+        with Store(Reference.store()) as single:
+            self.assertNotIn("ensemble_members", single.attrs)
+        compare = subprocess.run([sys.executable, run_support.COMPARE, Reference.store(), stores[0]],
+                                 capture_output=True, text=True)
+        self.assertNotEqual(compare.returncode, 0)
+
     def test_mr_overlapped_with_the_next_regions_mutagenesis_gives_the_same_store(self):
         # run.overlap-mr (the default) fits a region's MR on its own thread while the next region's
         # mutagenesis runs; off, each region is fitted before the next starts. One rank (the

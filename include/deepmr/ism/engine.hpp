@@ -17,6 +17,10 @@ namespace deepmr::ism {
 struct IsmOptions {
   int mc_samples = 50;        // N; 0 means dropout off
   bool dropout = true;        // off: deterministic f(m) - f(r) in inference mode, se = 0
+  // A deep ensemble (model/ensemble_network.hpp; sample n is member n mod K, so mc_samples counts
+  // the samples of all members): whether each sample also draws MC dropout masks inside its
+  // member. Off: every member in inference mode (K samples are enough).
+  bool member_dropout = true;
   std::uint64_t seed = 1;     // run seed: keys the dropout masks
   std::uint64_t region_id = 0;
   int batch = 0;              // full: sequences per forward pass; incremental: mutants per group
@@ -46,6 +50,12 @@ struct IsmOptions {
 // The steps every engine shares (engine_steps.cpp).
 // Whether `options` ask for MC dropout (dropout on and N > 0); otherwise one deterministic pass.
 bool uses_dropout(const IsmOptions& options);
+// What sample n of a region runs under (Network::sample_masks): its member of an ensemble and its
+// dropout masks, where it has any.
+model::DropoutMasks sample_masks(const model::Network& network, const IsmOptions& options, int sample);
+// Whether forward passes of `network` take the sample's masks (MC dropout, or an ensemble's
+// member), or nullptr (inference).
+bool passes_masks(const model::Network& network, const IsmOptions& options);
 // Checks the window's length against the model and the batch size, and returns the Effects with
 // its mutants, outputs and sample count filled in (beta and se are the engine's to compute).
 Effects start_effects(const model::Network& network, const std::string& sequence, const IsmOptions& options);

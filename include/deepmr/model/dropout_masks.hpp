@@ -16,6 +16,10 @@ namespace deepmr::model {
 struct DropoutMasks {
   // One mask per dropout layer of the stack, in order: (channels x width) values, each 0 or 1 / (1 - p).
   std::vector<std::vector<float>> layers;
+  // The member of a deep ensemble (ensemble_network.hpp) that evaluates this sample: sample n is
+  // member n mod K, under these masks of its own dropout layers (none without MC dropout). 0 for
+  // one model.
+  int member = 0;
 };
 
 // Throws InternalError when region_id does not fit the 32-bit counter word.

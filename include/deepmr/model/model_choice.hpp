@@ -12,12 +12,25 @@
 namespace deepmr::model {
 
 struct ModelChoice {
-  std::shared_ptr<const LayerStack> stack;
+  std::shared_ptr<const LayerStack> stack;  // the model, or a deep ensemble's first member
+  // A deep ensemble's other members, in the order given (ensemble_network.hpp); none for one model.
+  std::vector<std::shared_ptr<const LayerStack>> more_members;
   std::vector<std::string> target_names;  // from the targets file, else embedded in the model file
   Device device;
   Backend backend = Backend::kernels;
   int threads = 1;
 };
+
+// The network of `choice` for `outputs` on `device` with its backend: the model's, or its ensemble's.
+std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device);
+// The model files of `choice` (one, or an ensemble's members in order).
+std::vector<std::string> model_files(const ModelChoice& choice);
+// The Monte Carlo samples of a region: N = mc_samples for one model; for an ensemble of K members,
+// K x N where MC dropout (`dropout`) runs inside members with dropout layers, else K (one sample
+// per member, each in inference mode).
+int region_samples(const ModelChoice& choice, int mc_samples, bool dropout);
+// Whether the samples of `choice` draw dropout masks inside the members (ism::IsmOptions::member_dropout).
+bool member_dropout(const ModelChoice& choice, bool dropout);
 
 // The backend named by `text` ("kernels" or "torch"; empty: the device's default). UsageError
 // naming `option` for other text.

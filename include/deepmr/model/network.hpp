@@ -2,6 +2,7 @@
 // A model ready to run: forward passes of batches of one-hot sequences under optional dropout
 // masks, keeping only the requested outputs.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,15 @@ class Network {
   virtual std::string description() const = 0;
   virtual Backend backend() const = 0;
   virtual Device device() const = 0;
+  // A deep ensemble (ensemble_network.hpp) has K members, each a network of its own; one model: 1.
+  virtual int members() const { return 1; }
+  // The stacks of the members (one model: its stack). stack() is the first member's.
+  virtual std::vector<const LayerStack*> member_stacks() const { return {stack_.get()}; }
+  // What Monte Carlo sample `sample` of a region runs under: its member and, with `dropout`, the
+  // member's dropout masks (draw_dropout_masks). Pass it to forward when dropout is on or the
+  // network has several members; otherwise forward takes nullptr.
+  virtual DropoutMasks sample_masks(std::uint64_t seed, std::uint64_t region_id, std::uint32_t sample,
+                                    bool dropout) const;
   const std::vector<int>& outputs() const { return outputs_; }
   const LayerStack& stack() const { return *stack_; }
   const std::shared_ptr<const LayerStack>& shared_stack() const { return stack_; }

@@ -30,6 +30,9 @@ struct RunConfig {
   // analysis.jackknife-groups: G of the grouped jackknife over the samples, min(G, N) applied
   // (0: none); analysis.meta-se: the SE each region enters the meta-analysis with.
   int jackknife_groups = 10;
+  // A deep ensemble of K models (model.file repeated): mc_samples becomes K x N, or K where no
+  // member has dropout layers (app::prepare_run), and member_dropout says which.
+  bool member_dropout = true;
   bool meta_uses_jackknife = false;
   // analysis.positions: mutate only these window positions (0-based; empty: all 3L mutants). The
   // text as given, and the positions once the window length is known (app::prepare_run).

@@ -86,6 +86,8 @@ class BenchCommand : public Command {
                                             "backend");
     } else {
       choice = load_model_choice(v, "");
+      if (!choice.more_members.empty())
+        throw UsageError("bench ism times one model: give one --model (an ensemble's members cost what each costs)");
     }
     // One or more output sets ("0,1;0,1,2"): every engine is timed with each, on the same window and masks.
     std::vector<std::vector<int>> output_sets;

@@ -54,12 +54,13 @@ class IsmCommand : public Command {
         ("region", po::value<std::string>()->value_name("CHR:START-END"), "1-based inclusive window of L bases")
         ("outputs", po::value<std::string>()->value_name("LIST"),
          "outputs to report: comma-separated names (targets) or 0-based indices")
-        ("mc-samples", po::value<int>()->default_value(50)->value_name("N"), "Monte Carlo dropout samples")
+        ("mc-samples", po::value<int>()->default_value(50)->value_name("N"), "Monte Carlo dropout samples (a deep ensemble: per member)")
         ("seed", po::value<std::string>()->default_value("1")->value_name("S"), "seed of the dropout masks (64-bit)")
         ("region-id", po::value<std::string>()->default_value("0")->value_name("R"),
          "region id keying the masks, 0 to 2^32 - 1 (a run uses the plan's id)")
         ("dropout", po::value<std::string>()->default_value("on")->value_name("on|off"),
-         "off: deterministic f(m) - f(r) in inference mode, se = 0")
+         "off: deterministic f(m) - f(r) in inference mode, se = 0 (an ensemble: each member in inference mode, "
+         "beta and se over the members)")
         ("batch", po::value<std::string>()->default_value("auto")->value_name("B"), kBatchHelp)
         ("engine", po::value<std::string>()->default_value("auto")->value_name("E"),
          "mutagenesis engine: full (forward passes of every mutant), incremental (only what a substitution "
@@ -118,7 +119,13 @@ class IsmCommand : public Command {
     if (!v["positions"].empty()) options.positions = parse_position_range(v["positions"].as<std::string>(), length, "positions");
     const auto outputs = resolve_output_list(choice, model::split_list(v["outputs"].as<std::string>()));
 
-    auto network = model::make_network(choice.stack, outputs, choice.device, choice.backend);
+    // A deep ensemble: sample n is member n mod K (K x N samples, or K without MC dropout inside them).
+    if (!choice.more_members.empty()) {
+      options.member_dropout = model::member_dropout(choice, options.dropout && options.mc_samples > 0);
+      options.mc_samples = model::region_samples(choice, std::max(options.mc_samples, 1), options.member_dropout);
+      options.dropout = true;
+    }
+    auto network = model::make_choice_network(choice, outputs, choice.device);
     auto engine = ism::make_engine(engine_name, *network);
     const auto effects = engine->run(window, options);
 
