@@ -1,6 +1,7 @@
 #include "bootstrap_draws.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "deepmr/stats/normal_stream.hpp"
@@ -11,6 +12,13 @@ namespace {
 
 // The normals of one block, at most this many (4 MiB), unless one draw alone needs more.
 constexpr std::size_t kBlockNormals = std::size_t{1} << 19;
+
+// A block of draws in flight: its normals, and per chunk of draws the misses of its fast path.
+struct Block {
+  std::size_t first = 0, count = 0;
+  std::vector<double> z;
+  std::vector<std::vector<NormalStream::Miss>> misses;
+};
 
 }  // namespace
 
@@ -27,25 +35,46 @@ void for_each_bootstrap_draw(std::uint64_t seed, std::uint64_t stream, std::size
     return;
   }
 
+  // A pipeline of three stages, one block each per round, so that the calling thread's serial
+  // stage overlaps the others: round r converts block r by the fast path (any worker, chunk by
+  // chunk), finishes block r - 1's misses in position order (worker 0, first) and computes block
+  // r - 2's statistics (any worker, chunk by chunk).
   ThreadTeam team(workers);
   const std::size_t block = std::clamp(kBlockNormals / std::max<std::size_t>(per_draw, 1), workers, draws);
-  std::vector<double> z(block * per_draw);
-  std::vector<std::vector<NormalStream::Miss>> misses(workers);
-  for (std::size_t first = 0; first < draws; first += block) {
-    const std::size_t count = std::min(block, draws - first);
-    // Worker w's share of the block: draws [first + share(w), first + share(w + 1)).
-    const auto share = [&](std::size_t w) { return count * w / workers; };
+  const std::size_t chunk = std::max<std::size_t>(1, block / (4 * workers));  // draws per unit of work
+  const std::size_t blocks = (draws + block - 1) / block;
+  // Kept from call to call on the calling thread (12 MiB at most): touching fresh pages costs more
+  // than a fit's whole bootstrap on some machines (a virtual machine's page faults).
+  thread_local Block ring[3];
+  const auto chunks_of = [&](const Block& b) { return (b.count + chunk - 1) / chunk; };
+  for (std::size_t round = 0; round < blocks + 2; ++round) {
+    Block* converting = round < blocks ? &ring[round % 3] : nullptr;
+    Block* finishing = round >= 1 && round - 1 < blocks ? &ring[(round - 1) % 3] : nullptr;
+    Block* computing = round >= 2 ? &ring[(round - 2) % 3] : nullptr;
+    if (converting) {
+      converting->first = round * block;
+      converting->count = std::min(block, draws - converting->first);
+      converting->z.resize(converting->count * per_draw);
+      converting->misses.resize(chunks_of(*converting));
+      for (auto& m : converting->misses) m.clear();
+    }
+    std::atomic<std::size_t> next_conversion{0}, next_statistic{0};
     team.run([&](std::size_t w) {
-      misses[w].clear();
-      const std::size_t begin = share(w), end = share(w + 1);
-      normals.fast_draws(static_cast<std::uint64_t>(first + begin) * per_draw, (end - begin) * per_draw,
-                         z.data() + begin * per_draw, misses[w]);
-    });
-    const std::uint64_t base = static_cast<std::uint64_t>(first) * per_draw;
-    for (const auto& worker_misses : misses)
-      for (const auto& miss : worker_misses) z[miss.position - base] = normals.finish_miss(miss);
-    team.run([&](std::size_t w) {
-      for (std::size_t d = share(w); d < share(w + 1); ++d) statistic(w, first + d, z.data() + d * per_draw);
+      if (w == 0 && finishing) {
+        const std::uint64_t base = static_cast<std::uint64_t>(finishing->first) * per_draw;
+        for (const auto& chunk_misses : finishing->misses)
+          for (const auto& miss : chunk_misses) finishing->z[miss.position - base] = normals.finish_miss(miss);
+      }
+      if (converting)
+        for (std::size_t c; (c = next_conversion++) < converting->misses.size();) {
+          const std::size_t begin = c * chunk, end = std::min(converting->count, begin + chunk);
+          normals.fast_draws(static_cast<std::uint64_t>(converting->first + begin) * per_draw, (end - begin) * per_draw,
+                             converting->z.data() + begin * per_draw, converting->misses[c]);
+        }
+      if (computing)
+        for (std::size_t c; (c = next_statistic++) < chunks_of(*computing);)
+          for (std::size_t d = c * chunk; d < std::min(computing->count, (c + 1) * chunk); ++d)
+            statistic(w, computing->first + d, computing->z.data() + d * per_draw);
     });
   }
 }

@@ -5,10 +5,10 @@
 // a method's statistic per draw, and everything computed from the draws in draw order, is the same
 // bit for bit for any thread count.
 //
-// With several threads the draws go in blocks: the workers convert a block's words by the
-// ziggurat's fast path, the calling thread finishes the few draws that leave it (in order: they
-// take the stream's extra words one after another), then the workers compute the block's
-// statistics, each on its own contiguous share of the draws.
+// With several threads the draws go in blocks, through a pipeline of three stages per round: the
+// workers convert one block's words by the ziggurat's fast path, worker 0 finishes the previous
+// block's few draws that left it (in order: they take the stream's extra words one after another),
+// and the workers compute the statistics of the block before that, chunk by chunk.
 
 #include <cstddef>
 #include <cstdint>
