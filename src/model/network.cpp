@@ -6,6 +6,7 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/gemm.hpp"
+#include "graph_torch_network.hpp"
 #include "kernel_network.hpp"
 #include "torch_network.hpp"
 
@@ -43,6 +44,11 @@ Device parse_device(const std::string& text) {
   throw UsageError("unknown device '" + text + "' (use cpu, cuda, cuda:K or auto)");
 }
 
+std::string graph_backend_refusal(const LayerStack& stack) {
+  return stack.source + ": the kernels backend runs layer stacks (nn.Sequential) only, and this model is a graph; "
+         "use --backend torch";
+}
+
 Backend default_backend(const Device& device) {
   return device.kind == Device::Kind::cpu ? Backend::kernels : Backend::torch;
 }
@@ -52,6 +58,10 @@ std::unique_ptr<Network> make_network(std::shared_ptr<const LayerStack> stack, s
   for (int o : outputs)
     if (o < 0 || o >= stack->output_count())
       throw ModelError("output index " + std::to_string(o) + " is out of range for " + stack->source);
+  if (stack->graph) {
+    if (backend == Backend::kernels) throw ModelError(graph_backend_refusal(*stack));
+    return std::make_unique<GraphTorchNetwork>(std::move(stack), std::move(outputs), device);
+  }
   if (backend == Backend::kernels) {
     if (device.kind != Device::Kind::cpu) throw UsageError("the kernels backend runs on the CPU only");
     return std::make_unique<KernelNetwork>(std::move(stack), std::move(outputs));
