@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "deepmr/common/error.hpp"
@@ -83,7 +84,34 @@ std::string GraphTorchNetwork::description() const {
                                  : "cpu, LibTorch operators (graph)";
 }
 
+// LibTorch's operators may round a row differently with the batch's size (a batch of one takes
+// other code paths on the CPU): the rows are evaluated in chunks of one fixed size, the last one
+// padded with zero rows, so that every operator sees the same shapes whatever the caller's batch
+// and a row's outputs do not depend on it (paired masks: a substitution between bases the model
+// reads alike has an effect of exactly zero).
 void GraphTorchNetwork::forward(const float* inputs, int batch, const DropoutMasks* masks, float* out) {
+  const int chunk = impl_->device.is_cuda() ? kCudaChunk : kCpuChunk;
+  const auto& input_dims = impl_->graph->nodes.front().dims;
+  const std::size_t row_in = static_cast<std::size_t>(input_dims.at(0) * input_dims.at(1));
+  const std::size_t row_out = outputs_.size();
+  std::vector<float> padded_in, padded_out;
+  for (int first = 0; first < batch; first += chunk) {
+    const int rows = std::min(chunk, batch - first);
+    const float* x = inputs + row_in * first;
+    float* y = out + row_out * first;
+    if (rows == chunk) {
+      forward_chunk(x, chunk, masks, y);
+      continue;
+    }
+    padded_in.assign(row_in * chunk, 0.0f);
+    std::copy(x, x + row_in * rows, padded_in.begin());
+    padded_out.resize(row_out * chunk);
+    forward_chunk(padded_in.data(), chunk, masks, padded_out.data());
+    std::copy(padded_out.begin(), padded_out.begin() + static_cast<std::ptrdiff_t>(row_out * rows), y);
+  }
+}
+
+void GraphTorchNetwork::forward_chunk(const float* inputs, int batch, const DropoutMasks* masks, float* out) {
   c10::InferenceMode guard;
   const Graph& graph = *impl_->graph;
   const auto& nodes = graph.nodes;

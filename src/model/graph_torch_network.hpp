@@ -13,6 +13,7 @@ namespace deepmr::model {
 // PyTorch's eval mode). The outputs are indices into the graph's flattened outputs
 // (Graph::flat_output_count). Dropout masks (DropoutMasks: one per dropout node, in node order)
 // multiply the node's input, as PyTorch's dropout does; without masks a dropout node is the identity.
+// Rows are evaluated in chunks of a fixed size (zero-padded), so outputs do not depend on the batch.
 class GraphTorchNetwork : public Network {
  public:
   GraphTorchNetwork(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs, const Device& device);
@@ -23,6 +24,11 @@ class GraphTorchNetwork : public Network {
   Device device() const override { return device_; }
 
  private:
+  // Rows per operator call (forward pads the last chunk): fixed, so that results do not depend on
+  // the caller's batch.
+  static constexpr int kCpuChunk = 16;
+  static constexpr int kCudaChunk = 128;
+  void forward_chunk(const float* inputs, int batch, const DropoutMasks* masks, float* out);
   Device device_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
