@@ -38,7 +38,8 @@ void describe_model_options(po::options_description& options, const ModelKeys& k
       (keys.device.c_str(), po::value<std::string>()->default_value("auto")->value_name("D"),
        "cpu, cuda, cuda:K or auto (a run binds GPUs per node-local rank)")
       (keys.backend.c_str(), po::value<std::string>()->value_name("B"),
-       "kernels (deterministic CPU kernels; CPU default) or torch (LibTorch operators; CUDA default)")
+       "kernels (deterministic CPU kernels; CPU default) or torch (LibTorch operators; CUDA default, and the "
+       "only backend of graph models)")
       (keys.threads.c_str(), threads,
        "compute threads (per rank under MPI; default: the cores, shared among a node's ranks); results never depend on it");
 }
@@ -70,12 +71,17 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   }
   model::set_threads(choice.threads);
   choice.device = model::parse_device(get(keys.device).as<std::string>());
-  choice.backend = model::parse_backend(get(keys.backend).empty() ? "" : get(keys.backend).as<std::string>(),
-                                        choice.device, keys.backend);
+  const std::string backend_text = get(keys.backend).empty() ? "" : get(keys.backend).as<std::string>();
+  choice.backend = model::parse_backend(backend_text, choice.device, keys.backend);
   const auto& files = get(keys.file).as<std::vector<std::string>>();
   std::vector<const model::LayerStack*> members;
   for (const auto& file : files) {
     auto stack = std::make_shared<model::LayerStack>(model::load_model_file(file, overrides, data_length));
+    // A graph model runs on the torch backend only: its default everywhere (docs/models.md, "Graphs").
+    if (stack->graph) {
+      if (backend_text.empty()) choice.backend = model::Backend::torch;
+      if (choice.backend == model::Backend::kernels) throw ModelError(model::graph_backend_refusal(*stack));
+    }
     members.push_back(stack.get());
     if (!choice.stack)
       choice.stack = std::move(stack);

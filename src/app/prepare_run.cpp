@@ -67,12 +67,13 @@ RunSetup prepare_run(const ParsedOptions& options) {
   }
   // One model's standard errors come from MC dropout; an ensemble's members disagree by themselves.
   if (!ensemble) {
-    if (stack.dropout_layers().empty())
+    const auto dropout_rates = stack.dropout_rates();
+    if (dropout_rates.empty())
       throw ModelError(stack.source + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "
                        "standard errors MR needs (export the model with its dropout layers, or give several "
                        "model.file lines: the members of a deep ensemble)");
     bool drops = false;
-    for (int l : stack.dropout_layers()) drops = drops || stack.layers[l].p > 0;
+    for (double p : dropout_rates) drops = drops || p > 0;
     if (!drops)
       throw ModelError(stack.source + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
                        "everywhere (export the model with the dropout rates it was trained with)");

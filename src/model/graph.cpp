@@ -79,4 +79,29 @@ std::vector<int> Graph::dropout_nodes() const {
   return ids;
 }
 
+namespace {
+std::int64_t per_example(const GraphNode& node) {
+  std::int64_t size = 1;
+  for (auto d : node.dims) size *= d;
+  return size;
+}
+}  // namespace
+
+int Graph::flat_output_count() const {
+  std::int64_t total = 0;
+  for (const auto& named : named_outputs()) total += per_example(nodes.at(static_cast<std::size_t>(named.node)));
+  return static_cast<int>(total);
+}
+
+std::vector<std::string> Graph::flat_output_names() const {
+  const auto named = named_outputs();
+  std::vector<std::string> names;
+  if (named.size() == 1 && named.front().name.empty()) return names;
+  for (const auto& out : named) {
+    const std::int64_t size = per_example(nodes.at(static_cast<std::size_t>(out.node)));
+    for (std::int64_t i = 0; i < size; ++i) names.push_back(out.name + ":" + std::to_string(i));
+  }
+  return names;
+}
+
 }  // namespace deepmr::model

@@ -13,6 +13,7 @@
 namespace deepmr::model {
 
 std::string incremental_unsupported_reason(const LayerStack& stack) {
+  if (stack.graph) return "the model is a graph (not an nn.Sequential layer stack)";
   if (stack.layers.empty()) return "the model has no layers";
   for (const Layer& layer : stack.layers) {
     switch (layer.kind) {

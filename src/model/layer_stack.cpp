@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "deepmr/common/error.hpp"
+#include "deepmr/model/graph.hpp"
 
 namespace deepmr::model {
 
@@ -28,6 +29,26 @@ std::vector<int> LayerStack::dropout_layers() const {
   for (int i = 0; i < static_cast<int>(layers.size()); ++i)
     if (layers[i].kind == LayerKind::dropout) out.push_back(i);
   return out;
+}
+
+int LayerStack::input_channels() const {
+  if (graph) return graph->nodes.empty() ? 0 : static_cast<int>(graph->nodes.front().dims.at(0));
+  return layers.empty() ? 0 : layers.front().in.channels;
+}
+
+int LayerStack::output_count() const {
+  if (graph) return graph->flat_output_count();
+  return layers.empty() ? 0 : static_cast<int>(layers.back().out.size());
+}
+
+std::vector<double> LayerStack::dropout_rates() const {
+  std::vector<double> rates;
+  if (graph) {
+    for (int id : graph->dropout_nodes()) rates.push_back(graph->nodes[static_cast<std::size_t>(id)].p);
+    return rates;
+  }
+  for (int i : dropout_layers()) rates.push_back(layers[static_cast<std::size_t>(i)].p);
+  return rates;
 }
 
 double LayerStack::forward_macs() const {

@@ -22,9 +22,9 @@ std::vector<std::string> model_files(const ModelChoice& choice) {
 
 bool member_dropout(const ModelChoice& choice, bool dropout) {
   if (!dropout) return false;
-  if (!choice.stack->dropout_layers().empty()) return true;
+  if (!choice.stack->dropout_rates().empty()) return true;
   for (const auto& member : choice.more_members)
-    if (!member->dropout_layers().empty()) return true;
+    if (!member->dropout_rates().empty()) return true;
   return false;
 }
 

@@ -14,6 +14,8 @@
 
 #include "deepmr/common/child_process.hpp"
 #include "deepmr/common/error.hpp"
+#include "deepmr/model/graph.hpp"
+#include "deepmr/model/torchscript_graph_reader.hpp"
 
 namespace deepmr::model {
 namespace {
@@ -28,6 +30,17 @@ std::string short_type(const Module& module) {
 
 [[noreturn]] void refuse(const std::string& file, const std::string& path, const std::string& why) {
   throw ModelError(file + ": submodule '" + path + "' " + why);
+}
+
+// The layer-stack reader's refusal of a model that is not an nn.Sequential of the layers it reads
+// (another structure, another layer type, a layer option it does not run): load_model_file then
+// reads the model as a graph (docs/models.md, "Graphs").
+struct NotALayerStack : ModelError {
+  using ModelError::ModelError;
+};
+
+[[noreturn]] void not_a_stack(const std::string& file, const std::string& path, const std::string& why) {
+  throw NotALayerStack(file + ": submodule '" + path + "' " + why);
 }
 
 // Hyperparameters of a submodule: the constants of a scripted module, or, for a traced module
@@ -157,7 +170,7 @@ Layer read_conv(const Module& m, const std::string& file, const std::string& pat
   layer.stride = length_axis(h.get("stride", ops, 3));
   layer.dilation = length_axis(h.get("dilation", ops, 5));
   const auto groups = h.get("groups", ops, 6);
-  if (groups.isInt() && groups.toInt() != 1) refuse(file, path, "is a grouped convolution (groups = " + std::to_string(groups.toInt()) + "), which is not supported");
+  if (groups.isInt() && groups.toInt() != 1) not_a_stack(file, path, "is a grouped convolution (groups = " + std::to_string(groups.toInt()) + "), which is not supported");
   if (m.type()->hasConstant("padding_mode") && m.type()->getConstant("padding_mode").toStringRef() != "zeros")
     refuse(file, path, "uses padding_mode '" + m.type()->getConstant("padding_mode").toStringRef() + "'; only zero padding is supported");
   const auto padding = h.get("padding", ops, 4);
@@ -195,12 +208,12 @@ Layer read_pool(const Module& m, const std::string& file, const std::string& pat
   const int padding = std::max(length_axis(padding_value), height_axis(padding_value));
   const auto ceil_mode = h.get("ceil_mode", ops, max ? 5 : 4);
   if (stride != layer.kernel || padding != 0 || (ceil_mode.isBool() && ceil_mode.toBool()))
-    refuse(file, path, "pools with kernel " + std::to_string(layer.kernel) + ", stride " + std::to_string(stride) +
+    not_a_stack(file, path, "pools with kernel " + std::to_string(layer.kernel) + ", stride " + std::to_string(stride) +
                            ", padding " + std::to_string(padding) +
                            "; only kernel = stride without padding or ceil_mode is supported");
   if (max) {
     const int dilation = length_axis(h.get("dilation", ops, 4));
-    if (dilation != 1) refuse(file, path, "is a dilated max pool, which is not supported");
+    if (dilation != 1) not_a_stack(file, path, "is a dilated max pool, which is not supported");
   }
   return layer;
 }
@@ -254,7 +267,7 @@ Layer read_layer(const Module& m, const std::string& file, const std::string& pa
     layer.kind = LayerKind::flatten;
     const auto start = h.get("start_dim", {"aten::flatten"}, 1), end = h.get("end_dim", {"aten::flatten"}, 2);
     if (start.toInt() != 1 || end.toInt() != -1)
-      refuse(file, path, "(Flatten) flattens dims " + std::to_string(start.toInt()) + ".." + std::to_string(end.toInt()) +
+      not_a_stack(file, path, "(Flatten) flattens dims " + std::to_string(start.toInt()) + ".." + std::to_string(end.toInt()) +
                              "; only Flatten(1, -1) is supported");
   } else if (type == "Linear") {
     layer.kind = LayerKind::linear;
@@ -270,7 +283,7 @@ Layer read_layer(const Module& m, const std::string& file, const std::string& pa
   } else {
     std::string calls;
     for (const auto& k : h.call_kinds()) calls += (calls.empty() ? "" : ", ") + k;
-    refuse(file, path, "has type '" + type + "', which deepmr does not support" +
+    not_a_stack(file, path, "has type '" + type + "', which deepmr does not support" +
                            (calls.empty() ? std::string() : " (its forward calls " + calls + ")") +
                            "; supported: Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d, ReLU, Threshold, ELU, "
                            "BatchNorm1d/2d, Dropout, Flatten, Linear, Sigmoid, Sequential");
@@ -293,7 +306,7 @@ void collect_layers(const Module& m, const std::string& prefix, const std::strin
     // A leaf with children (a wrapper such as Kipoi's Sequential(Lambda, Linear)) is not a layer.
     const std::string type = short_type(child.value);
     if (child.value.children().size() > 0)
-      refuse(file, path, "has type '" + type + "' with submodules; only nn.Sequential may contain layers");
+      not_a_stack(file, path, "has type '" + type + "' with submodules; only nn.Sequential may contain layers");
     out.push_back(read_layer(child.value, file, path));
     if (type == "Conv2d" || type == "MaxPool2d" || type == "AvgPool2d" || type == "BatchNorm2d") conv2d = true;
   }
@@ -316,7 +329,7 @@ LayerStack read_stack(const Module& top, const std::string& path, const ModelOve
     std::vector<torch::jit::NameModule> children;
     for (const auto& child : top.named_children()) children.push_back(child);
     if (children.size() != 1 || !is_sequential(children.front().value))
-      throw ModelError(path + ": the model is a '" + short_type(top) +
+      throw NotALayerStack(path + ": the model is a '" + short_type(top) +
                        "', not an nn.Sequential of layers (nor a wrapper around one); export it with "
                        "scripts/export_model.py");
     body = children.front().value;
@@ -326,7 +339,7 @@ LayerStack read_stack(const Module& top, const std::string& path, const ModelOve
   collect_layers(body, prefix, path, stack.layers, conv2d);
   if (stack.layers.empty()) throw ModelError(path + ": the model has no layers");
   if (stack.layers.front().kind != LayerKind::conv)
-    refuse(path, stack.layers.front().path, "is the first layer but not a convolution; the model must start with Conv1d or Conv2d on one-hot DNA");
+    not_a_stack(path, stack.layers.front().path, "is the first layer but not a convolution; the model must start with Conv1d or Conv2d on one-hot DNA");
   stack.options.conv2d_layout = conv2d;
 
   if (auto value = metadata(top, "deepmr_alphabet")) stack.options.alphabet = value->toStringRef();
@@ -475,6 +488,24 @@ void import_in_child_first(const std::string& path) {
 
 }  // namespace
 
+static LayerStack read_graph_model(const std::string& path, const ModelOverrides& overrides,
+                                   const std::optional<DataLength>& data_length) {
+  auto graph = std::make_shared<Graph>(read_torchscript_graph(path, overrides, data_length));
+  for (int id : graph->dropout_nodes()) {
+    const GraphNode& node = graph->nodes[static_cast<std::size_t>(id)];
+    if (!(node.p >= 0 && node.p < 1))
+      throw ModelError(path + ": the dropout in submodule '" + node.module_path + "' has p = " + std::to_string(node.p) +
+                       "; it must lie in [0, 1)");
+  }
+  if (graph->flat_output_count() < 1) throw ModelError(path + ": the model has no outputs");
+  LayerStack stack;
+  stack.source = path;
+  stack.options = graph->options;
+  stack.target_names = graph->target_names.empty() ? graph->flat_output_names() : graph->target_names;
+  stack.graph = std::move(graph);
+  return stack;
+}
+
 LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides,
                            const std::optional<DataLength>& data_length) {
   {
@@ -495,6 +526,10 @@ LayerStack load_model_file(const std::string& path, const ModelOverrides& overri
 
   try {
     return read_stack(top, path, overrides, data_length);
+  } catch (const NotALayerStack&) {
+    // Not an nn.Sequential of the layers above: read the model as a graph (the graph reader's
+    // refusal, if any, is the error).
+    return read_graph_model(path, overrides, data_length);
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {

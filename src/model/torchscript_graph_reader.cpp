@@ -763,7 +763,7 @@ bool reads_conv2d_layout(const std::shared_ptr<torch::jit::Graph>& g) {
   return false;
 }
 
-Graph read_graph(const std::string& path, const ModelOverrides& overrides) {
+Graph read_graph(const std::string& path, const ModelOverrides& overrides, const std::optional<DataLength>& data_length) {
   Module top;
   try {
     top = torch::jit::load(path, torch::kCPU);
@@ -788,6 +788,7 @@ Graph read_graph(const std::string& path, const ModelOverrides& overrides) {
   if (overrides.reverse_complement_average)
     graph.options.reverse_complement_average = *overrides.reverse_complement_average;
   if (overrides.input_length) graph.options.input_length = *overrides.input_length;
+  if (graph.options.input_length <= 0 && data_length) graph.options.input_length = data_length->length;
   std::string sorted = graph.options.alphabet;
   std::sort(sorted.begin(), sorted.end());
   if (sorted != "ACGT")
@@ -828,13 +829,14 @@ Graph read_graph(const std::string& path, const ModelOverrides& overrides) {
 
 }  // namespace
 
-Graph read_torchscript_graph(const std::string& path, const ModelOverrides& overrides) {
+Graph read_torchscript_graph(const std::string& path, const ModelOverrides& overrides,
+                             const std::optional<DataLength>& data_length) {
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw ModelError(path + ": cannot read the model file (check the path)");
   }
   try {
-    return read_graph(path, overrides);
+    return read_graph(path, overrides, data_length);
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {

@@ -198,6 +198,45 @@ TEST(IsmCommand, NonFiniteOutputIsNamedOnStderrWithItsMutantCount) {
   EXPECT_NE(r.out.find("\tout2\t\t\n"), std::string::npos);
 }
 
+// A graph model (issue 16: tests/model/make_fixtures.py --graphs, BPNet-like with three dropout
+// sites, written by the graph_model_fixtures test) runs on the torch backend by default, its
+// outputs named by the flattened heads ("1:0": element 0 of the tuple's second tensor). Its first
+// conv reads G and T alike: G <-> T rows are exactly 0 under MC dropout's paired masks.
+TEST(IsmCommand, GraphModelRunsOnTheTorchBackendWithFlattenedOutputNames) {
+  const std::string model = test::binary_dir() + "/test-fixtures/graphs/bpnet_dropout_scripted.pt";
+  const auto rows = test::read_rows(test::binary_dir() + "/test-fixtures/graphs/bpnet_dropout_scripted.graph_outputs.tsv");
+  const std::string sequence = rows.at(0).at(0);
+  const std::string common = ism() + " --model " + quote(model) + " --sequence " + sequence + " --outputs 1:1,0:5 --mc-samples 3";
+  auto r = run(common);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  auto torch = run(common + " --backend torch --engine full");
+  ASSERT_EQ(torch.status, 0) << torch.err;
+  EXPECT_EQ(torch.out, r.out);
+  std::istringstream out(r.out);
+  std::string line;
+  std::getline(out, line);
+  EXPECT_EQ(line, "position\tref\talt\toutput\tbeta\tse");
+  std::size_t count = 0, zero_rows = 0;
+  bool nonzero = false;
+  while (std::getline(out, line)) {
+    const auto f = test::split_tabs(line);
+    ASSERT_EQ(f.size(), 6u) << line;
+    EXPECT_EQ(f[3], count % 2 == 0 ? "1:1" : "0:5");
+    ++count;
+    if ((f[1] == "G" && f[2] == "T") || (f[1] == "T" && f[2] == "G")) {
+      EXPECT_EQ(f[4], "0") << line;
+      EXPECT_EQ(f[5], "0") << line;
+      ++zero_rows;
+    } else {
+      nonzero = nonzero || f[4] != "0";
+    }
+  }
+  EXPECT_EQ(count, 64u * 3 * 2);
+  EXPECT_GT(zero_rows, 0u);
+  EXPECT_TRUE(nonzero);
+}
+
 struct BadCase {
   std::string name;
   std::string arguments;
@@ -225,12 +264,14 @@ const std::string seq60 = std::string(60, 'A');
 INSTANTIATE_TEST_SUITE_P(
     Cases, IsmBadInput,
     ::testing::Values(
-        BadCase{"unsupported_layer", "--model " + fixture_model("unsupported_layer") + " --outputs 0 --sequence ACGTACGTAC", 4,
-                "'GELU'"},
+        BadCase{"graph_on_kernels", "--model " + fixture_model("unsupported_layer") +
+                " --backend kernels --outputs 0 --sequence ACGTACGTAC", 4, "this model is a graph; use --backend torch"},
+        BadCase{"graph_on_incremental", "--model " + fixture_model("unsupported_layer") +
+                " --engine incremental --outputs 0 --sequence ACGTACGTAC", 4, "(use --engine full)"},
         BadCase{"wrong_input_channels", "--model " + fixture_model("six_channels") + " --outputs 0 --sequence ACGTACGTAC", 4,
                 "takes 6 input channels"},
         BadCase{"not_a_stack", "--model " + fixture_model("two_branches") + " --outputs 0 --sequence ACGTACGTAC", 4,
-                "not an nn.Sequential"},
+                "unsupported op aten::sum"},
         BadCase{"missing_model", "--model /nonexistent.pt --outputs 0 --sequence " + seq60, 4, "cannot read the model file"},
         BadCase{"unknown_output", "--model " + fixture_model("conv1d_small") + " --sequence " + seq60 +
                 " --outputs 'HepG2|FOXA9|None'", 4, "unknown output 'HepG2|FOXA9|None'"},

@@ -230,6 +230,43 @@ class BPNetLike(nn.Module):
         return self.profile(x), self.counts(x.mean(dim=2))
 
 
+class BPNetDropout(nn.Module):
+    """BPNet-like with three dropout sites (MC dropout), a sigmoid counts head and its input length
+    as metadata; the first conv reads G and T with identical weights (paired-mask test: G <-> T
+    substitutions change nothing under any mask)."""
+
+    deepmr_input_length: int
+
+    def __init__(self, channels: int = 8):
+        super().__init__()
+        self.iconv = nn.Conv1d(4, channels, 11, padding=5)
+        self.drop0 = nn.Dropout(0.2)
+        self.rconv1 = nn.Conv1d(channels, channels, 3, dilation=2, padding=2)
+        self.drop1 = nn.Dropout(0.3)
+        self.rconv2 = nn.Conv1d(channels, channels, 3, dilation=4, padding=4)
+        self.drop2 = nn.Dropout(0.3)
+        self.profile = nn.ConvTranspose1d(channels, 2, 9, padding=4)
+        self.counts = nn.Linear(channels, 2)
+        self.deepmr_input_length = 64
+        with torch.no_grad():
+            self.iconv.weight[:, 3] = self.iconv.weight[:, 2]  # ACGT: T reads as G
+
+    def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
+        x = self.drop0(F.relu(self.iconv(x)))
+        x = x + self.drop1(F.relu(self.rconv1(x)))
+        x = x + self.drop2(F.relu(self.rconv2(x)))
+        return self.profile(x), torch.sigmoid(self.counts(x.mean(dim=2)))
+
+    def masked(self, x, masks):
+        """forward with dropout site k multiplying by masks[k] (deepmr's MC dropout)."""
+        m = [torch.from_numpy(v) for v in masks]
+        x = F.relu(self.iconv(x))
+        x = x * m[0].reshape(x.shape[1:])
+        x = x + F.relu(self.rconv1(x)) * m[1].reshape(x.shape[1:])
+        x = x + F.relu(self.rconv2(x)) * m[2].reshape(x.shape[1:])
+        return self.profile(x), torch.sigmoid(self.counts(x.mean(dim=2)))
+
+
 class BassetLike(nn.Module):
     def __init__(self):
         super().__init__()
@@ -377,6 +414,25 @@ def graph_one_hot(seq, conv2d):
     return x.reshape(4, 1, len(seq)) if conv2d else x
 
 
+def bpnet_dropout_masked(out_dir, rng, module):
+    """bpnet_dropout.masked_outputs.tsv: "sample <tab> sequence <tab> values...", the float64
+    outputs (profile then counts, flattened) under deepmr's masks of seed 7, region 3, samples 0-2
+    (the sites in forward order, each of its input's shape per example)."""
+    module = module.double().eval()
+    seqs = [random_sequence(rng, 64) for _ in range(2)]
+    x = torch.stack([graph_one_hot(s, False) for s in seqs]).double()
+    with open(os.path.join(out_dir, "bpnet_dropout.masked_outputs.tsv"), "w") as f:
+        for sample in range(3):
+            masks = [dropout_mask(8 * 64, p, 7, 3, sample, k) for k, p in enumerate((0.2, 0.3, 0.3))]
+            masks = [m.astype(np.float64) for m in masks]
+            with torch.no_grad():
+                profile, counts = module.masked(x, masks)
+            for i, s in enumerate(seqs):
+                values = torch.cat([profile[i].reshape(-1), counts[i].reshape(-1)])
+                f.write(f"{sample}\t{s}\t" + "\t".join(repr(float(v)) for v in values) + "\n")
+    module.float()
+
+
 def graph_fixtures(out_dir, rng):
     torch.manual_seed(16)
     specs = [  # name, module, length, conv2d layout, exports
@@ -387,7 +443,8 @@ def graph_fixtures(out_dir, rng):
         ("conv2d_pitfalls", Conv2dPitfalls(), 40, True, ("scripted", "traced")),
     ]
     manifest = []
-    for name, module, length, conv2d, exports in specs:
+
+    def write(name, module, length, conv2d, exports):
         randomize_batch_norm(module)
         module.eval()
         seqs = [random_sequence(rng, length) for _ in range(3)]
@@ -410,8 +467,10 @@ def graph_fixtures(out_dir, rng):
                     for out_name, t in named_outputs(y):
                         f.write(s + "\t" + out_name + "\t" + "\t".join(repr(float(v)) for v in t[i].reshape(-1)) + "\n")
             manifest.append(f"{file_name}\t{length}\t{'conv2d' if conv2d else 'conv1d'}\n")
-    with open(os.path.join(out_dir, "graphs.tsv"), "w") as f:
-        f.writelines(manifest)
+
+    for spec in specs:
+        write(*spec)
+
 
     # Refused models, with the op, submodule and line their message must name.
     torch.jit.script(Unsupported().eval()).save(os.path.join(out_dir, "unsupported_sort.pt"))
@@ -422,6 +481,14 @@ def graph_fixtures(out_dir, rng):
         f.write(f"unsupported_sort\taten::sort\thead\tSortHead\t{sort_line}\n")
         f.write(f"unsupported_sort_traced\taten::sort\thead\tSortHead\t{sort_line}\n")
         f.write(f"unsupported_lstm\t\ttower.2\tLSTM\t{source_line(UnsupportedLstm.forward, 'self.tower(')}\n")
+
+    # Made last (its own seed), so that the fixtures above stay as they were: MC dropout on a graph.
+    torch.manual_seed(17)
+    dropout_model = BPNetDropout()
+    write("bpnet_dropout", dropout_model, 64, False, ("scripted",))
+    bpnet_dropout_masked(out_dir, rng, dropout_model)
+    with open(os.path.join(out_dir, "graphs.tsv"), "w") as f:
+        f.writelines(manifest)
 
 
 def main():

@@ -355,8 +355,15 @@ class Corpus(unittest.TestCase):
                 self.expect(result, 4, message)
 
     def test_model_unsupported_layer(self):
+        # A Sequential with a GELU is read as a graph (docs/models.md, Graphs), which needs a length.
         self.w.values["model"]["file"] = os.path.join(SOURCE, "tests", "data", "models", "unsupported_layer.pt")
-        self.run_case(4, "'GELU'")
+        self.run_case(4, "the model does not say its input length (no deepmr_input_length); give --input-length")
+
+    def test_model_unsupported_op(self):
+        # Neither a layer stack nor a graph of the supported ops: the graph reader names the op.
+        self.w.values["model"]["file"] = os.path.join(SOURCE, "tests", "data", "models", "two_branches.pt")
+        self.w.values["model"]["input-length"] = "10"
+        self.run_case(4, "unsupported op aten::sum")
 
     def test_model_wrong_input_shape(self):
         self.w.values["model"]["file"] = os.path.join(SOURCE, "tests", "data", "models", "six_channels.pt")

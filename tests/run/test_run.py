@@ -447,6 +447,33 @@ class Ranks(RunTest):
         self.assertIn("option 'analysis.positions': 50-60 is not within the window of 60 bases", bad.stderr)
 
 
+class GraphModel(RunTest):
+    def test_a_graph_model_runs_on_the_torch_backend_with_the_same_store_at_1_and_3_ranks(self):
+        # tests/model/make_fixtures.py --graphs (the graph_model_fixtures test): BPNet-like, a
+        # (profile, counts) tuple addressed by its flattened names (docs/models.md, Graphs).
+        model = os.path.join(run_support.BUILD, "test-fixtures", "graphs", "bpnet_dropout_scripted.pt")
+        stores = []
+        for ranks in (1, 3):
+            name = "g%d.h5" % ranks
+            ini = config(self.directory, name)
+            with open(ini) as f:
+                text = f.read()
+            text = text.replace(os.path.join(run_support.SOURCE, "tests/data/models/conv1d_small.pt"), model)
+            for old, new in (("conv1d_small|out0", "1:0"), ("conv1d_small|out1", "1:1"),
+                             ("conv1d_small|out2", "0:5"), ("conv1d_small|out3", "0:70")):
+                text = text.replace(old, new)
+            with open(ini, "w") as f:
+                f.write(text)
+            result = deepmr_run(ranks, ini)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("torch", result.stderr)
+            stores.append(os.path.join(self.directory, name))
+            self.assertComplete(stores[-1])
+        self.assertSameStore(stores[0], stores[1])
+        with Store(stores[0]) as s:
+            self.assertEqual(s.attrs["backend"], "torch")
+
+
 class StopAndResume(RunTest):
     def test_sigterm_stops_with_75_keeps_results_and_resume_completes(self):
         reference = Reference.store(300)

@@ -13,8 +13,11 @@
 
 namespace deepmr::model {
 
+// A graph model (LayerStack::graph) has one mask per dropout node, in node order (the site
+// ordinal), of the node's shape per example (row-major), drawn by the same scheme.
 struct DropoutMasks {
-  // One mask per dropout layer of the stack, in order: (channels x width) values, each 0 or 1 / (1 - p).
+  // One mask per dropout layer of the stack (or dropout node of the graph), in order: (channels x
+  // width) values, each 0 or 1 / (1 - p).
   std::vector<std::vector<float>> layers;
   // The member of a deep ensemble (ensemble_network.hpp) that evaluates this sample: sample n is
   // member n mod K, under these masks of its own dropout layers (none without MC dropout). 0 for

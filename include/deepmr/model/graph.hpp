@@ -126,6 +126,14 @@ struct Graph {
   std::vector<NamedOutput> named_outputs() const;
   // The dropout nodes' ids, in order.
   std::vector<int> dropout_nodes() const;
+
+  // The flattened outputs (how runs address them): the output tensors in named_outputs() order,
+  // each flattened row-major per example (C x L: channel-major), concatenated. Output k of the
+  // model is element k of that concatenation.
+  int flat_output_count() const;
+  // Their names: "NAME:i" for element i of the output tensor NAME ("counts:0", "0:17", "heads.1:3");
+  // empty when the model's output is one lone tensor (its outputs are then addressed by index).
+  std::vector<std::string> flat_output_names() const;
 };
 
 }  // namespace deepmr::model

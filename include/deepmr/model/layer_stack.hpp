@@ -4,10 +4,13 @@
 // No LibTorch types here, so this header stays cheap to include.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace deepmr::model {
+
+struct Graph;  // graph.hpp: a model of any architecture (issue 16)
 
 enum class LayerKind { conv, max_pool, avg_pool, relu, threshold, elu, batch_norm, dropout, flatten, linear, sigmoid };
 
@@ -45,16 +48,25 @@ struct ModelOptions {
   bool conv2d_layout = false;               // input is N x 4 x 1 x L (Kipoi DeepSEA) rather than N x 4 x L
 };
 
+// A loaded model. Either a stack of layers (an nn.Sequential: `layers`, run by every backend and
+// engine) or, when `graph` is set, a model of any architecture read as a graph (`layers` empty:
+// run by the torch backend and the full engine only; docs/models.md, "Graphs"). `options`,
+// `source` and `target_names` are filled for both.
 struct LayerStack {
   std::string source;  // the model file
   ModelOptions options;
   std::vector<Layer> layers;
-  std::vector<std::string> target_names;  // embedded in the model file, if any
+  std::vector<std::string> target_names;  // embedded in the model file, if any (graphs: else the flattened names)
+  std::shared_ptr<const Graph> graph;     // set for a graph model
 
-  int input_channels() const { return layers.empty() ? 0 : layers.front().in.channels; }
-  int output_count() const { return layers.empty() ? 0 : static_cast<int>(layers.back().out.size()); }
-  // Indices of the dropout layers, in order.
+  bool is_graph() const { return graph != nullptr; }
+  int input_channels() const;
+  // The model's outputs per example: a graph's are its output tensors flattened and concatenated.
+  int output_count() const;
+  // Indices of the dropout layers, in order (a layer stack's; empty for a graph).
   std::vector<int> dropout_layers() const;
+  // The dropout rates of the model's dropout sites (layers or graph nodes), in order.
+  std::vector<double> dropout_rates() const;
   // Multiply-accumulates of one forward pass of one example (conv and linear layers).
   double forward_macs() const;
   // Input positions [first, last] that can change the output (positions outside carry no effect:

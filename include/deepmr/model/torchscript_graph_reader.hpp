@@ -13,8 +13,10 @@
 // scripts/export_model.py (the metadata plus one child `net`) is read as its child `net`: the
 // reverse-complement averaging stays a model option, as for layer stacks.
 //
-// Not yet wired to the run pipeline (issue 16): nothing but tests reads models this way.
+// load_model_file reads a model this way when it is not an nn.Sequential of the layers the
+// layer-stack reader takes (model_file.hpp); such a model runs on the torch backend's full engine.
 
+#include <optional>
 #include <string>
 
 #include "deepmr/model/graph.hpp"
@@ -22,10 +24,11 @@
 
 namespace deepmr::model {
 
-// overrides: as for load_model_file. The input length decides the graph read (a scripted model may
-// branch on it): it comes from the overrides, else from deepmr_input_length; without either the
-// model is refused. The input layout (N x 4 x L, or N x 4 x 1 x L for conv2d models) is taken
+// overrides, data_length: as for load_model_file. The input length decides the graph read (a
+// scripted model may branch on it): it comes from the overrides, else from deepmr_input_length,
+// else from the data (data_length); without any the model is refused. The input layout (N x 4 x L, or N x 4 x 1 x L for conv2d models) is taken
 // from the wrapper's `conv2d` attribute, else from the first op reading the input.
-Graph read_torchscript_graph(const std::string& path, const ModelOverrides& overrides = {});
+Graph read_torchscript_graph(const std::string& path, const ModelOverrides& overrides = {},
+                             const std::optional<DataLength>& data_length = std::nullopt);
 
 }  // namespace deepmr::model

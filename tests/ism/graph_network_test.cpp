@@ -1,0 +1,345 @@
+// Graph models on the torch backend's full engine (issue 16, step 2): fixtures of
+// tests/model/make_fixtures.py --graphs (written into the build tree by the graph_model_fixtures
+// test) loaded by load_model_file as graphs, run by the graph Network and the full engine, and
+// checked against PyTorch's float64 outputs and the float64 graph evaluator.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/ism/mutants.hpp"
+#include "deepmr/model/graph.hpp"
+#include "deepmr/model/graph_torch_evaluator.hpp"
+#include "deepmr/model/model_file.hpp"
+#include "deepmr/model/network.hpp"
+#include "expected_tables.hpp"
+#include "test_support.hpp"
+
+namespace deepmr {
+namespace {
+
+using model::Backend;
+using model::Device;
+using model::LayerStack;
+
+std::string graph_fixture(const std::string& name) { return test::binary_dir() + "/test-fixtures/graphs/" + name + ".pt"; }
+
+std::vector<std::vector<std::string>> tab_rows(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << path;
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) rows.push_back(test::split_tabs(line));
+  return rows;
+}
+
+// The fixture's sequences without an N and their PyTorch float64 outputs, flattened and
+// concatenated over the output tensors (the graph's flattened outputs).
+struct Expected {
+  std::vector<std::string> sequences;
+  std::vector<std::vector<double>> outputs;
+};
+
+Expected expected_outputs(const std::string& name) {
+  Expected e;
+  for (const auto& row : tab_rows(test::binary_dir() + "/test-fixtures/graphs/" + name + ".graph_outputs.tsv")) {
+    if (row[0].find('N') != std::string::npos) continue;
+    if (e.sequences.empty() || e.sequences.back() != row[0]) {
+      e.sequences.push_back(row[0]);
+      e.outputs.emplace_back();
+    }
+    for (std::size_t i = 2; i < row.size(); ++i) e.outputs.back().push_back(std::stod(row[i]));
+  }
+  return e;
+}
+
+std::shared_ptr<const LayerStack> load(const std::string& name, int length = 0) {
+  model::ModelOverrides overrides;
+  if (length > 0) overrides.input_length = length;
+  return std::make_shared<const LayerStack>(model::load_model_file(graph_fixture(name), overrides));
+}
+
+std::vector<int> all_outputs(const LayerStack& stack) {
+  std::vector<int> outputs(static_cast<std::size_t>(stack.output_count()));
+  for (std::size_t i = 0; i < outputs.size(); ++i) outputs[i] = static_cast<int>(i);
+  return outputs;
+}
+
+template <typename T>
+std::vector<T> one_hot(const std::vector<std::string>& seqs, const std::string& alphabet = "ACGT") {
+  const std::size_t length = seqs.front().size();
+  std::vector<T> x(seqs.size() * 4 * length, T(0));
+  for (std::size_t b = 0; b < seqs.size(); ++b)
+    for (std::size_t i = 0; i < length; ++i) x[(b * 4 + alphabet.find(seqs[b][i])) * length + i] = T(1);
+  return x;
+}
+
+std::vector<float> forward(model::Network& network, const std::vector<std::string>& seqs,
+                           const model::DropoutMasks* masks = nullptr) {
+  auto x = one_hot<float>(seqs);
+  std::vector<float> out(seqs.size() * network.outputs().size());
+  network.forward(x.data(), static_cast<int>(seqs.size()), masks, out.data());
+  return out;
+}
+
+// The float64 evaluator's flattened outputs, batch x outputs.
+std::vector<std::vector<double>> evaluate64(const LayerStack& stack, const std::vector<std::string>& seqs) {
+  auto values = model::evaluate_graph_float64(*stack.graph, one_hot<double>(seqs), static_cast<int>(seqs.size()));
+  std::vector<std::vector<double>> rows(seqs.size());
+  for (const auto& head : values) {
+    const std::size_t size = head.values.size() / seqs.size();
+    for (std::size_t b = 0; b < seqs.size(); ++b)
+      rows[b].insert(rows[b].end(), head.values.begin() + b * size, head.values.begin() + (b + 1) * size);
+  }
+  return rows;
+}
+
+struct Fixture {
+  std::string name;
+  int length;
+  bool squashed;  // every output through a sigmoid
+};
+
+const std::vector<Fixture> kFixtures = {
+    {"bpnet_scripted", 100, false}, {"bpnet_traced", 100, false},   {"basset_scripted", 120, true},
+    {"basset_traced", 120, true},   {"resnet_scripted", 60, false}, {"resnet_traced", 60, false},
+};
+
+TEST(GraphNetwork, ModelsThatAreNotSequentialsLoadAsGraphs) {
+  auto bpnet = load("bpnet_scripted", 100);
+  ASSERT_TRUE(bpnet->is_graph());
+  EXPECT_TRUE(bpnet->layers.empty());
+  EXPECT_EQ(bpnet->output_count(), 2 * 100 + 2);  // (profile 2 x 100, counts 2)
+  ASSERT_EQ(bpnet->target_names.size(), 202u);
+  EXPECT_EQ(bpnet->target_names[0], "0:0");
+  EXPECT_EQ(bpnet->target_names[199], "0:199");
+  EXPECT_EQ(bpnet->target_names[200], "1:0");
+  EXPECT_EQ(bpnet->target_names[201], "1:1");
+  auto basset = load("basset_traced", 120);
+  ASSERT_TRUE(basset->is_graph());
+  EXPECT_EQ(basset->output_count(), 5);
+  EXPECT_TRUE(basset->target_names.empty());  // a lone tensor: outputs by index
+  EXPECT_EQ(basset->dropout_rates(), std::vector<double>{0.3});
+  // The input length from the model's metadata; a Sequential still loads as a layer stack.
+  auto dropout = load("bpnet_dropout_scripted");
+  EXPECT_EQ(dropout->options.input_length, 64);
+  EXPECT_EQ(dropout->dropout_rates(), (std::vector<double>{0.2, 0.3, 0.3}));
+  EXPECT_FALSE(model::load_model_file(test::fixture_model("conv1d_small")).is_graph());
+  // A graph without a length takes the data's.
+  EXPECT_EQ(model::load_model_file(graph_fixture("resnet_scripted"), {}, model::DataLength{60, "--sequence"})
+                .options.input_length,
+            60);
+}
+
+// (a) The graph Network's float32 outputs are PyTorch's float64 outputs within 1e-5 (relative
+// to max(1, |value|)), for float32 and float64 files.
+TEST(GraphNetwork, OutputsArePyTorchs) {
+  std::vector<Fixture> fixtures = kFixtures;
+  fixtures.push_back({"bpnet_float64_scripted", 100, false});
+  fixtures.push_back({"resnet_float64_scripted", 60, false});
+  fixtures.push_back({"dict_heads_scripted", 50, false});
+  fixtures.push_back({"bpnet_dropout_scripted", 64, false});
+  for (const auto& f : fixtures) {
+    SCOPED_TRACE(f.name);
+    auto stack = load(f.name, f.length);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    const auto expected = expected_outputs(f.name);
+    ASSERT_EQ(expected.sequences.size(), 3u);
+    const auto out = forward(*network, expected.sequences);
+    const std::size_t n = network->outputs().size();
+    double worst = 0;
+    for (std::size_t b = 0; b < expected.sequences.size(); ++b) {
+      ASSERT_EQ(expected.outputs[b].size(), n);
+      for (std::size_t o = 0; o < n; ++o) {
+        const double want = expected.outputs[b][o];
+        worst = std::max(worst, std::abs(out[b * n + o] - want) / std::max(1.0, std::abs(want)));
+      }
+    }
+    EXPECT_LE(worst, 1e-5);
+    // A subset of the outputs, in any order, is the same values.
+    const std::vector<int> some{static_cast<int>(n) - 1, 0, static_cast<int>(n / 2)};
+    auto subset = model::make_network(stack, some, Device{}, Backend::torch);
+    const auto sub = forward(*subset, expected.sequences);
+    for (std::size_t b = 0; b < expected.sequences.size(); ++b)
+      for (std::size_t k = 0; k < some.size(); ++k) EXPECT_EQ(sub[b * some.size() + k], out[b * n + some[k]]);
+  }
+}
+
+// (b) ism effects without dropout = differences of the float64 evaluator's outputs on the
+// reference and mutant one-hots: within 1e-6 on sigmoid outputs, and 1e-5 * max(1, |f(r)|) on
+// unsquashed ones (BPNet's profile and counts, ResNet's log-softmax: float32 rounding through the
+// tower, relative to the size of the outputs).
+TEST(GraphNetwork, IsmEffectsAreDifferencesOfPyTorchOutputs) {
+  for (const auto& f : kFixtures) {
+    SCOPED_TRACE(f.name);
+    auto stack = load(f.name, f.length);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    auto engine = ism::make_engine("auto", *network);
+    EXPECT_EQ(engine->name(), "full");
+    const std::string sequence = expected_outputs(f.name).sequences.front();
+    ism::IsmOptions options;
+    options.dropout = false;
+    const auto effects = engine->run(sequence, options);
+    ASSERT_EQ(effects.mutants.size(), 3u * f.length);
+    std::vector<std::string> seqs{sequence};
+    for (const auto& m : effects.mutants) {
+      std::string s = sequence;
+      s[static_cast<std::size_t>(m.position)] = m.alt;
+      seqs.push_back(s);
+    }
+    const auto rows = evaluate64(*stack, seqs);
+    const std::size_t n = effects.outputs.size();
+    double worst = 0;
+    for (std::size_t m = 0; m < effects.mutants.size(); ++m)
+      for (std::size_t o = 0; o < n; ++o) {
+        const double want = rows[m + 1][o] - rows[0][o];
+        const double scale = f.squashed ? 1.0 : std::max(1.0, std::abs(rows[0][o]));
+        worst = std::max(worst, std::abs(effects.beta_at(static_cast<int>(m), static_cast<int>(o)) - want) / scale);
+        EXPECT_EQ(effects.se_at(static_cast<int>(m), static_cast<int>(o)), 0.0);
+      }
+    EXPECT_LE(worst, f.squashed ? 1e-6 : 1e-5);
+    std::cout << f.name << ": largest |effect - float64 difference| (scaled) " << worst << "\n";
+  }
+}
+
+// MC dropout on a graph: the masks of the graph's dropout sites (seed 7, region 3, samples 0-2)
+// applied as PyTorch's dropout: the outputs of make_fixtures.py's float64 forward under the same
+// masks (drawn there independently of the C++), within 1e-5.
+TEST(GraphNetwork, DropoutMasksOfTheGraphSitesAreAppliedAsPyTorchDoes) {
+  auto stack = load("bpnet_dropout_scripted");
+  auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+  const auto rows = tab_rows(test::binary_dir() + "/test-fixtures/graphs/bpnet_dropout.masked_outputs.tsv");
+  ASSERT_EQ(rows.size(), 6u);
+  const std::size_t n = network->outputs().size();
+  double worst = 0;
+  for (const auto& row : rows) {
+    const auto masks = model::draw_dropout_masks(*stack, 7, 3, static_cast<std::uint32_t>(std::stoi(row[0])));
+    ASSERT_EQ(masks.layers.size(), 3u);
+    EXPECT_EQ(masks.layers[0].size(), 8u * 64);
+    const auto out = forward(*network, {row[1]}, &masks);
+    ASSERT_EQ(row.size(), n + 2);
+    for (std::size_t o = 0; o < n; ++o) {
+      const double want = std::stod(row[o + 2]);
+      worst = std::max(worst, std::abs(out[o] - want) / std::max(1.0, std::abs(want)));
+    }
+  }
+  EXPECT_LE(worst, 1e-5);
+  // Without masks the dropout sites are the identity.
+  const auto plain = forward(*network, {rows[0][1]});
+  const auto reference = evaluate64(*stack, {rows[0][1]});
+  for (std::size_t o = 0; o < n; ++o) EXPECT_NEAR(plain[o], reference[0][o], 1e-5 * std::max(1.0, std::abs(reference[0][o])));
+}
+
+// (c) Paired masks: the first conv reads G and T with identical weights, so a G <-> T substitution
+// leaves every output unchanged under every mask: exactly zero differences, per sample.
+TEST(GraphNetwork, PairedMasksGiveExactlyZeroEffectsForIdenticalBases) {
+  auto stack = load("bpnet_dropout_scripted");
+  auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+  auto engine = ism::make_engine("auto", *network);
+  const std::string sequence = expected_outputs("bpnet_dropout_scripted").sequences.front();
+  const auto mutants = ism::enumerate_mutants(sequence);
+  // Batch 64: 193 rows, the last mutant alone in its batch; 37: a last batch of 8.
+  for (int batch : {64, 37}) {
+    SCOPED_TRACE(batch);
+    ism::IsmOptions options;
+    options.mc_samples = 6;
+    options.seed = 99;
+    options.region_id = 4;
+    options.batch = batch;
+    int zero_cells = 0, samples = 0;
+    bool other_nonzero = false;
+    options.on_sample = [&](int, const std::vector<double>& d) {
+      ++samples;
+      const std::size_t n = network->outputs().size();
+      for (std::size_t m = 0; m < mutants.size(); ++m) {
+        const bool gt =
+            (mutants[m].ref == 'G' && mutants[m].alt == 'T') || (mutants[m].ref == 'T' && mutants[m].alt == 'G');
+        for (std::size_t o = 0; o < n; ++o) {
+          if (gt) {
+            EXPECT_EQ(d[m * n + o], 0.0) << "mutant " << m << " output " << o;
+            ++zero_cells;
+          } else if (d[m * n + o] != 0.0) {
+            other_nonzero = true;
+          }
+        }
+      }
+    };
+    const auto effects = engine->run(sequence, options);
+    EXPECT_EQ(samples, 6);
+    EXPECT_GT(zero_cells, 0);
+    EXPECT_TRUE(other_nonzero);
+    bool some_se = false;
+    for (double se : effects.se) some_se = some_se || se > 0;
+    EXPECT_TRUE(some_se);  // the masks differ between samples
+  }
+}
+
+// (d) Batch invariance: the outputs of a batch are those of its rows one by one (with masks; the
+// same bits: the network evaluates fixed chunks), and the effects of any batch size agree within
+// 1e-6 (observed: equal).
+TEST(GraphNetwork, ResultsDoNotDependOnTheBatch) {
+  for (const auto& [name, length] : std::vector<std::pair<std::string, int>>{
+           {"bpnet_dropout_scripted", 64}, {"basset_scripted", 120}, {"resnet_scripted", 60}}) {
+    SCOPED_TRACE(name);
+    auto stack = load(name, length);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    const auto masks = model::draw_dropout_masks(*stack, 5, 2, 1);
+    const auto seqs = expected_outputs(name).sequences;
+    const auto together = forward(*network, seqs, &masks);
+    const std::size_t n = network->outputs().size();
+    for (std::size_t b = 0; b < seqs.size(); ++b) {
+      const auto alone = forward(*network, {seqs[b]}, &masks);
+      for (std::size_t o = 0; o < n; ++o) EXPECT_EQ(alone[o], together[b * n + o]);  // fixed chunks: the same bits
+    }
+    auto engine = ism::make_engine("full", *network);
+    ism::IsmOptions options;
+    options.mc_samples = 3;
+    options.positions = {0, 7, 20, 40};
+    options.batch = 1;
+    const auto one = engine->run(seqs[0], options);
+    options.batch = 64;
+    const auto many = engine->run(seqs[0], options);
+    ASSERT_EQ(one.beta.size(), many.beta.size());
+    for (std::size_t i = 0; i < one.beta.size(); ++i) {
+      EXPECT_NEAR(one.beta[i], many.beta[i], 1e-6);
+      EXPECT_NEAR(one.se[i], many.se[i], 1e-6);
+    }
+  }
+}
+
+// (e) The kernels backend and the incremental engine run layer stacks only: one line naming what
+// to use instead.
+TEST(GraphNetwork, KernelsBackendAndIncrementalEngineAreRefusedWithOneLine) {
+  auto stack = load("bpnet_scripted", 100);
+  std::string message;
+  try {
+    model::make_network(stack, {0}, Device{}, Backend::kernels);
+  } catch (const ModelError& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("use --backend torch"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  auto network = model::make_network(stack, {0}, Device{}, Backend::torch);
+  for (const std::string engine : {"incremental", "incremental-dense"}) {
+    message.clear();
+    try {
+      ism::make_engine(engine, *network);
+    } catch (const ModelError& e) {
+      message = e.what();
+    }
+    EXPECT_NE(message.find("use --engine full"), std::string::npos) << message;
+    EXPECT_NE(message.find("is a graph"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  EXPECT_FALSE(ism::supports_incremental(*stack));
+}
+
+}  // namespace
+}  // namespace deepmr
