@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Export a PyTorch sequence model to the TorchScript form deepmr reads (docs/models.md).
 
-The file holds a scripted wrapper around one nn.Sequential of supported layers, with metadata:
-the input alphabet (channel c is base alphabet[c]), whether outputs average the forward and the
-reverse-complement strand (as Kipoi's DeepSEA/predict does), the input length, and optionally the
-output names. Its forward(x) takes one-hot input in that alphabet and computes exactly what deepmr
-computes, so PyTorch can check deepmr.
+The file holds a scripted wrapper with metadata -- the input alphabet (channel c is base
+alphabet[c]), whether outputs average the forward and the reverse-complement strand (as Kipoi's
+DeepSEA/predict does), the input length, and optionally the output names -- around the network:
+  - an nn.Sequential of the layers deepmr reads as a layer stack (docs/models.md): forward(x) takes
+    one-hot input in that alphabet and computes exactly what deepmr computes, strand averaging
+    included, so PyTorch can check deepmr;
+  - any other nn.Module (residual towers, several heads as a tuple, list or dict, ...), read by
+    deepmr as a graph (docs/models.md, "Graphs"): scripted when TorchScript compiles it, else traced
+    on a zero input of the model's length (--trace forces that); forward(x) returns the network's
+    outputs on the forward strand, and deepmr averages the strands itself when asked.
 
 Kipoi's DeepSEA (weights from Zenodo record 1466993, CC-BY 3.0):
     export_model.py --architecture deepsea --state-dict deepsea_predict.pth \
@@ -55,6 +60,63 @@ class DeepMRModel(nn.Module):
             rc = torch.flip(torch.index_select(x, 1, self.complement), [x.dim() - 1])
             y = (y + self.net(rc)) / 2
         return y
+
+
+class DeepMRGraphModel(nn.Module):
+    """Any network plus deepmr's metadata; forward(x) is the network's (forward strand only)."""
+
+    deepmr_alphabet: str
+    deepmr_reverse_complement: bool
+    deepmr_input_length: int
+    deepmr_targets: List[str]
+
+    def __init__(self, net: nn.Module, alphabet: str, reverse_complement: bool, input_length: int,
+                 targets: List[str]):
+        super().__init__()
+        self.net = net
+        self.deepmr_alphabet = alphabet
+        self.deepmr_reverse_complement = reverse_complement
+        self.deepmr_input_length = input_length
+        self.deepmr_targets = targets
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def is_layer_stack(net: nn.Module) -> bool:
+    """Whether deepmr reads `net` as a layer stack: a Sequential of leaf layers of the kinds it reads."""
+    kinds = (nn.Conv1d, nn.Conv2d, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.ReLU, nn.Threshold,
+             nn.ELU, nn.BatchNorm1d, nn.BatchNorm2d, nn.Dropout, nn.Flatten, nn.Linear, nn.Sigmoid)
+
+    def leaves(module):
+        for child in module.children():
+            if isinstance(child, nn.Sequential):
+                yield from leaves(child)
+            else:
+                yield child
+    return isinstance(net, nn.Sequential) and all(isinstance(m, kinds) for m in leaves(net))
+
+
+def flat_output_count(y) -> int:
+    """The outputs deepmr numbers for one example: every output tensor's elements, concatenated."""
+    if isinstance(y, torch.Tensor):
+        return y[0].numel()
+    if isinstance(y, dict):
+        return sum(flat_output_count(v) for v in y.values())
+    return sum(flat_output_count(v) for v in y)
+
+
+def wrap_graph(net: nn.Module, alphabet: str, reverse_complement: bool, input_length: int, targets: List[str],
+               conv2d: bool, trace: bool) -> torch.jit.ScriptModule:
+    net = net.eval()
+    if not trace:
+        try:
+            return torch.jit.script(DeepMRGraphModel(net, alphabet, reverse_complement, input_length, targets).eval())
+        except Exception as e:  # TorchScript cannot compile the module's Python: trace it instead
+            print(f"export_model.py: scripting failed ({str(e).splitlines()[0]}); tracing instead", file=sys.stderr)
+    example = torch.zeros((1, 4, 1, input_length) if conv2d else (1, 4, input_length))
+    traced = torch.jit.trace(net, example, strict=False)
+    return torch.jit.script(DeepMRGraphModel(traced, alphabet, reverse_complement, input_length, targets).eval())
 
 
 def deepsea_layers() -> nn.Sequential:
@@ -119,6 +181,10 @@ def main(argv=None):
                         help="average forward and reverse-complement outputs (deepsea: on)")
     parser.add_argument("--input-length", type=int, help="input length L (deepsea: 1000)")
     parser.add_argument("--targets", help="targets file: one output name per line, stored in the model")
+    parser.add_argument("--trace", action="store_true",
+                        help="a network that is not a layer stack: trace it instead of scripting it")
+    parser.add_argument("--conv2d", action="store_true",
+                        help="a network that is not a layer stack and takes N x 4 x 1 x L input (Kipoi's layout)")
     parser.add_argument("--out", required=True, help="output TorchScript file")
     args = parser.parse_args(argv)
 
@@ -134,7 +200,7 @@ def main(argv=None):
         user = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(user)
         net = canonical(getattr(user, function or "build")())
-        if not isinstance(net, nn.Sequential):
+        if is_layer_stack(nn.Sequential(net)) and not isinstance(net, nn.Sequential):
             net = nn.Sequential(net)
         if args.state_dict:
             net.load_state_dict(torch.load(args.state_dict, map_location="cpu"))
@@ -150,14 +216,21 @@ def main(argv=None):
         with open(args.targets) as f:
             targets = [line.rstrip("\r\n") for line in f if line.strip()]
 
-    scripted = wrap(net, alphabet, rc, length, targets)
+    if is_layer_stack(net):
+        scripted = wrap(net, alphabet, rc, length, targets)
+        shape = input_shape(scripted, 1, length)
+        form = "layer stack"
+    else:
+        scripted = wrap_graph(net, alphabet, rc, length, targets, args.conv2d, args.trace)
+        shape = (1, 4, 1, length) if args.conv2d else (1, 4, length)
+        form = "graph"
     with torch.no_grad():
-        out = scripted(torch.zeros(input_shape(scripted, 1, length)))
-    if targets and out.shape[1] != len(targets):
-        raise SystemExit(f"export_model.py: {len(targets)} targets but the model has {out.shape[1]} outputs")
+        outputs = flat_output_count(scripted(torch.zeros(shape)))
+    if targets and outputs != len(targets):
+        raise SystemExit(f"export_model.py: {len(targets)} targets but the model has {outputs} outputs")
     scripted.save(args.out)
-    print(f"wrote {args.out}: {sum(p.numel() for p in net.parameters())} parameters, "
-          f"{out.shape[1]} outputs, input length {length}, alphabet {alphabet}, reverse complement {rc}")
+    print(f"wrote {args.out} ({form}): {sum(p.numel() for p in net.parameters())} parameters, "
+          f"{outputs} outputs, input length {length}, alphabet {alphabet}, reverse complement {rc}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""scripts/export_model.py end to end: a user's nn.Module exported with deepmr's metadata and read
+by `deepmr ism`, whose effects (dropout off) must equal PyTorch's differences of the exported file's
+own forward (float64): a residual two-head module (scripted, read as a graph), a dict-head module
+TorchScript compiles into ops deepmr does not read (refused naming the op; exported with --trace it
+reads), and a plain Sequential (still a layer stack).
+
+Usage: test_export_model.py BUILD_DIR SOURCE_DIR [unittest options]
+"""
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import torch
+
+BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+del sys.argv[1:3]
+DEEPMR = os.path.join(BUILD, "bin", "deepmr")
+EXPORT = os.path.join(SOURCE, "scripts", "export_model.py")
+
+USER_MODELS = '''
+import sys
+import torch
+from torch import nn
+sys.path.insert(0, %r)
+import make_fixtures
+
+
+def residual_two_heads():
+    torch.manual_seed(3)
+    return make_fixtures.BPNetLike()
+
+
+class DictHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv1d(4, 6, 5, padding=2), nn.ReLU())
+        self.heads = nn.ModuleDict({"a": nn.Linear(6, 1), "b": nn.Linear(6, 2)})
+
+    def forward(self, x):
+        h = self.body(x).mean(dim=2)
+        return {name: torch.sigmoid(head(h)) for name, head in self.heads.items()}
+
+
+def dict_heads():
+    torch.manual_seed(4)
+    return DictHeads()
+
+
+def sequential():
+    torch.manual_seed(5)
+    return nn.Sequential(nn.Conv1d(4, 5, 7), nn.ReLU(), nn.Flatten(), nn.Linear(5 * 34, 3), nn.Sigmoid())
+''' % os.path.join(SOURCE, "tests", "model")
+
+
+def one_hot(sequences):
+    x = torch.zeros(len(sequences), 4, len(sequences[0]), dtype=torch.float64)
+    for i, s in enumerate(sequences):
+        for p, base in enumerate(s):
+            x[i, "ACGT".index(base), p] = 1
+    return x
+
+
+def flat(y):
+    """deepmr's output numbering: every output tensor flattened per example, concatenated."""
+    if isinstance(y, torch.Tensor):
+        return y.reshape(y.shape[0], -1)
+    parts = y.values() if isinstance(y, dict) else y
+    return torch.cat([flat(v) for v in parts], dim=1)
+
+
+class ExportModel(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp(prefix="deepmr-export-model-")
+        cls.user = os.path.join(cls.directory, "user_models.py")
+        with open(cls.user, "w") as f:
+            f.write(USER_MODELS)
+
+    def export(self, function, length, *options):
+        out = os.path.join(self.directory, function + ".pt")
+        result = subprocess.run([sys.executable, EXPORT, "--module", self.user + ":" + function, "--input-length",
+                                 str(length), "--out", out] + list(options), capture_output=True, text=True)
+        return result, out
+
+    def ism(self, model, sequence, outputs):
+        return subprocess.run([DEEPMR, "ism", "--threads", "1", "--model", model, "--sequence", sequence, "--outputs",
+                               ",".join(str(o) for o in outputs), "--dropout", "off"], capture_output=True, text=True)
+
+    def assertEffectsArePyTorchs(self, model, sequence, names, columns, tolerance):
+        result = self.ism(model, sequence, names)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+        # PyTorch: the exported file's own forward, in float64, on the reference and every mutant.
+        module = torch.jit.load(model).double().eval()
+        mutants = [(p, a) for p in range(len(sequence)) for a in "ACGT" if a != sequence[p]]
+        variants = [sequence] + [sequence[:p] + a + sequence[p + 1:] for p, a in mutants]
+        with torch.no_grad():
+            y = flat(module(one_hot(variants)))
+        self.assertEqual(len(rows), len(mutants) * len(names))
+        largest = 0.0
+        for i, (p, a) in enumerate(mutants):
+            for k, (name, column) in enumerate(zip(names, columns)):
+                row = rows[i * len(names) + k]
+                self.assertEqual((int(row[0]), row[2], row[3]), (p, a, name))
+                expected = float(y[i + 1, column] - y[0, column])
+                self.assertAlmostEqual(float(row[4]), expected, delta=tolerance)
+                largest = max(largest, abs(expected))
+        self.assertGreater(largest, 10 * tolerance)  # the effects are there to compare
+
+    def test_a_residual_two_head_module_is_read_as_a_graph(self):
+        result, model = self.export("residual_two_heads", 64)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("(graph)", result.stdout)
+        self.assertIn("130 outputs", result.stdout)  # profile 2 x 64, counts 2
+        random.seed(1)
+        sequence = "".join(random.choice("ACGT") for _ in range(64))
+        # tuple element 1 (counts) index 0, element 0 (profile) index 5: columns 128 and 5
+        self.assertEffectsArePyTorchs(model, sequence, ["1:0", "0:5"], [128, 5], 1e-5)
+
+    def test_a_module_scripted_into_ops_deepmr_cannot_read_exports_by_tracing(self):
+        result, model = self.export("dict_heads", 40)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        random.seed(2)
+        sequence = "".join(random.choice("ACGT") for _ in range(40))
+        refused = self.ism(model, sequence, ["a:0"])
+        self.assertEqual(refused.returncode, 4, refused.stderr)
+        self.assertEqual(len(refused.stderr.splitlines()), 1, refused.stderr)
+        self.assertIn("aten::_set_item", refused.stderr)
+        result, model = self.export("dict_heads", 40, "--trace")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEffectsArePyTorchs(model, sequence, ["a:0", "b:1"], [0, 2], 1e-6)
+
+    def test_a_sequential_is_still_a_layer_stack_and_targets_are_counted(self):
+        result, model = self.export("sequential", 40)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("(layer stack)", result.stdout)
+        random.seed(3)
+        sequence = "".join(random.choice("ACGT") for _ in range(40))
+        self.assertEffectsArePyTorchs(model, sequence, ["0", "2"], [0, 2], 1e-6)
+        targets = os.path.join(self.directory, "two.txt")
+        with open(targets, "w") as f:
+            f.write("x\ny\n")
+        result, _ = self.export("residual_two_heads", 64, "--targets", targets)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("2 targets but the model has 130 outputs", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
