@@ -69,15 +69,17 @@ class DeepMRGraphModel(nn.Module):
     deepmr_reverse_complement: bool
     deepmr_input_length: int
     deepmr_targets: List[str]
+    deepmr_reduce: List[str]
 
     def __init__(self, net: nn.Module, alphabet: str, reverse_complement: bool, input_length: int,
-                 targets: List[str]):
+                 targets: List[str], reduce: List[str]):
         super().__init__()
         self.net = net
         self.deepmr_alphabet = alphabet
         self.deepmr_reverse_complement = reverse_complement
         self.deepmr_input_length = input_length
         self.deepmr_targets = targets
+        self.deepmr_reduce = reduce  # profile heads reduced to one output per task (docs/models.md)
 
     def forward(self, x):
         return self.net(x)
@@ -106,17 +108,32 @@ def flat_output_count(y) -> int:
     return sum(flat_output_count(v) for v in y)
 
 
+def output_names(y, name=""):
+    """The output tensors' names as deepmr gives them: "" alone, "0", "1" in a tuple, keys in a dict."""
+    if isinstance(y, torch.Tensor):
+        return [name]
+    parts = y.items() if isinstance(y, dict) else ((str(i), v) for i, v in enumerate(y))
+    return [n for key, v in parts for n in output_names(v, key if not name else name + "." + key)]
+
+
+def output_tensors(y):
+    if isinstance(y, torch.Tensor):
+        return [y]
+    return [t for v in (y.values() if isinstance(y, dict) else y) for t in output_tensors(v)]
+
+
 def wrap_graph(net: nn.Module, alphabet: str, reverse_complement: bool, input_length: int, targets: List[str],
-               conv2d: bool, trace: bool) -> torch.jit.ScriptModule:
+               reduce: List[str], conv2d: bool, trace: bool) -> torch.jit.ScriptModule:
     net = net.eval()
     if not trace:
         try:
-            return torch.jit.script(DeepMRGraphModel(net, alphabet, reverse_complement, input_length, targets).eval())
+            return torch.jit.script(
+                DeepMRGraphModel(net, alphabet, reverse_complement, input_length, targets, reduce).eval())
         except Exception as e:  # TorchScript cannot compile the module's Python: trace it instead
             print(f"export_model.py: scripting failed ({str(e).splitlines()[0]}); tracing instead", file=sys.stderr)
     example = torch.zeros((1, 4, 1, input_length) if conv2d else (1, 4, input_length))
     traced = torch.jit.trace(net, example, strict=False)
-    return torch.jit.script(DeepMRGraphModel(traced, alphabet, reverse_complement, input_length, targets).eval())
+    return torch.jit.script(DeepMRGraphModel(traced, alphabet, reverse_complement, input_length, targets, reduce).eval())
 
 
 def deepsea_layers() -> nn.Sequential:
@@ -185,6 +202,10 @@ def main(argv=None):
                         help="a network that is not a layer stack: trace it instead of scripting it")
     parser.add_argument("--conv2d", action="store_true",
                         help="a network that is not a layer stack and takes N x 4 x 1 x L input (Kipoi's layout)")
+    parser.add_argument("--reduce", action="append", default=[], metavar="HEAD=KIND[:FROM-TO]",
+                        help="a network that is not a layer stack: reduce its profile head HEAD to one output per "
+                             "task over positions FROM-TO (0-based, inclusive) by sum, mean or logsumexp, e.g. "
+                             "profile=sum:400-599 (stored as deepmr_reduce; repeatable)")
     parser.add_argument("--out", required=True, help="output TorchScript file")
     args = parser.parse_args(argv)
 
@@ -217,15 +238,26 @@ def main(argv=None):
             targets = [line.rstrip("\r\n") for line in f if line.strip()]
 
     if is_layer_stack(net):
+        if args.reduce:
+            raise SystemExit("export_model.py: --reduce applies to a network's profile heads; this one is a layer "
+                             "stack whose outputs are one value per task already")
         scripted = wrap(net, alphabet, rc, length, targets)
         shape = input_shape(scripted, 1, length)
         form = "layer stack"
     else:
-        scripted = wrap_graph(net, alphabet, rc, length, targets, args.conv2d, args.trace)
+        scripted = wrap_graph(net, alphabet, rc, length, targets, args.reduce, args.conv2d, args.trace)
         shape = (1, 4, 1, length) if args.conv2d else (1, 4, length)
         form = "graph"
     with torch.no_grad():
-        outputs = flat_output_count(scripted(torch.zeros(shape)))
+        y = scripted(torch.zeros(shape))
+        outputs = flat_output_count(y)
+        for text in args.reduce:  # a reduced head has one output per task (its channels)
+            head = text.split("=", 1)[0]
+            tensor = dict(zip(output_names(y), output_tensors(y))).get(head)
+            if tensor is None or tensor.dim() != 3:
+                raise SystemExit(f"export_model.py: --reduce {text}: no channels x length output named '{head}' "
+                                 f"(the network's: {', '.join(output_names(y))})")
+            outputs -= tensor[0].numel() - tensor.shape[1]
     if targets and outputs != len(targets):
         raise SystemExit(f"export_model.py: {len(targets)} targets but the model has {outputs} outputs")
     scripted.save(args.out)

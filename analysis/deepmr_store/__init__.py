@@ -15,10 +15,11 @@ from .compare import differences, same
 from .h5file import all_datasets, open_h5, root_attributes, write_attributes
 from .planted import PLANTED_ATTRIBUTE, parse_planted_attribute, planted_effects, read_planted_tsv
 from .schema import (ATTRIBUTES, DATASETS, DIRECTION_COLUMNS, EFFECTS_GROUP, FIT_COLUMNS, FORMAT, FORMAT_VERSION,
-                     META_COLUMNS, SCHEMA, STATUS, Dataset, expand, expand_template, fit_path, meta_path, type_of)
+                     META_COLUMNS, OPTIONAL_ATTRIBUTES, SCHEMA, STATUS, Dataset, expand, expand_template, fit_path, meta_path, type_of)
 from .store import Skip, Store, UnusableInput, config_value, strings, text
 
 __all__ = ["ATTRIBUTES", "DATASETS", "DIRECTION_COLUMNS", "EFFECTS_GROUP", "FIT_COLUMNS", "FORMAT", "FORMAT_VERSION", "META_COLUMNS",
+           "OPTIONAL_ATTRIBUTES",
            "PLANTED_ATTRIBUTE", "SCHEMA", "STATUS", "Dataset", "Skip", "Store", "UnusableInput", "all_datasets",
            "config_value", "differences", "expand", "expand_template", "fit_path", "meta_path", "open_h5",
            "parse_planted_attribute", "planted_effects", "read_planted_tsv", "root_attributes", "same", "strings",

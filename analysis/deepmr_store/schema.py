@@ -6,6 +6,7 @@
   FIT_COLUMNS             the float columns of fits/<method>/, in the writer's order
   META_COLUMNS            the float columns of meta/<method>/, in the writer's order
   ATTRIBUTES              {root attribute: type}
+  OPTIONAL_ATTRIBUTES     those only some runs write (ensemble_members)
   DATASETS                the dataset templates: Dataset(path, type, rows); a path may hold
                           {method}, {fit_column} and {meta_column}
 
@@ -31,6 +32,8 @@ FIT_COLUMNS = tuple(c["name"] for c in SCHEMA["fit_columns"])
 META_COLUMNS = tuple(c["name"] for c in SCHEMA["meta_columns"])
 DIRECTION_COLUMNS = tuple(c["name"] for c in SCHEMA.get("direction_columns", []))
 ATTRIBUTES = {a["name"]: a["type"] for a in SCHEMA["attributes"]}
+# Attributes only some runs write (ensemble_members: a deep ensemble's store).
+OPTIONAL_ATTRIBUTES = frozenset(a["name"] for a in SCHEMA["attributes"] if a.get("optional"))
 DATASETS = tuple(Dataset(d["path"], d["type"], d["rows"]) for d in SCHEMA["datasets"])
 
 # deepmr writes the effects/ group only with run.store-effects = true (schema.json has no marker

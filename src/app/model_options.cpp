@@ -10,12 +10,12 @@
 namespace deepmr::app {
 
 ModelKeys ModelKeys::command_line() {
-  return {"model", "targets", "alphabet", "reverse-complement", "input-length", "device", "backend", "threads"};
+  return {"model", "targets", "alphabet", "reverse-complement", "input-length", "reduce", "device", "backend", "threads"};
 }
 
 ModelKeys ModelKeys::run_config() {
-  return {"model.file",   "model.targets", "model.alphabet", "model.reverse-complement", "model.input-length",
-          "run.device",   "run.backend",   "run.threads"};
+  return {"model.file", "model.targets", "model.alphabet", "model.reverse-complement", "model.input-length",
+          "model.reduce", "run.device", "run.backend", "run.threads"};
 }
 
 void describe_model_options(po::options_description& options, const ModelKeys& keys) {
@@ -35,6 +35,10 @@ void describe_model_options(po::options_description& options, const ModelKeys& k
        "average forward and reverse-complement outputs (default: from the model file, else off)")
       (keys.input_length.c_str(), po::value<int>()->value_name("L"),
        "input length (default: from the model file or its layers)")
+      (keys.reduce.c_str(), po::value<std::vector<std::string>>()->composing()->value_name("HEAD=KIND[:FROM-TO]"),
+       "a graph model's profile head reduced to one output per task over positions FROM-TO (0-based, inclusive; "
+       "default all) by sum, mean or logsumexp, e.g. profile=sum:400-599; repeatable; replaces the model's own "
+       "(deepmr_reduce)")
       (keys.device.c_str(), po::value<std::string>()->default_value("auto")->value_name("D"),
        "cpu, cuda, cuda:K or auto (a run binds GPUs per node-local rank)")
       (keys.backend.c_str(), po::value<std::string>()->value_name("B"),
@@ -73,10 +77,14 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   choice.device = model::parse_device(get(keys.device).as<std::string>());
   const std::string backend_text = get(keys.backend).empty() ? "" : get(keys.backend).as<std::string>();
   choice.backend = model::parse_backend(backend_text, choice.device, keys.backend);
+  if (!get(keys.reduce).empty()) overrides.head_reductions = get(keys.reduce).as<std::vector<std::string>>();
   const auto& files = get(keys.file).as<std::vector<std::string>>();
   std::vector<const model::LayerStack*> members;
   for (const auto& file : files) {
     auto stack = std::make_shared<model::LayerStack>(model::load_model_file(file, overrides, data_length));
+    if (overrides.head_reductions && !stack->graph)
+      throw UsageError("option '" + keys.reduce + "' reduces a graph model's profile heads, and " + file +
+                       " is a layer stack (nn.Sequential), whose outputs are one value per task already");
     // A graph model runs on the torch backend only: its default everywhere (docs/models.md, "Graphs").
     if (stack->graph) {
       if (backend_text.empty()) choice.backend = model::Backend::torch;

@@ -15,6 +15,7 @@
 #include "deepmr/common/child_process.hpp"
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/graph.hpp"
+#include "deepmr/model/head_reduction.hpp"
 #include "deepmr/model/torchscript_graph_reader.hpp"
 
 namespace deepmr::model {
@@ -491,6 +492,10 @@ void import_in_child_first(const std::string& path) {
 static LayerStack read_graph_model(const std::string& path, const ModelOverrides& overrides,
                                    const std::optional<DataLength>& data_length) {
   auto graph = std::make_shared<Graph>(read_torchscript_graph(path, overrides, data_length));
+  // Profile heads reduced to a scalar per task: the user's reductions, else the model's own.
+  const bool given = overrides.head_reductions.has_value();
+  for (const auto& text : given ? *overrides.head_reductions : graph->head_reductions)
+    reduce_head(*graph, parse_head_reduction(text, given ? "option 'reduce'" : path + ": deepmr_reduce"));
   for (int id : graph->dropout_nodes()) {
     const GraphNode& node = graph->nodes[static_cast<std::size_t>(id)];
     if (!(node.p >= 0 && node.p < 1))

@@ -783,6 +783,9 @@ Graph read_graph(const std::string& path, const ModelOverrides& overrides, const
   if (auto v = metadata(top, "deepmr_input_length")) graph.options.input_length = static_cast<int>(v->toInt());
   if (auto v = metadata(top, "deepmr_targets"))
     for (const auto& name : v->toListRef()) graph.target_names.push_back(name.toStringRef());
+  if (auto v = metadata(top, "deepmr_reduce"); v && v->isList())
+    for (const auto& text : v->toListRef())
+      if (text.isString()) graph.head_reductions.push_back(text.toStringRef());
   if (auto v = metadata(top, "conv2d"); v && v->isBool()) conv2d = v->toBool();
   if (overrides.alphabet) graph.options.alphabet = *overrides.alphabet;
   if (overrides.reverse_complement_average)

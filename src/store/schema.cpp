@@ -42,7 +42,7 @@ const std::vector<AttributeSpec>& store_attributes() {
       {"outcome", T::text}, {"outcome_output", T::int64}, {"network", T::int64}, {"methods", T::text},
       {"seed", T::int64},
       {"mc_samples", T::int64}, {"input_length", T::int64}, {"reverse_complement", T::int64},
-      {"ensemble_members", T::int64},  // only a deep ensemble's store (model.file repeated)
+      {"ensemble_members", T::int64, true},  // only a deep ensemble's store (model.file repeated)
       {"regions_total", T::int64}, {"units_total", T::int64}, {"bootstrap", T::int64},
       // The run, written when the store is finished.
       {"started", T::text}, {"finished", T::text}, {"attempts", T::int64}, {"ranks", T::int64},
@@ -176,7 +176,7 @@ std::string schema_json() {
   const auto& attributes = store_attributes();
   for (std::size_t i = 0; i < attributes.size(); ++i)
     out << "    {\"name\": " << quoted(attributes[i].name) << ", \"type\": " << quoted(type_name(attributes[i].type))
-        << "}" << (i + 1 < attributes.size() ? ",\n" : "\n");
+        << (attributes[i].optional ? ", \"optional\": true" : "") << "}" << (i + 1 < attributes.size() ? ",\n" : "\n");
   out << "  ],\n  \"datasets\": [\n";
   const auto& datasets = store_datasets();
   for (std::size_t i = 0; i < datasets.size(); ++i)

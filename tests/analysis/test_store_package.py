@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.join(SOURCE, "analysis"))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "run"))
 import deepmr_store  # noqa: E402
 import run_support  # noqa: E402
-from deepmr_store import (ATTRIBUTES, DATASETS, DIRECTION_COLUMNS, FIT_COLUMNS, META_COLUMNS, SCHEMA, STATUS, Store,  # noqa: E402
+from deepmr_store import (ATTRIBUTES, DATASETS, DIRECTION_COLUMNS, FIT_COLUMNS, META_COLUMNS, OPTIONAL_ATTRIBUTES,
+                          SCHEMA, STATUS, Store,  # noqa: E402
                           all_datasets, expand, open_h5, root_attributes, text, type_of)
 
 run_support.configure(BUILD, SOURCE)
@@ -219,7 +220,7 @@ class FromDeepmr(unittest.TestCase):
                 if name.endswith("/status"):  # every status number is one of the schema's
                     self.assertTrue(set(np.unique(datasets[name][()]).tolist()) <= set(STATUS.values()), name)
             self.assertTrue(np.all(datasets["units/status"][()] == STATUS["ok"]))  # a complete store
-            self.assertEqual(sorted(attributes), sorted(ATTRIBUTES))
+            self.assertEqual(sorted(attributes), sorted(set(ATTRIBUTES) - OPTIONAL_ATTRIBUTES))  # one model
             for name, value in attributes.items():
                 self.assertEqual(type_of(value), ATTRIBUTES[name], name)
             self.assertEqual(int(attributes["complete"]), 1)
@@ -305,7 +306,8 @@ class FromDeepmr(unittest.TestCase):
         self.assertEqual(len(problems), 2, problems)
         self.assertEqual(problems[0], "dataset fits/ivw/se differs")
         self.assertTrue(problems[1].startswith("attribute seed differs: "), problems)
-        self.assertEqual((datasets, attributes), (len(expand(["egger", "ivw", "median-weighted"])), len(ATTRIBUTES)))
+        self.assertEqual((datasets, attributes),
+                         (len(expand(["egger", "ivw", "median-weighted"])), len(ATTRIBUTES) - len(OPTIONAL_ATTRIBUTES)))
         timing = {"units/rank", "units/seconds", "regions/rank", "regions/seconds_ism", "regions/seconds_mr"}
         problems, datasets, _ = deepmr_store.differences(self.stores["plain"], self.stores["effects"], timing,
                                                          ATTRIBUTES)

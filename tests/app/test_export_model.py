@@ -90,7 +90,7 @@ class ExportModel(unittest.TestCase):
         return subprocess.run([DEEPMR, "ism", "--threads", "1", "--model", model, "--sequence", sequence, "--outputs",
                                ",".join(str(o) for o in outputs), "--dropout", "off"], capture_output=True, text=True)
 
-    def assertEffectsArePyTorchs(self, model, sequence, names, columns, tolerance):
+    def assertEffectsArePyTorchs(self, model, sequence, names, columns, tolerance, outputs=flat):
         result = self.ism(model, sequence, names)
         self.assertEqual(result.returncode, 0, result.stderr)
         rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
@@ -99,7 +99,7 @@ class ExportModel(unittest.TestCase):
         mutants = [(p, a) for p in range(len(sequence)) for a in "ACGT" if a != sequence[p]]
         variants = [sequence] + [sequence[:p] + a + sequence[p + 1:] for p, a in mutants]
         with torch.no_grad():
-            y = flat(module(one_hot(variants)))
+            y = outputs(module(one_hot(variants)))
         self.assertEqual(len(rows), len(mutants) * len(names))
         largest = 0.0
         for i, (p, a) in enumerate(mutants):
@@ -120,6 +120,28 @@ class ExportModel(unittest.TestCase):
         sequence = "".join(random.choice("ACGT") for _ in range(64))
         # tuple element 1 (counts) index 0, element 0 (profile) index 5: columns 128 and 5
         self.assertEffectsArePyTorchs(model, sequence, ["1:0", "0:5"], [128, 5], 1e-5)
+
+    def test_a_profile_head_reduced_to_one_output_per_task(self):
+        # --reduce 0=sum:10-19: the profile head (tuple element 0, 2 x 64) becomes its sum over
+        # positions 10..19 per task, outputs 0:0, 0:1, then the counts 1:0, 1:1.
+        result, model = self.export("residual_two_heads", 64, "--reduce", "0=sum:10-19")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("4 outputs", result.stdout)
+        random.seed(4)
+        sequence = "".join(random.choice("ACGT") for _ in range(64))
+        self.assertEffectsArePyTorchs(model, sequence, ["0:1", "1:0"], [1, 2], 1e-5,
+                                      outputs=lambda y: torch.cat([y[0][:, :, 10:20].sum(2), y[1]], 1))
+        # deepmr's --reduce replaces the model's own: the mean over all positions
+        rows = subprocess.run([DEEPMR, "ism", "--threads", "1", "--model", model, "--sequence", sequence, "--outputs",
+                               "0:1", "--dropout", "off", "--reduce", "0=mean"], capture_output=True, text=True)
+        self.assertEqual(rows.returncode, 0, rows.stderr)
+        module = torch.jit.load(model).double().eval()
+        with torch.no_grad():
+            y = module(one_hot([sequence, "A" + sequence[1:]]))[0][:, 1, :].mean(1)
+        first = rows.stdout.splitlines()[1].split("\t")
+        self.assertEqual((first[0], first[2]), ("0", "A") if sequence[0] != "A" else ("0", "C"))
+        if sequence[0] != "A":
+            self.assertAlmostEqual(float(first[4]), float(y[1] - y[0]), delta=1e-6)
 
     def test_a_module_scripted_into_ops_deepmr_cannot_read_exports_by_tracing(self):
         result, model = self.export("dict_heads", 40)

@@ -15,7 +15,7 @@ namespace deepmr::app {
 
 // The option names of the model and compute settings.
 struct ModelKeys {
-  std::string file, targets, alphabet, reverse_complement, input_length;  // the model
+  std::string file, targets, alphabet, reverse_complement, input_length, reduce;  // the model
   std::string device, backend, threads;                                   // where it runs
   static ModelKeys command_line();  // --model, --targets, ..., --device, --backend, --threads
   static ModelKeys run_config();    // model.file, model.targets, ..., run.device, run.backend, run.threads

@@ -119,6 +119,7 @@ struct Graph {
   std::string source;  // the model file
   ModelOptions options;
   std::vector<std::string> target_names;  // deepmr_targets, if the file has them
+  std::vector<std::string> head_reductions;  // deepmr_reduce, as written (head_reduction.hpp)
   std::vector<GraphNode> nodes;           // nodes[0] is the input
   GraphOutput output;
 

@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "deepmr/model/layer_stack.hpp"
 
@@ -21,6 +22,8 @@ struct ModelOverrides {
   std::optional<std::string> alphabet;
   std::optional<bool> reverse_complement_average;
   std::optional<int> input_length;
+  // A graph model's head reductions (head_reduction.hpp), replacing the file's deepmr_reduce.
+  std::optional<std::vector<std::string>> head_reductions;
 };
 
 // The length of the data the model will read (a sequence, a region, the rows of a sequences file),

@@ -27,6 +27,7 @@ const char* type_name(ValueType type);  // as in schema.json: "text", "int8", ..
 struct AttributeSpec {
   const char* name;
   ValueType type;
+  bool optional = false;  // written only by some runs (schema.json marks it "optional": true)
 };
 // Every root attribute a store may have, in the order docs/store.md lists them.
 const std::vector<AttributeSpec>& store_attributes();

@@ -1,0 +1,105 @@
+// A profile head reduced to one output per task (head_reduction.hpp): on the BPNet-like fixture
+// (outputs "0": profile 2 x 100, "1": counts 2), each reduction equals the same sum, mean or
+// logsumexp taken in double over the unreduced profile's positions; the model loaded with the
+// reduction names its outputs 0:0, 0:1 (per task); malformed texts and impossible reductions are
+// refused naming the head.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "deepmr/common/error.hpp"
+#include "deepmr/model/graph_torch_evaluator.hpp"
+#include "deepmr/model/head_reduction.hpp"
+#include "deepmr/model/model_file.hpp"
+#include "deepmr/model/torchscript_graph_reader.hpp"
+#include "test_support.hpp"
+
+namespace deepmr::model {
+namespace {
+
+std::string bpnet() { return test::binary_dir() + "/test-fixtures/graphs/bpnet_scripted.pt"; }
+ModelOverrides length_100() {  // the fixture's length (the file has no metadata)
+  ModelOverrides overrides;
+  overrides.input_length = 100;
+  return overrides;
+}
+
+std::vector<double> random_one_hot(int batch, int length, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<double> x(static_cast<std::size_t>(batch) * 4 * length, 0.0);
+  for (int b = 0; b < batch; ++b)
+    for (int p = 0; p < length; ++p) x[(static_cast<std::size_t>(b) * 4 + rng() % 4) * length + p] = 1;
+  return x;
+}
+
+TEST(HeadReduction, EqualsTheReductionOfTheUnreducedProfile) {
+  const Graph plain = read_torchscript_graph(bpnet(), length_100());
+  ASSERT_EQ(plain.named_outputs().at(0).name, "0");
+  const int length = plain.options.input_length, batch = 3;
+  const auto x = random_one_hot(batch, length, 7);
+  const auto profile = evaluate_graph_float64(plain, x, batch).at(0);  // batch x (2 x length)
+  ASSERT_EQ(profile.dims, (std::vector<std::int64_t>{2, length}));
+  struct Case {
+    std::string text;
+    int first, last;
+  };
+  for (const Case& c : {Case{"0=sum:10-29", 10, 29}, Case{"0=mean", 0, length - 1}, Case{"0=logsumexp:40-40", 40, 40},
+                       Case{"0=sum", 0, length - 1}}) {
+    SCOPED_TRACE(c.text);
+    Graph graph = plain;
+    reduce_head(graph, parse_head_reduction(c.text, "test"));
+    EXPECT_EQ(graph.flat_output_count(), 4);
+    EXPECT_EQ(graph.flat_output_names(), (std::vector<std::string>{"0:0", "0:1", "1:0", "1:1"}));
+    const auto outputs = evaluate_graph_float64(graph, x, batch);
+    ASSERT_EQ(outputs.at(0).dims, (std::vector<std::int64_t>{2}));
+    for (int b = 0; b < batch; ++b)
+      for (int t = 0; t < 2; ++t) {
+        double sum = 0, largest = -INFINITY, exps = 0;
+        const double* row = profile.values.data() + (static_cast<std::size_t>(b) * 2 + t) * length;
+        for (int p = c.first; p <= c.last; ++p) {
+          sum += row[p];
+          largest = std::max(largest, row[p]);
+        }
+        for (int p = c.first; p <= c.last; ++p) exps += std::exp(row[p] - largest);
+        const double width = c.last - c.first + 1;
+        const double expected = c.text.find("logsumexp") != std::string::npos ? largest + std::log(exps)
+                                : c.text.find("mean") != std::string::npos  ? sum / width
+                                                                            : sum;
+        EXPECT_NEAR(outputs[0].values[static_cast<std::size_t>(b) * 2 + t], expected, 1e-9 * (1 + std::fabs(expected)));
+      }
+    // The counts head is untouched.
+    EXPECT_EQ(outputs.at(1).values, evaluate_graph_float64(plain, x, batch).at(1).values);
+  }
+}
+
+TEST(HeadReduction, ALoadedModelTakesTheUsersReductionsOverItsOwn) {
+  ModelOverrides overrides = length_100();
+  overrides.head_reductions = std::vector<std::string>{"0=sum:50-99"};
+  const LayerStack stack = load_model_file(bpnet(), overrides);
+  ASSERT_TRUE(stack.graph);
+  EXPECT_EQ(stack.output_count(), 4);
+  EXPECT_EQ(stack.target_names, (std::vector<std::string>{"0:0", "0:1", "1:0", "1:1"}));
+}
+
+TEST(HeadReduction, MalformedOrImpossibleReductionsAreRefusedNamingTheHead) {
+  for (const char* text : {"0", "=sum", "0=median", "0=sum:5", "0=sum:9-3", "0=sum:a-b", "0=sum:-3-4"})
+    EXPECT_THROW(parse_head_reduction(text, "option 'reduce'"), UsageError) << text;
+  const Graph plain = read_torchscript_graph(bpnet(), length_100());
+  const auto message = [&](const std::string& text) {
+    return test::error_message<ModelError>([&] {
+      Graph graph = plain;
+      reduce_head(graph, parse_head_reduction(text, "test"));
+      reduce_head(graph, parse_head_reduction(text, "test"));  // twice, for the last case
+    });
+  };
+  EXPECT_NE(message("profile=sum").find("no output tensor named 'profile' to reduce (the model's: 0, 1)"),
+            std::string::npos);
+  EXPECT_NE(message("1=sum").find("output '1' is not channels x length"), std::string::npos);
+  EXPECT_NE(message("0=sum:90-100").find("has 100 positions; the reduction's window 90-100 ends past them"),
+            std::string::npos);
+  EXPECT_NE(message("0=mean").find("output '0' is reduced twice"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace deepmr::model
