@@ -25,6 +25,7 @@
 #include "incremental_graph_torch.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
@@ -170,6 +171,46 @@ at::Tensor longs(const std::vector<int64_t>& values, const at::Device& device) {
   return at::from_blob(const_cast<int64_t*>(values.data()), {static_cast<int64_t>(values.size())}, at::kLong)
       .clone()
       .to(device);
+}
+
+// The CPU path of the column gathers: out[v, c, j] (V x C x e) for column starts[v] + j of variant
+// v: inside the window (columns window_starts[v] .. + W - 1), window[v, c, .]; elsewhere the
+// reference's column (reference refs[v] of ref, count x C x L), or 0 when ref is null. Segments
+// copied with memcpy (the generic path's gathers touch element by element).
+void assemble_cpu(const float* ref, int64_t length, const float* window, const std::vector<int64_t>* window_starts,
+                  int64_t w, const std::vector<int64_t>& refs, const std::vector<int64_t>& starts, int64_t e,
+                  int64_t channels, float* out) {
+  const int64_t v = static_cast<int64_t>(starts.size());
+  at::parallel_for(0, v * channels, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t vc = begin; vc < end; ++vc) {
+      const int64_t r = vc / channels, c = vc % channels;
+      float* o = out + vc * e;
+      const int64_t first = starts[static_cast<std::size_t>(r)];
+      const float* ref_row = ref ? ref + (refs[static_cast<std::size_t>(r)] * channels + c) * length : nullptr;
+      int64_t a = 0, b = 0;  // the window's columns, relative to first: [a, b)
+      if (window) {
+        const int64_t ws = (*window_starts)[static_cast<std::size_t>(r)] - first;
+        a = std::max<int64_t>(0, std::min(e, ws));
+        b = std::max<int64_t>(a, std::min(e, ws + w));
+        if (b > a) std::memcpy(o + a, window + vc * w + (a - ws), sizeof(float) * static_cast<std::size_t>(b - a));
+      }
+      auto outside = [&](int64_t from, int64_t to) {  // columns first + from .. first + to - 1
+        for (int64_t j = from; j < to;) {
+          const int64_t col = first + j;
+          if (!ref_row || col < 0 || col >= length) {
+            o[j] = 0.0f;
+            ++j;
+            continue;
+          }
+          const int64_t n = std::min(to - j, length - col);
+          std::memcpy(o + j, ref_row + col, sizeof(float) * static_cast<std::size_t>(n));
+          j += n;
+        }
+      };
+      outside(0, a);
+      outside(b, e);
+    }
+  });
 }
 
 class IncrementalGraphTorch final : public IncrementalNetwork {
@@ -406,6 +447,12 @@ at::Tensor IncrementalGraphTorch::ref_at(std::size_t node, const std::vector<int
                                          const std::vector<int64_t>& starts, int64_t e) {
   const int64_t length = ref_[node].size(2), channels = ref_[node].size(1);
   const int64_t v = static_cast<int64_t>(refs.size());
+  if (device_.is_cpu()) {
+    at::Tensor out = at::empty({v, channels, e}, ref_[node].options());
+    const at::Tensor r = ref_[node].contiguous();
+    assemble_cpu(r.data_ptr<float>(), length, nullptr, nullptr, 0, refs, starts, e, channels, out.data_ptr<float>());
+    return out;
+  }
   std::vector<int64_t> index(static_cast<std::size_t>(v * e));
   for (int64_t r = 0; r < v; ++r)
     for (int64_t j = 0; j < e; ++j) {
@@ -442,6 +489,13 @@ at::Tensor gather_window(const at::Tensor& window, const std::vector<int64_t>& w
 at::Tensor IncrementalGraphTorch::values_at(const State& s, std::size_t node, const std::vector<int64_t>& refs,
                                             const std::vector<int64_t>& starts, int64_t e) {
   if (s.mode == Mode::window && s.width == e && s.starts == starts) return s.values;
+  if (s.mode == Mode::window && device_.is_cpu()) {
+    const at::Tensor r = ref_[node].contiguous(), w = s.values.contiguous();
+    at::Tensor out = at::empty({static_cast<int64_t>(starts.size()), r.size(1), e}, r.options());
+    assemble_cpu(r.data_ptr<float>(), r.size(2), w.data_ptr<float>(), &s.starts, s.width, refs, starts, e, r.size(1),
+                 out.data_ptr<float>());
+    return out;
+  }
   at::Tensor r = ref_at(node, refs, starts, e);
   if (s.mode == Mode::unchanged) return r;
   at::Tensor inside;
@@ -452,6 +506,13 @@ at::Tensor IncrementalGraphTorch::values_at(const State& s, std::size_t node, co
 at::Tensor IncrementalGraphTorch::delta_at(const State& s, std::size_t node, const std::vector<int64_t>& refs,
                                            const std::vector<int64_t>& starts, int64_t e) {
   const at::Tensor delta = s.values - ref_at(node, refs, s.starts, s.width);
+  if (device_.is_cpu()) {
+    const at::Tensor d = delta.contiguous();
+    at::Tensor out = at::empty({static_cast<int64_t>(starts.size()), d.size(1), e}, d.options());
+    assemble_cpu(nullptr, ref_[node].size(2), d.data_ptr<float>(), &s.starts, s.width, refs, starts, e, d.size(1),
+                 out.data_ptr<float>());
+    return out;
+  }
   return gather_window(delta, s.starts, starts, e, nullptr, device_);
 }
 
@@ -460,6 +521,14 @@ at::Tensor IncrementalGraphTorch::to_full(const State& s, std::size_t node, cons
   at::Tensor base = ref_[node].index_select(0, longs(refs, device_));
   if (s.mode == Mode::unchanged) return base;
   const int64_t v = s.values.size(0), w = s.width;
+  if (device_.is_cpu()) {
+    const at::Tensor r = ref_[node].contiguous(), win = s.values.contiguous();
+    std::vector<int64_t> zeros(static_cast<std::size_t>(v), 0);
+    at::Tensor out = at::empty({v, r.size(1), r.size(2)}, r.options());
+    assemble_cpu(r.data_ptr<float>(), r.size(2), win.data_ptr<float>(), &s.starts, w, refs, zeros, r.size(2), r.size(1),
+                 out.data_ptr<float>());
+    return out;
+  }
   std::vector<int64_t> index(static_cast<std::size_t>(v * w));
   for (int64_t r = 0; r < v; ++r)
     for (int64_t j = 0; j < w; ++j) index[static_cast<std::size_t>(r * w + j)] = s.starts[static_cast<std::size_t>(r)] + j;
@@ -620,7 +689,29 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
           inside[static_cast<std::size_t>(r * width + j)] = in;
           all_inside = all_inside && in;
         }
-      if (!all_inside) {
+      if (!all_inside && device_.is_cpu()) {  // in place: the reference's columns outside the hulls
+        y = y.contiguous();
+        for (int id : n.inputs)  // never write into an input's window (a crop or unmasked dropout may return it)
+          if (states[static_cast<std::size_t>(id)].values.defined() && y.is_alias_of(states[static_cast<std::size_t>(id)].values))
+            y = y.clone();
+        const at::Tensor r = ref_[i].contiguous();
+        const int64_t c_out = y.size(1), length = r.size(2);
+        float* yp = y.data_ptr<float>();
+        const float* rp = r.data_ptr<float>();
+        at::parallel_for(0, v * c_out, 16, [&](int64_t begin, int64_t end) {
+          for (int64_t vc = begin; vc < end; ++vc) {
+            const int64_t row = vc / c_out, c = vc % c_out;
+            const Hull& h = s.hulls[static_cast<std::size_t>(row)];
+            const int64_t first = s.starts[static_cast<std::size_t>(row)];
+            const float* ref_row = rp + (refs[static_cast<std::size_t>(row)] * c_out + c) * length + first;
+            float* out = yp + vc * width;
+            const int64_t a = h.empty() ? width : std::max<int64_t>(0, std::min<int64_t>(width, h.first - first));
+            const int64_t b = h.empty() ? width : std::max<int64_t>(a, std::min<int64_t>(width, h.last + 1 - first));
+            if (a > 0) std::memcpy(out, ref_row, sizeof(float) * static_cast<std::size_t>(a));
+            if (b < width) std::memcpy(out + b, ref_row + b, sizeof(float) * static_cast<std::size_t>(width - b));
+          }
+        });
+      } else if (!all_inside) {
         auto mask = at::from_blob(inside.data(), {v, 1, width}, at::kByte).to(at::kBool).to(device_);
         y = at::where(mask, y, ref_at(i, refs, s.starts, width));
       }
