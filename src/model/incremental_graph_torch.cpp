@@ -72,6 +72,7 @@ Hull tap_reach(Hull in, int kernel, int stride, int dilation, int pad, int out_l
 
 bool sequence_dims(const GraphNode& n) { return n.dims.size() == 2; }
 
+
 bool nonlinear_pointwise(OpKind kind) {
   switch (kind) {
     case OpKind::elu:
@@ -213,6 +214,33 @@ void assemble_cpu(const float* ref, int64_t length, const float* window, const s
   });
 }
 
+// Rows per operator call of the full nodes on the CPU (the references' and the variants' alike):
+// fixed, so that a row's bits do not depend on the group; groups are evaluated in parts of this
+// many variants (tensors that stay in the caches, full-node chunks without padding).
+constexpr int kCpuFullChunk = 32;
+
+// The CPU path of the differences a convolution reads: out[v, c, j] = window[v, c, col - ws[v]] -
+// reference column col (col = starts[v] + j) inside the window, 0 elsewhere; one pass.
+void assemble_delta_cpu(const float* ref, int64_t length, const float* window, const std::vector<int64_t>& window_starts,
+                        int64_t w, const std::vector<int64_t>& refs, const std::vector<int64_t>& starts, int64_t e,
+                        int64_t channels, float* out) {
+  const int64_t v = static_cast<int64_t>(starts.size());
+  at::parallel_for(0, v * channels, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t vc = begin; vc < end; ++vc) {
+      const int64_t r = vc / channels, c = vc % channels;
+      float* o = out + vc * e;
+      const int64_t first = starts[static_cast<std::size_t>(r)];
+      const int64_t ws = window_starts[static_cast<std::size_t>(r)] - first;
+      const int64_t a = std::max<int64_t>(0, std::min(e, ws)), b = std::max<int64_t>(a, std::min(e, ws + w));
+      const float* win = window + vc * w + (a - ws);
+      const float* ref_row = ref + (refs[static_cast<std::size_t>(r)] * channels + c) * length + first;
+      std::fill(o, o + a, 0.0f);
+      for (int64_t j = a; j < b; ++j) o[j] = win[j - a] - ref_row[j];
+      std::fill(o + b, o + e, 0.0f);
+    }
+  });
+}
+
 class IncrementalGraphTorch final : public IncrementalNetwork {
  public:
   IncrementalGraphTorch(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs, const Device& device,
@@ -279,7 +307,7 @@ IncrementalGraphTorch::IncrementalGraphTorch(std::shared_ptr<const LayerStack> s
     : IncrementalNetwork(std::move(stack), std::move(outputs)),
       device_(device.kind == Device::Kind::cuda ? at::Device(at::kCUDA, device.index) : at::Device(at::kCPU)),
       graph_(stack_->graph.get()),
-      chunk_(device.kind == Device::Kind::cuda ? GraphTorchNetwork::kCudaChunk : GraphTorchNetwork::kCpuChunk) {
+      chunk_(device.kind == Device::Kind::cuda ? GraphTorchNetwork::kCudaChunk : kCpuFullChunk) {
   (void)options;
   if (!graph_) throw InternalError("incremental graph network: the model is not a graph");
   const std::string reason = graph_incremental_unsupported_reason(*graph_);
@@ -305,7 +333,7 @@ IncrementalGraphTorch::IncrementalGraphTorch(std::shared_ptr<const LayerStack> s
   }
   full_ = full_nodes(*graph_);
   output_index_ = longs(std::vector<int64_t>(outputs_.begin(), outputs_.end()), device_);
-  for (const char* stage : {"reference passes", "windowed nodes", "full nodes (downstream of a stop)", "outputs"})
+  for (const char* stage : {"reference passes", "windowed nodes (all)", "full nodes (downstream of a stop)", "outputs"})
     costs_.push_back(StageCost{stage});
 }
 
@@ -419,7 +447,9 @@ void IncrementalGraphTorch::set_sample(const DropoutMasks* masks) {
   for (std::size_t i = 1; i < nodes.size(); ++i) {
     std::vector<at::Tensor> in;
     for (int id : nodes[i].inputs) in.push_back(ref_.at(static_cast<std::size_t>(id)));
-    ref_[i] = apply_chunked(i, in);
+    // Windowed nodes on the references' rows alone (variants read them through differences); full
+    // nodes in the fixed chunks the variants' rows use (identical rows, identical bits).
+    ref_[i] = full_[i] ? apply_chunked(i, in) : apply(i, in, count_).contiguous();
   }
   std::vector<at::Tensor> heads;
   for (int id : output_nodes_) heads.push_back(ref_.at(static_cast<std::size_t>(id)).reshape({count_, -1}));
@@ -505,14 +535,14 @@ at::Tensor IncrementalGraphTorch::values_at(const State& s, std::size_t node, co
 
 at::Tensor IncrementalGraphTorch::delta_at(const State& s, std::size_t node, const std::vector<int64_t>& refs,
                                            const std::vector<int64_t>& starts, int64_t e) {
-  const at::Tensor delta = s.values - ref_at(node, refs, s.starts, s.width);
   if (device_.is_cpu()) {
-    const at::Tensor d = delta.contiguous();
-    at::Tensor out = at::empty({static_cast<int64_t>(starts.size()), d.size(1), e}, d.options());
-    assemble_cpu(nullptr, ref_[node].size(2), d.data_ptr<float>(), &s.starts, s.width, refs, starts, e, d.size(1),
-                 out.data_ptr<float>());
+    const at::Tensor win = s.values.contiguous(), r = ref_[node].contiguous();
+    at::Tensor out = at::empty({static_cast<int64_t>(starts.size()), win.size(1), e}, win.options());
+    assemble_delta_cpu(r.data_ptr<float>(), r.size(2), win.data_ptr<float>(), s.starts, s.width, refs, starts, e,
+                       win.size(1), out.data_ptr<float>());
     return out;
   }
+  const at::Tensor delta = s.values - ref_at(node, refs, s.starts, s.width);
   return gather_window(delta, s.starts, starts, e, nullptr, device_);
 }
 
@@ -540,9 +570,21 @@ void IncrementalGraphTorch::evaluate(float* out) {
   if (ref_.empty()) throw InternalError("incremental graph network: evaluate before set_sample");
   c10::InferenceMode guard;
   const std::size_t n = outputs_.size();
+  // Each group in parts of the full nodes' chunk size: every operator's tensors stay small enough
+  // for the caches (a group of 256 BPNet variants at full width is 64 MB per activation), and the
+  // full nodes' chunks are not padded.
   for (const auto& group : groups_) {
-    evaluate_group(group, out);
-    out += static_cast<std::size_t>(group.size()) * n;
+    const std::size_t channels = group.size() == 0 ? 0 : group.values.size() / static_cast<std::size_t>(group.size());
+    for (int first = 0; first < group.size(); first += chunk_) {
+      const int last = std::min(group.size(), first + chunk_);
+      VariantGroup part;
+      part.reference.assign(group.reference.begin() + first, group.reference.begin() + last);
+      part.column.assign(group.column.begin() + first, group.column.begin() + last);
+      part.values.assign(group.values.begin() + static_cast<std::ptrdiff_t>(first * channels),
+                         group.values.begin() + static_cast<std::ptrdiff_t>(last * channels));
+      evaluate_group(part, out);
+      out += static_cast<std::size_t>(part.size()) * n;
+    }
   }
 }
 
@@ -622,7 +664,7 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
                                                  : at::zeros({v, nodes[in0].dims.at(0), e}, references_.options());
           at::Tensor dy = at::conv1d(dx, p.weight, at::Tensor(), std::vector<int64_t>{n.stride},
                                      std::vector<int64_t>{0}, std::vector<int64_t>{n.dilation}, n.groups);
-          y = ref_at(i, refs, s.starts, width) + dy;
+          y = dy.add_(ref_at(i, refs, s.starts, width));  // reference + difference
           macs[0] += static_cast<double>(dy.numel()) * (p.weight.numel() / p.weight.size(0));
           break;
         }
@@ -695,7 +737,7 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
           if (states[static_cast<std::size_t>(id)].values.defined() && y.is_alias_of(states[static_cast<std::size_t>(id)].values))
             y = y.clone();
         const at::Tensor r = ref_[i].contiguous();
-        const int64_t c_out = y.size(1), length = r.size(2);
+        const int64_t c_out = y.size(1), ref_length = r.size(2);
         float* yp = y.data_ptr<float>();
         const float* rp = r.data_ptr<float>();
         at::parallel_for(0, v * c_out, 16, [&](int64_t begin, int64_t end) {
@@ -703,12 +745,12 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
             const int64_t row = vc / c_out, c = vc % c_out;
             const Hull& h = s.hulls[static_cast<std::size_t>(row)];
             const int64_t first = s.starts[static_cast<std::size_t>(row)];
-            const float* ref_row = rp + (refs[static_cast<std::size_t>(row)] * c_out + c) * length + first;
-            float* out = yp + vc * width;
+            const float* ref_row = rp + (refs[static_cast<std::size_t>(row)] * c_out + c) * ref_length + first;
+            float* y_row = yp + vc * width;
             const int64_t a = h.empty() ? width : std::max<int64_t>(0, std::min<int64_t>(width, h.first - first));
             const int64_t b = h.empty() ? width : std::max<int64_t>(a, std::min<int64_t>(width, h.last + 1 - first));
-            if (a > 0) std::memcpy(out, ref_row, sizeof(float) * static_cast<std::size_t>(a));
-            if (b < width) std::memcpy(out + b, ref_row + b, sizeof(float) * static_cast<std::size_t>(width - b));
+            if (a > 0) std::memcpy(y_row, ref_row, sizeof(float) * static_cast<std::size_t>(a));
+            if (b < width) std::memcpy(y_row + b, ref_row + b, sizeof(float) * static_cast<std::size_t>(width - b));
           }
         });
       } else if (!all_inside) {
@@ -716,7 +758,18 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
         y = at::where(mask, y, ref_at(i, refs, s.starts, width));
       }
       s.values = y.contiguous();
-      seconds[0] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      {
+        const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        seconds[0] += spent;
+        const std::string stage = "windowed " + op_name(n.kind);
+        auto it = std::find_if(costs_.begin(), costs_.end(), [&](const StageCost& c) { return c.stage == stage; });
+        if (it == costs_.end()) {
+          costs_.push_back(StageCost{stage});
+          it = costs_.end() - 1;
+        }
+        it->seconds += spent;
+        if (n.kind == OpKind::conv) it->macs += static_cast<double>(y.numel()) * (p.weight.numel() / p.weight.size(0));
+      }
     }
     // Free what no later node reads.
     for (int id : n.inputs)
