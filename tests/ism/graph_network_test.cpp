@@ -413,6 +413,28 @@ TEST(GraphIncremental, EnsembleOfGraphsEqualsTheFullEngine) {
   EXPECT_TRUE(some_se);  // the members differ
 }
 
+// (f3) Strand averaging (--reverse-complement on: two references per region, the reverse strand's
+// variants at mirrored columns): incremental = full within 1e-6, dropout on and off.
+TEST(GraphIncremental, StrandAveragingEqualsTheFullEngine) {
+  for (const auto& [name, length] : std::vector<std::pair<std::string, int>>{
+           {"basset_scripted", 120}, {"bpnet_dropout_scripted", 64}, {"resnet_scripted", 60}}) {
+    model::ModelOverrides overrides;
+    overrides.input_length = length;
+    overrides.reverse_complement_average = true;
+    auto stack = std::make_shared<const LayerStack>(model::load_model_file(graph_fixture(name), overrides));
+    ASSERT_TRUE(stack->options.reverse_complement_average);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    const std::string sequence = expected_outputs(name).sequences.front();
+    for (bool dropout : {false, true}) {
+      SCOPED_TRACE(name + (dropout ? " (dropout)" : ""));
+      const auto d = largest_difference(run_engine("full", *network, sequence, dropout, 64),
+                                        run_engine("incremental", *network, sequence, dropout, 64));
+      EXPECT_LE(d.beta, 1e-6);
+      EXPECT_LE(d.se, 1e-6);
+    }
+  }
+}
+
 // (g) Groups of different sizes (batch 1, 7 and 64 mutants) agree within 1e-6, with masks.
 TEST(GraphIncremental, ResultsDoNotDependOnTheGroups) {
   for (const auto& [name, length] : std::vector<std::pair<std::string, int>>{
