@@ -90,7 +90,7 @@ class IncrementalEngine : public Engine {
     // One model without dropout (or without dropout layers) gives every sample the same outputs; an
     // ensemble's samples differ by member.
     const bool same_every_sample =
-        network_.members() == 1 && (!dropout || stack.dropout_layers().empty());
+        network_.members() == 1 && (!dropout || stack.dropout_rates().empty());  // a graph's sites too
     const bool with_masks = passes_masks(network_, options);
     const std::size_t per_pass =
         same_every_sample ? 1 : static_cast<std::size_t>(std::max(1, incremental_->samples_per_pass()));

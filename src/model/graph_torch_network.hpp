@@ -22,12 +22,12 @@ class GraphTorchNetwork : public Network {
   std::string description() const override;
   Backend backend() const override { return Backend::torch; }
   Device device() const override { return device_; }
-
- private:
   // Rows per operator call (forward pads the last chunk): fixed, so that results do not depend on
-  // the caller's batch.
+  // the caller's batch. The incremental graph network (incremental_graph_torch.cpp) uses the same.
   static constexpr int kCpuChunk = 16;
   static constexpr int kCudaChunk = 128;
+
+ private:
   void forward_chunk(const float* inputs, int batch, const DropoutMasks* masks, float* out);
   Device device_;
   struct Impl;

@@ -5,6 +5,7 @@
 #include "change_reach.hpp"
 #include "deepmr/model/ensemble_network.hpp"
 #include "deepmr/common/error.hpp"
+#include "incremental_graph_torch.hpp"
 #include "incremental_kernels.hpp"
 #include "incremental_torch.hpp"
 #include "kernel_network.hpp"
@@ -13,7 +14,7 @@
 namespace deepmr::model {
 
 std::string incremental_unsupported_reason(const LayerStack& stack) {
-  if (stack.graph) return "the model is a graph (not an nn.Sequential layer stack)";
+  if (stack.graph) return graph_incremental_unsupported_reason(*stack.graph);
   if (stack.layers.empty()) return "the model has no layers";
   for (const Layer& layer : stack.layers) {
     switch (layer.kind) {
@@ -46,7 +47,10 @@ void IncrementalNetwork::set_samples(const std::vector<const DropoutMasks*>& mas
   set_sample(masks.front());
 }
 
-bool change_reaches_output(const LayerStack& stack, int column) { return !detail::reach(stack, column).empty(); }
+bool change_reaches_output(const LayerStack& stack, int column) {
+  if (stack.graph) return graph_change_reaches_output(*stack.graph, column);
+  return !detail::reach(stack, column).empty();
+}
 
 namespace {
 
@@ -149,6 +153,8 @@ std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network, c
   }
   const std::string reason = incremental_unsupported_reason(network.stack());
   if (!reason.empty()) throw ModelError(network.stack().source + ": no incremental evaluation: " + reason);
+  if (network.stack().graph)  // graphs run on the torch backend only
+    return make_incremental_graph_torch(network.shared_stack(), network.outputs(), network.device(), options);
   if (auto* kernels = dynamic_cast<KernelNetwork*>(&network)) return std::make_unique<IncrementalKernels>(*kernels, options);
   return make_incremental_torch(network.shared_stack(), network.outputs(), network.device(), options);
 }

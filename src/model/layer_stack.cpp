@@ -53,6 +53,19 @@ std::vector<double> LayerStack::dropout_rates() const {
 
 double LayerStack::forward_macs() const {
   double macs = 0;
+  if (graph) {  // conv, transposed conv and linear nodes: outputs x (weights per output)
+    for (const GraphNode& n : graph->nodes) {
+      if (n.kind != OpKind::conv && n.kind != OpKind::conv_transpose && n.kind != OpKind::linear) continue;
+      if (n.weight.shape.empty()) continue;
+      double out = 1;
+      for (auto d : n.dims) out *= static_cast<double>(d);
+      const double per_output = n.kind == OpKind::conv_transpose
+                                    ? static_cast<double>(n.weight.numel()) / static_cast<double>(n.weight.shape.at(1)) / n.groups
+                                    : static_cast<double>(n.weight.numel()) / static_cast<double>(n.weight.shape.at(0));
+      macs += out * per_output;
+    }
+    return macs;
+  }
   for (const auto& layer : layers) {
     if (layer.kind == LayerKind::conv)
       macs += static_cast<double>(layer.out.size()) * layer.in.channels * layer.kernel;

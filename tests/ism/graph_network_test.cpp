@@ -15,7 +15,9 @@
 #include "deepmr/ism/engine.hpp"
 #include "deepmr/ism/mutants.hpp"
 #include "deepmr/model/graph.hpp"
+#include "deepmr/model/ensemble_network.hpp"
 #include "deepmr/model/graph_torch_evaluator.hpp"
+#include "deepmr/model/incremental_network.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "deepmr/model/network.hpp"
 #include "expected_tables.hpp"
@@ -182,7 +184,7 @@ TEST(GraphNetwork, IsmEffectsAreDifferencesOfPyTorchOutputs) {
     auto stack = load(f.name, f.length);
     auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
     auto engine = ism::make_engine("auto", *network);
-    EXPECT_EQ(engine->name(), "full");
+    EXPECT_EQ(engine->name(), "incremental");  // auto picks the incremental engine for graphs
     const std::string sequence = expected_outputs(f.name).sequences.front();
     ism::IsmOptions options;
     options.dropout = false;
@@ -242,12 +244,14 @@ TEST(GraphNetwork, DropoutMasksOfTheGraphSitesAreAppliedAsPyTorchDoes) {
 TEST(GraphNetwork, PairedMasksGiveExactlyZeroEffectsForIdenticalBases) {
   auto stack = load("bpnet_dropout_scripted");
   auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
-  auto engine = ism::make_engine("auto", *network);
+  EXPECT_EQ(ism::make_engine("auto", *network)->name(), "incremental");  // auto picks it for graphs
   const std::string sequence = expected_outputs("bpnet_dropout_scripted").sequences.front();
   const auto mutants = ism::enumerate_mutants(sequence);
-  // Batch 64: 193 rows, the last mutant alone in its batch; 37: a last batch of 8.
+  // Both engines. Batch 64: 193 rows, the last mutant alone in its batch; 37: a last batch of 8.
+  for (const std::string engine_name : {"full", "incremental"})
   for (int batch : {64, 37}) {
-    SCOPED_TRACE(batch);
+    SCOPED_TRACE(engine_name + " batch " + std::to_string(batch));
+    auto engine = ism::make_engine(engine_name, *network);
     ism::IsmOptions options;
     options.mc_samples = 6;
     options.seed = 99;
@@ -314,9 +318,8 @@ TEST(GraphNetwork, ResultsDoNotDependOnTheBatch) {
   }
 }
 
-// (e) The kernels backend and the incremental engine run layer stacks only: one line naming what
-// to use instead.
-TEST(GraphNetwork, KernelsBackendAndIncrementalEngineAreRefusedWithOneLine) {
+// (e) The kernels backend runs layer stacks only: one line naming what to use instead.
+TEST(GraphNetwork, KernelsBackendIsRefusedWithOneLine) {
   auto stack = load("bpnet_scripted", 100);
   std::string message;
   try {
@@ -326,19 +329,166 @@ TEST(GraphNetwork, KernelsBackendAndIncrementalEngineAreRefusedWithOneLine) {
   }
   EXPECT_NE(message.find("use --backend torch"), std::string::npos) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-  auto network = model::make_network(stack, {0}, Device{}, Backend::torch);
-  for (const std::string engine : {"incremental", "incremental-dense"}) {
-    message.clear();
-    try {
-      ism::make_engine(engine, *network);
-    } catch (const ModelError& e) {
-      message = e.what();
+  EXPECT_TRUE(ism::supports_incremental(*stack));
+}
+
+// ism effects of the incremental engine on graphs.
+ism::Effects run_engine(const std::string& engine_name, model::Network& network, const std::string& sequence,
+                        bool dropout, int batch, std::vector<int> positions = {}) {
+  auto engine = ism::make_engine(engine_name, network);
+  EXPECT_EQ(engine->name(), engine_name);
+  ism::IsmOptions options;
+  options.dropout = dropout;
+  options.mc_samples = dropout ? 3 : 1;
+  options.seed = 11;
+  options.region_id = 2;
+  options.batch = batch;
+  options.positions = std::move(positions);
+  return engine->run(sequence, options);
+}
+
+struct Difference {
+  double beta = 0, se = 0;
+};
+
+Difference largest_difference(const ism::Effects& a, const ism::Effects& b) {
+  EXPECT_EQ(a.beta.size(), b.beta.size());
+  EXPECT_EQ(a.se.size(), b.se.size());
+  Difference d;
+  for (std::size_t i = 0; i < std::min(a.beta.size(), b.beta.size()); ++i) d.beta = std::max(d.beta, std::abs(a.beta[i] - b.beta[i]));
+  for (std::size_t i = 0; i < std::min(a.se.size(), b.se.size()); ++i) d.se = std::max(d.se, std::abs(a.se[i] - b.se[i]));
+  return d;
+}
+
+// (f) The incremental engine (windows of changed columns through the DAG, full evaluation
+// downstream of a stop node) gives the full engine's effects within 1e-6 on every graph fixture,
+// with MC dropout on and off; the effects are not trivially zero.
+TEST(GraphIncremental, EqualsTheFullEngineOnEveryFixture) {
+  std::vector<Fixture> fixtures = kFixtures;
+  fixtures.push_back({"bpnet_float64_scripted", 100, false});
+  fixtures.push_back({"resnet_float64_scripted", 60, false});
+  fixtures.push_back({"dict_heads_scripted", 50, false});
+  fixtures.push_back({"bpnet_dropout_scripted", 64, false});
+  fixtures.push_back({"conv2d_pitfalls_scripted", 40, false});
+  fixtures.push_back({"conv2d_pitfalls_traced", 40, false});
+  for (const auto& f : fixtures) {
+    auto stack = load(f.name, f.length);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    const std::string sequence = expected_outputs(f.name).sequences.front();
+    for (bool dropout : {false, true}) {
+      SCOPED_TRACE(f.name + (dropout ? " (dropout)" : ""));
+      const auto full = run_engine("full", *network, sequence, dropout, 64);
+      const auto incremental = run_engine("incremental", *network, sequence, dropout, 64);
+      const auto d = largest_difference(full, incremental);
+      double largest_effect = 0;
+      for (double b : full.beta) largest_effect = std::max(largest_effect, std::abs(b));
+      EXPECT_GT(largest_effect, 1e-4);
+      EXPECT_LE(d.beta, 1e-6);
+      EXPECT_LE(d.se, 1e-6);
+      std::cout << f.name << (dropout ? " dropout" : "") << ": |incremental - full| beta " << d.beta << ", se " << d.se
+                << " (largest effect " << largest_effect << ")\n";
     }
-    EXPECT_NE(message.find("use --engine full"), std::string::npos) << message;
-    EXPECT_NE(message.find("is a graph"), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
+}
+
+// (f2) A deep ensemble of graph members (the BPNet-like fixture and the bpnet_dropout one share
+// input and output shapes at length 64): the incremental engine, one incremental graph network per
+// member, gives the full engine's effects within 1e-6 with MC dropout.
+TEST(GraphIncremental, EnsembleOfGraphsEqualsTheFullEngine) {
+  std::vector<std::unique_ptr<model::Network>> members;
+  for (const std::string name : {"bpnet_scripted", "bpnet_dropout_scripted"}) {
+    auto stack = load(name, 64);
+    members.push_back(model::make_network(stack, {0, 5, 128}, Device{}, Backend::torch));  // profile 0:0, 0:5, counts 1:0
+  }
+  auto network = model::make_ensemble_network(std::move(members), {"a", "b"});
+  EXPECT_EQ(ism::make_engine("auto", *network)->name(), "incremental");
+  const std::string sequence = expected_outputs("bpnet_dropout_scripted").sequences.front();
+  const auto full = run_engine("full", *network, sequence, true, 64);
+  const auto incremental = run_engine("incremental", *network, sequence, true, 64);
+  const auto d = largest_difference(full, incremental);
+  EXPECT_LE(d.beta, 1e-6);
+  EXPECT_LE(d.se, 1e-6);
+  bool some_se = false;
+  for (double se : full.se) some_se = some_se || se > 0;
+  EXPECT_TRUE(some_se);  // the members differ
+}
+
+// (f3) Strand averaging (--reverse-complement on: two references per region, the reverse strand's
+// variants at mirrored columns): incremental = full within 1e-6, dropout on and off.
+TEST(GraphIncremental, StrandAveragingEqualsTheFullEngine) {
+  for (const auto& [name, length] : std::vector<std::pair<std::string, int>>{
+           {"basset_scripted", 120}, {"bpnet_dropout_scripted", 64}, {"resnet_scripted", 60}}) {
+    model::ModelOverrides overrides;
+    overrides.input_length = length;
+    overrides.reverse_complement_average = true;
+    auto stack = std::make_shared<const LayerStack>(model::load_model_file(graph_fixture(name), overrides));
+    ASSERT_TRUE(stack->options.reverse_complement_average);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    const std::string sequence = expected_outputs(name).sequences.front();
+    for (bool dropout : {false, true}) {
+      SCOPED_TRACE(name + (dropout ? " (dropout)" : ""));
+      const auto d = largest_difference(run_engine("full", *network, sequence, dropout, 64),
+                                        run_engine("incremental", *network, sequence, dropout, 64));
+      EXPECT_LE(d.beta, 1e-6);
+      EXPECT_LE(d.se, 1e-6);
+    }
+  }
+}
+
+// (g) Groups of different sizes (batch 1, 7 and 64 mutants) agree within 1e-6, with masks.
+TEST(GraphIncremental, ResultsDoNotDependOnTheGroups) {
+  for (const auto& [name, length] : std::vector<std::pair<std::string, int>>{
+           {"bpnet_dropout_scripted", 64}, {"basset_scripted", 120}, {"resnet_scripted", 60}}) {
+    SCOPED_TRACE(name);
+    auto stack = load(name, length);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    const std::string sequence = expected_outputs(name).sequences.front();
+    const auto many = run_engine("incremental", *network, sequence, true, 64);
+    for (int batch : {1, 7}) {
+      const auto d = largest_difference(many, run_engine("incremental", *network, sequence, true, batch));
+      EXPECT_LE(d.beta, 1e-6) << batch;
+      EXPECT_LE(d.se, 1e-6) << batch;
+    }
+  }
+}
+
+// (h) A node the incremental engine does not follow (a concat along the length) is refused with
+// one line naming it; auto then picks the full engine.
+TEST(GraphIncremental, UnsupportedNodeIsRefusedWithOneLine) {
+  auto graph = std::make_shared<model::Graph>();
+  graph->source = "hand-made";
+  graph->options.input_length = 10;
+  model::GraphNode input;
+  input.kind = model::OpKind::input;
+  input.dims = {4, 10};
+  model::GraphNode concat;
+  concat.kind = model::OpKind::concat;
+  concat.inputs = {0, 0};
+  concat.axis = 1;
+  concat.dims = {4, 20};
+  concat.torch_op = "aten::cat";
+  graph->nodes = {input, concat};
+  graph->output.node = 1;
+  auto stack = std::make_shared<LayerStack>();
+  stack->source = "hand-made";
+  stack->options = graph->options;
+  stack->graph = graph;
+  const std::string reason = model::incremental_unsupported_reason(*stack);
+  EXPECT_NE(reason.find("node 1 (concat, aten::cat)"), std::string::npos) << reason;
   EXPECT_FALSE(ism::supports_incremental(*stack));
+  auto network = model::make_network(stack, {0, 5}, Device{}, Backend::torch);
+  std::string message;
+  try {
+    ism::make_engine("incremental", *network);
+  } catch (const ModelError& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("use --engine full"), std::string::npos) << message;
+  EXPECT_NE(message.find("concatenates along the length"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(ism::make_engine("auto", *network)->name(), "full");
+  // The supported fixtures: no reason.
+  EXPECT_EQ(model::incremental_unsupported_reason(*load("resnet_scripted", 60)), "");
 }
 
 }  // namespace
