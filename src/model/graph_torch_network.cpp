@@ -10,22 +10,11 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/graph.hpp"
+#include "graph_ops.hpp"
 #include "torch_network.hpp"  // use_exact_cuda_numerics
 
 namespace deepmr::model {
 namespace {
-
-// A parameter rounded once to float32 (a float64 module's values too), on the device.
-at::Tensor to_float(const GraphTensor& t, const at::Device& device) {
-  if (t.empty()) return at::Tensor();
-  at::Tensor host;
-  if (t.float64) {
-    host = at::from_blob(const_cast<double*>(t.f64.data()), t.shape, at::kDouble).to(at::kFloat);
-  } else {
-    host = at::from_blob(const_cast<float*>(t.f32.data()), t.shape, at::kFloat).clone();
-  }
-  return host.to(device);
-}
 
 std::vector<std::int64_t> with_batch(std::int64_t batch, const std::vector<std::int64_t>& dims) {
   std::vector<std::int64_t> shape{batch};
@@ -39,7 +28,7 @@ struct GraphTorchNetwork::Impl {
   at::Device device{at::kCPU};
   const Graph* graph = nullptr;
   struct Step {
-    at::Tensor weight, bias, running_mean, running_var;
+    detail::NodeTensors tensors;
     int dropout_ordinal = -1;
     int last_use = -1;  // the last node (or output gathering: nodes.size()) reading this node's value
   };
@@ -63,10 +52,7 @@ GraphTorchNetwork::GraphTorchNetwork(std::shared_ptr<const LayerStack> stack, st
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
     const GraphNode& n = graph.nodes[i];
     auto& step = impl_->steps[i];
-    step.weight = to_float(n.weight, impl_->device);
-    step.bias = to_float(n.bias, impl_->device);
-    step.running_mean = to_float(n.running_mean, impl_->device);
-    step.running_var = to_float(n.running_var, impl_->device);
+    step.tensors = detail::node_tensors(n, at::kFloat, impl_->device);  // a float64 module rounded once
     if (n.kind == OpKind::dropout) step.dropout_ordinal = ordinal++;
     for (int id : n.inputs) impl_->steps.at(static_cast<std::size_t>(id)).last_use = static_cast<int>(i);
   }
@@ -120,78 +106,17 @@ void GraphTorchNetwork::forward_chunk(const float* inputs, int batch, const Drop
   for (std::size_t i = 1; i < nodes.size(); ++i) {
     const GraphNode& n = nodes[i];
     const auto& step = impl_->steps[i];
-    const at::Tensor& x = values.at(static_cast<std::size_t>(n.inputs.at(0)));
-    const std::int64_t axis = n.axis + 1;  // the batch comes first
-    at::Tensor y;
-    switch (n.kind) {
-      case OpKind::input: throw InternalError("GraphTorchNetwork: an input node inside the graph");
-      case OpKind::conv: {
-        const std::vector<std::int64_t> stride{n.stride}, dilation{n.dilation};
-        if (n.pad_left == n.pad_right) {
-          y = at::conv1d(x, step.weight, step.bias, stride, std::vector<std::int64_t>{n.pad_left}, dilation, n.groups);
-        } else {
-          y = at::conv1d(at::constant_pad_nd(x, {n.pad_left, n.pad_right}, 0.0), step.weight, step.bias, stride,
-                         std::vector<std::int64_t>{0}, dilation, n.groups);
-        }
-        break;
-      }
-      case OpKind::conv_transpose:
-        y = at::conv_transpose1d(x, step.weight, step.bias, std::vector<std::int64_t>{n.stride},
-                                 std::vector<std::int64_t>{n.pad_left}, std::vector<std::int64_t>{n.output_padding},
-                                 n.groups, std::vector<std::int64_t>{n.dilation});
-        break;
-      case OpKind::max_pool:
-        y = at::max_pool1d(x, std::vector<std::int64_t>{n.kernel}, std::vector<std::int64_t>{n.stride},
-                           std::vector<std::int64_t>{n.pad_left}, std::vector<std::int64_t>{n.dilation}, false);
-        break;
-      case OpKind::avg_pool:
-        y = at::avg_pool1d(x, std::vector<std::int64_t>{n.kernel}, std::vector<std::int64_t>{n.stride},
-                           std::vector<std::int64_t>{n.pad_left}, false, n.count_include_pad);
-        break;
-      case OpKind::mean: y = at::mean(x, std::vector<std::int64_t>{axis}, n.keepdim); break;
-      case OpKind::max: y = at::amax(x, std::vector<std::int64_t>{axis}, n.keepdim); break;
-      case OpKind::logsumexp: y = at::logsumexp(x, std::vector<std::int64_t>{axis}, n.keepdim); break;
-      case OpKind::relu: y = at::relu(x); break;
-      case OpKind::elu: y = at::elu(x, n.alpha, n.scale, n.input_scale); break;
-      case OpKind::gelu: y = at::gelu(x, n.approximate_tanh ? "tanh" : "none"); break;
-      case OpKind::softplus: y = at::softplus(x, n.beta, n.threshold); break;
-      case OpKind::sigmoid: y = at::sigmoid(x); break;
-      case OpKind::tanh: y = at::tanh(x); break;
-      case OpKind::exp: y = at::exp(x); break;
-      case OpKind::threshold: y = at::threshold(x, n.threshold, n.value); break;
-      case OpKind::batch_norm:
-        y = at::batch_norm(x, step.weight, step.bias, step.running_mean, step.running_var, false, 0.0, n.eps, false);
-        break;
-      case OpKind::add_constant: y = at::add(x, n.constant, n.alpha); break;
-      case OpKind::sub_constant: y = at::sub(x, n.constant, n.alpha); break;
-      case OpKind::mul_constant: y = at::mul(x, n.constant); break;
-      case OpKind::div_constant: y = at::div(x, n.constant); break;
-      case OpKind::add: y = at::add(x, values.at(static_cast<std::size_t>(n.inputs.at(1))), n.alpha); break;
-      case OpKind::sub: y = at::sub(x, values.at(static_cast<std::size_t>(n.inputs.at(1))), n.alpha); break;
-      case OpKind::concat: {
-        std::vector<at::Tensor> parts;
-        for (int id : n.inputs) parts.push_back(values.at(static_cast<std::size_t>(id)));
-        y = at::cat(parts, axis);
-        break;
-      }
-      case OpKind::crop: y = x.slice(2, n.start, n.end); break;
-      case OpKind::flatten: y = x.reshape({batch, -1}); break;
-      case OpKind::linear: y = at::linear(x, step.weight, step.bias); break;
-      case OpKind::softmax: y = at::softmax(x, axis); break;
-      case OpKind::log_softmax: y = at::log_softmax(x, axis); break;
-      case OpKind::dropout: {
-        if (!masks) {
-          y = x;
-          break;
-        }
-        const auto& mask_values = masks->layers.at(static_cast<std::size_t>(step.dropout_ordinal));
-        auto mask = at::from_blob(const_cast<float*>(mask_values.data()), with_batch(1, n.dims), at::kFloat);
-        if (mask.numel() != static_cast<std::int64_t>(mask_values.size()))
-          throw InternalError("GraphTorchNetwork: a dropout mask of the wrong size");
-        y = x * mask.to(impl_->device);
-        break;
-      }
+    std::vector<at::Tensor> in;
+    for (int id : n.inputs) in.push_back(values.at(static_cast<std::size_t>(id)));
+    at::Tensor mask;  // the sample's, at a dropout site under MC dropout
+    if (n.kind == OpKind::dropout && masks) {
+      const auto& mask_values = masks->layers.at(static_cast<std::size_t>(step.dropout_ordinal));
+      mask = at::from_blob(const_cast<float*>(mask_values.data()), with_batch(1, n.dims), at::kFloat);
+      if (mask.numel() != static_cast<std::int64_t>(mask_values.size()))
+        throw InternalError("GraphTorchNetwork: a dropout mask of the wrong size");
+      mask = mask.to(impl_->device);
     }
+    const at::Tensor y = detail::apply_node(n, step.tensors, in, mask);
     values[i] = y;
     // Free the values no later node reads.
     for (int id : n.inputs)

@@ -34,6 +34,7 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/graph.hpp"
+#include "graph_ops.hpp"
 #include "graph_torch_network.hpp"
 #include "torch_network.hpp"  // use_exact_cuda_numerics
 
@@ -157,17 +158,6 @@ Hull node_hull(const GraphNode& n, const std::vector<Hull>& hulls) {
   }
 }
 
-at::Tensor to_float(const GraphTensor& t, const at::Device& device) {
-  if (t.empty()) return at::Tensor();
-  at::Tensor host;
-  if (t.float64) {
-    host = at::from_blob(const_cast<double*>(t.f64.data()), t.shape, at::kDouble).to(at::kFloat);
-  } else {
-    host = at::from_blob(const_cast<float*>(t.f32.data()), t.shape, at::kFloat).clone();
-  }
-  return host.to(device);
-}
-
 at::Tensor longs(const std::vector<int64_t>& values, const at::Device& device) {
   return at::from_blob(const_cast<int64_t*>(values.data()), {static_cast<int64_t>(values.size())}, at::kLong)
       .clone()
@@ -270,7 +260,7 @@ class IncrementalGraphTorch final : public IncrementalNetwork {
     int last_use = -1;
   };
 
-  at::Tensor apply(std::size_t i, const std::vector<at::Tensor>& in, int64_t batch) const;
+  at::Tensor apply(std::size_t i, const std::vector<at::Tensor>& in) const;
   at::Tensor apply_chunked(std::size_t i, const std::vector<at::Tensor>& in) const;
   at::Tensor ref_flat(std::size_t node);
   at::Tensor ref_at(std::size_t node, const std::vector<int64_t>& refs, const std::vector<int64_t>& starts, int64_t e);
@@ -320,10 +310,11 @@ IncrementalGraphTorch::IncrementalGraphTorch(std::shared_ptr<const LayerStack> s
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const GraphNode& n = nodes[i];
     auto& p = params_[i];
-    p.weight = to_float(n.weight, device_);
-    p.bias = to_float(n.bias, device_);
-    p.running_mean = to_float(n.running_mean, device_);
-    p.running_var = to_float(n.running_var, device_);
+    const auto tensors = detail::node_tensors(n, at::kFloat, device_);  // a float64 module rounded once
+    p.weight = tensors.weight;
+    p.bias = tensors.bias;
+    p.running_mean = tensors.running_mean;
+    p.running_var = tensors.running_var;
     if (n.kind == OpKind::dropout) p.dropout_ordinal = ordinal++;
     for (int id : n.inputs) params_.at(static_cast<std::size_t>(id)).last_use = static_cast<int>(i);
   }
@@ -337,58 +328,12 @@ IncrementalGraphTorch::IncrementalGraphTorch(std::shared_ptr<const LayerStack> s
     costs_.push_back(StageCost{stage});
 }
 
-// The node's operation on full tensors of `batch` rows (GraphTorchNetwork's forward_chunk).
-at::Tensor IncrementalGraphTorch::apply(std::size_t i, const std::vector<at::Tensor>& in, int64_t batch) const {
+// The node's operation on full tensors (graph_ops.hpp, as the full network), under the sample's mask.
+at::Tensor IncrementalGraphTorch::apply(std::size_t i, const std::vector<at::Tensor>& in) const {
   const GraphNode& n = graph_->nodes[i];
   const Param& p = params_[i];
-  const at::Tensor& x = in.at(0);
-  const int64_t axis = n.axis + 1;
-  switch (n.kind) {
-    case OpKind::input: throw InternalError("incremental graph network: an input node inside the graph");
-    case OpKind::conv: {
-      const std::vector<int64_t> stride{n.stride}, dilation{n.dilation};
-      if (n.pad_left == n.pad_right)
-        return at::conv1d(x, p.weight, p.bias, stride, std::vector<int64_t>{n.pad_left}, dilation, n.groups);
-      return at::conv1d(at::constant_pad_nd(x, {n.pad_left, n.pad_right}, 0.0), p.weight, p.bias, stride,
-                        std::vector<int64_t>{0}, dilation, n.groups);
-    }
-    case OpKind::conv_transpose:
-      return at::conv_transpose1d(x, p.weight, p.bias, std::vector<int64_t>{n.stride}, std::vector<int64_t>{n.pad_left},
-                                  std::vector<int64_t>{n.output_padding}, n.groups, std::vector<int64_t>{n.dilation});
-    case OpKind::max_pool:
-      return at::max_pool1d(x, std::vector<int64_t>{n.kernel}, std::vector<int64_t>{n.stride},
-                             std::vector<int64_t>{n.pad_left}, std::vector<int64_t>{n.dilation}, false);
-    case OpKind::avg_pool:
-      return at::avg_pool1d(x, std::vector<int64_t>{n.kernel}, std::vector<int64_t>{n.stride},
-                            std::vector<int64_t>{n.pad_left}, false, n.count_include_pad);
-    case OpKind::mean: return at::mean(x, std::vector<int64_t>{axis}, n.keepdim);
-    case OpKind::max: return at::amax(x, std::vector<int64_t>{axis}, n.keepdim);
-    case OpKind::logsumexp: return at::logsumexp(x, std::vector<int64_t>{axis}, n.keepdim);
-    case OpKind::relu: return at::relu(x);
-    case OpKind::elu: return at::elu(x, n.alpha, n.scale, n.input_scale);
-    case OpKind::gelu: return at::gelu(x, n.approximate_tanh ? "tanh" : "none");
-    case OpKind::softplus: return at::softplus(x, n.beta, n.threshold);
-    case OpKind::sigmoid: return at::sigmoid(x);
-    case OpKind::tanh: return at::tanh(x);
-    case OpKind::exp: return at::exp(x);
-    case OpKind::threshold: return at::threshold(x, n.threshold, n.value);
-    case OpKind::batch_norm:
-      return at::batch_norm(x, p.weight, p.bias, p.running_mean, p.running_var, false, 0.0, n.eps, false);
-    case OpKind::add_constant: return at::add(x, n.constant, n.alpha);
-    case OpKind::sub_constant: return at::sub(x, n.constant, n.alpha);
-    case OpKind::mul_constant: return at::mul(x, n.constant);
-    case OpKind::div_constant: return at::div(x, n.constant);
-    case OpKind::add: return at::add(x, in.at(1), n.alpha);
-    case OpKind::sub: return at::sub(x, in.at(1), n.alpha);
-    case OpKind::concat: return at::cat(in, axis);
-    case OpKind::crop: return x.slice(2, n.start, n.end);
-    case OpKind::flatten: return x.reshape({batch, -1});
-    case OpKind::linear: return at::linear(x, p.weight, p.bias);
-    case OpKind::softmax: return at::softmax(x, axis);
-    case OpKind::log_softmax: return at::log_softmax(x, axis);
-    case OpKind::dropout: return masked_ ? x * p.mask : x;
-  }
-  throw InternalError("incremental graph network: unknown node kind");
+  return detail::apply_node(n, {p.weight, p.bias, p.running_mean, p.running_var}, in,
+                            masked_ ? p.mask : at::Tensor());
 }
 
 // apply() on rows in chunks of the fixed size, the last one zero-padded (as the full network).
@@ -407,7 +352,7 @@ at::Tensor IncrementalGraphTorch::apply_chunked(std::size_t i, const std::vector
       }
       slice.push_back(s.contiguous());
     }
-    at::Tensor y = apply(i, slice, chunk_);
+    at::Tensor y = apply(i, slice);
     parts.push_back(n < chunk_ ? y.slice(0, 0, n) : y);
   }
   return parts.size() == 1 ? parts.front().contiguous() : at::cat(parts, 0);
@@ -449,7 +394,7 @@ void IncrementalGraphTorch::set_sample(const DropoutMasks* masks) {
     for (int id : nodes[i].inputs) in.push_back(ref_.at(static_cast<std::size_t>(id)));
     // Windowed nodes on the references' rows alone (variants read them through differences); full
     // nodes in the fixed chunks the variants' rows use (identical rows, identical bits).
-    ref_[i] = full_[i] ? apply_chunked(i, in) : apply(i, in, count_).contiguous();
+    ref_[i] = full_[i] ? apply_chunked(i, in) : apply(i, in).contiguous();
   }
   std::vector<at::Tensor> heads;
   for (int id : output_nodes_) heads.push_back(ref_.at(static_cast<std::size_t>(id)).reshape({count_, -1}));
@@ -675,7 +620,7 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
           const int64_t e = (width - 1) * static_cast<int64_t>(n.stride) + static_cast<int64_t>(n.kernel - 1) * n.dilation + 1;
           std::vector<int64_t> from(s.starts.size());
           for (std::size_t r = 0; r < from.size(); ++r) from[r] = s.starts[r] * n.stride;
-          y = apply(i, {values_at(x, in0, refs, from, e).contiguous()}, v);
+          y = apply(i, {values_at(x, in0, refs, from, e).contiguous()});
           break;
         }
         case OpKind::crop: {
@@ -691,7 +636,7 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
           for (int id : n.inputs)
             in.push_back(values_at(states[static_cast<std::size_t>(id)], static_cast<std::size_t>(id), refs, s.starts, width));
           if (n.kind == OpKind::concat) y = at::cat(in, 1);
-          else y = apply(i, in, v);
+          else y = apply(i, in);
           break;
         }
         case OpKind::dropout: {
@@ -711,7 +656,7 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
         }
         default: {  // pointwise
           at::Tensor xv = values_at(x, in0, refs, s.starts, width);
-          y = apply(i, {xv}, v);
+          y = apply(i, {xv});
           if (nonlinear_pointwise(n.kind)) {
             // Where the input is the reference's, the reference's bits (vectorized and scalar
             // paths of an operator may round differently).
