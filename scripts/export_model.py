@@ -24,6 +24,7 @@ Needs Debian's python3-torch (run with /usr/bin/python3).
 """
 import argparse
 import importlib.util
+import re
 import sys
 from typing import List
 
@@ -251,12 +252,21 @@ def main(argv=None):
     with torch.no_grad():
         y = scripted(torch.zeros(shape))
         outputs = flat_output_count(y)
+        heads = set()
         for text in args.reduce:  # a reduced head has one output per task (its channels)
-            head = text.split("=", 1)[0]
+            match = re.fullmatch(r"([^=]*)=(sum|mean|logsumexp)(?::(\d+)-(\d+))?", text)
+            if not match:
+                raise SystemExit(f"export_model.py: --reduce {text}: use HEAD=sum|mean|logsumexp[:FROM-TO]")
+            head = match.group(1)
             tensor = dict(zip(output_names(y), output_tensors(y))).get(head)
             if tensor is None or tensor.dim() != 3:
                 raise SystemExit(f"export_model.py: --reduce {text}: no channels x length output named '{head}' "
                                  f"(the network's: {', '.join(output_names(y))})")
+            if head in heads:
+                raise SystemExit(f"export_model.py: --reduce {text}: '{head}' is reduced twice")
+            heads.add(head)
+            if match.group(3) is not None and not int(match.group(3)) <= int(match.group(4)) < tensor.shape[2]:
+                raise SystemExit(f"export_model.py: --reduce {text}: the window must lie in 0-{tensor.shape[2] - 1}")
             outputs -= tensor[0].numel() - tensor.shape[1]
     if targets and outputs != len(targets):
         raise SystemExit(f"export_model.py: {len(targets)} targets but the model has {outputs} outputs")

@@ -80,8 +80,11 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   if (!get(keys.reduce).empty()) overrides.head_reductions = get(keys.reduce).as<std::vector<std::string>>();
   const auto& files = get(keys.file).as<std::vector<std::string>>();
   std::vector<const model::LayerStack*> members;
+  const bool targets_given = !get(keys.targets).empty();
   for (const auto& file : files) {
     auto stack = std::make_shared<model::LayerStack>(model::load_model_file(file, overrides, data_length));
+    // A targets file names every member's outputs: the members' own names no longer need to agree.
+    if (targets_given && files.size() > 1) stack->target_names.clear();
     if (overrides.head_reductions && !stack->graph)
       throw UsageError("option '" + keys.reduce + "' reduces a graph model's profile heads, and " + file +
                        " is a layer stack (nn.Sequential), whose outputs are one value per task already");

@@ -63,7 +63,8 @@ RunSetup prepare_run(const ParsedOptions& options) {
     // Sample n is member n mod K: K x N samples with MC dropout inside the members, else one each.
     setup.config.member_dropout = model::member_dropout(setup.model, true);
     setup.config.mc_samples = model::region_samples(setup.model, setup.config.mc_samples, true);
-    setup.config.jackknife_groups = std::min(setup.config.jackknife_groups, setup.config.mc_samples);
+    // analysis.jackknife-groups as given, at most one group per sample of all members
+    setup.config.jackknife_groups = std::min(values["analysis.jackknife-groups"].as<int>(), setup.config.mc_samples);
   }
   // One model's standard errors come from MC dropout; an ensemble's members disagree by themselves.
   if (!ensemble) {

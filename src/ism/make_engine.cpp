@@ -17,12 +17,13 @@ std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& net
   if (name == "full") return make_full_forward_engine(network);
   std::string reason;
   bool supported = true;
+  std::string source = network.stack().source;
   for (const model::LayerStack* stack : network.member_stacks())  // every member of an ensemble
-    if (supported) supported = supports_incremental(*stack, &reason);
+    if (supported && !(supported = supports_incremental(*stack, &reason))) source = stack->source;
   if (name == "auto") return supported ? make_incremental_engine(network, incremental) : make_full_forward_engine(network);
   if (name == "incremental" || name == "incremental-dense") {
     if (!supported)
-      throw ModelError(network.stack().source + ": the incremental engine cannot run this model: " + reason +
+      throw ModelError(source + ": the incremental engine cannot run this model: " + reason +
                        " (use --engine full)");
     model::IncrementalOptions options = incremental;
     options.skip_zero_deltas = name == "incremental";

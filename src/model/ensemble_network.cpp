@@ -74,6 +74,11 @@ void check_ensemble_members(const std::vector<const LayerStack*>& members, const
     check_agree("strand averaging", stack.options.reverse_complement_average ? "on" : "off",
                 first.options.reverse_complement_average ? "on" : "off", k, names);
     check_agree("outputs", std::to_string(stack.output_count()), std::to_string(first.output_count()), k, names);
+    // The same outputs in the same order: members that name theirs must name them alike.
+    if (!stack.target_names.empty() && !first.target_names.empty())
+      for (std::size_t o = 0; o < stack.target_names.size() && o < first.target_names.size(); ++o)
+        check_agree("output " + std::to_string(o) + " named", "'" + stack.target_names[o] + "'",
+                    "'" + first.target_names[o] + "'", k, names);
   }
 }
 

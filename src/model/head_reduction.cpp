@@ -30,8 +30,8 @@ HeadReduction parse_head_reduction(const std::string& text, const std::string& w
                       "positions (e.g. profile=sum:400-599)");
   };
   HeadReduction r;
-  const auto eq = text.find('=');
-  if (eq == std::string::npos || eq == 0) throw fail();
+  const auto eq = text.find('=');  // an empty HEAD: the model's one lone output tensor
+  if (eq == std::string::npos) throw fail();
   r.head = text.substr(0, eq);
   std::string kind = text.substr(eq + 1), window;
   if (const auto colon = kind.find(':'); colon != std::string::npos) {

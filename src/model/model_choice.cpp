@@ -22,9 +22,15 @@ std::vector<std::string> model_files(const ModelChoice& choice) {
 
 bool member_dropout(const ModelChoice& choice, bool dropout) {
   if (!dropout) return false;
-  if (!choice.stack->dropout_rates().empty()) return true;
+  // Dropout layers at p = 0 drop nothing: their samples would be copies, shrinking the spread.
+  const auto drops = [](const LayerStack& stack) {
+    for (double p : stack.dropout_rates())
+      if (p > 0) return true;
+    return false;
+  };
+  if (drops(*choice.stack)) return true;
   for (const auto& member : choice.more_members)
-    if (!member->dropout_rates().empty()) return true;
+    if (drops(*member)) return true;
   return false;
 }
 

@@ -494,8 +494,16 @@ static LayerStack read_graph_model(const std::string& path, const ModelOverrides
   auto graph = std::make_shared<Graph>(read_torchscript_graph(path, overrides, data_length));
   // Profile heads reduced to a scalar per task: the user's reductions, else the model's own.
   const bool given = overrides.head_reductions.has_value();
-  for (const auto& text : given ? *overrides.head_reductions : graph->head_reductions)
-    reduce_head(*graph, parse_head_reduction(text, given ? "option 'reduce'" : path + ": deepmr_reduce"));
+  for (const auto& text : given ? *overrides.head_reductions : graph->head_reductions) {
+    HeadReduction reduction;
+    try {
+      reduction = parse_head_reduction(text, given ? "option 'reduce' (a run: model.reduce)" : path + ": deepmr_reduce");
+    } catch (const UsageError& e) {
+      if (given) throw;
+      throw ModelError(e.what());  // the file's own metadata is malformed: export it again
+    }
+    reduce_head(*graph, reduction);
+  }
   for (int id : graph->dropout_nodes()) {
     const GraphNode& node = graph->nodes[static_cast<std::size_t>(id)];
     if (!(node.p >= 0 && node.p < 1))

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <thread>
 #include <vector>
 
 #include "deepmr/stats/normal_stream.hpp"
@@ -10,8 +11,11 @@
 namespace deepmr::stats::detail {
 namespace {
 
-// The normals of one block, at most this many (4 MiB), unless one draw alone needs more.
+// The normals of one block: about this many (4 MiB), and at least one draw per worker.
 constexpr std::size_t kBlockNormals = std::size_t{1} << 19;
+// Fewer normals than this in all run on the calling thread: starting and joining a team costs more
+// than a small bootstrap's draws (speed only: the draws are the same either way).
+constexpr std::size_t kParallelNormals = std::size_t{1} << 17;
 
 // A block of draws in flight: its normals, and per chunk of draws the misses of its fast path.
 struct Block {
@@ -25,7 +29,11 @@ struct Block {
 void for_each_bootstrap_draw(std::uint64_t seed, std::uint64_t stream, std::size_t per_draw, std::size_t draws,
                              std::size_t threads, const DrawStatistic& statistic) {
   NormalStream normals(seed, stream);
-  const std::size_t workers = std::max<std::size_t>(1, std::min(threads, draws));
+  // No more workers than draws, than a few per core (a huge option must not exhaust the threads a
+  // process may start), or than the work is worth.
+  const std::size_t most = 4 * std::max<std::size_t>(4, std::thread::hardware_concurrency());
+  std::size_t workers = std::max<std::size_t>(1, std::min({threads, draws, most}));
+  if (draws * per_draw < kParallelNormals) workers = 1;
   if (workers == 1) {
     std::vector<double> z(per_draw);
     for (std::size_t d = 0; d < draws; ++d) {
@@ -43,8 +51,9 @@ void for_each_bootstrap_draw(std::uint64_t seed, std::uint64_t stream, std::size
   const std::size_t block = std::clamp(kBlockNormals / std::max<std::size_t>(per_draw, 1), workers, draws);
   const std::size_t chunk = std::max<std::size_t>(1, block / (4 * workers));  // draws per unit of work
   const std::size_t blocks = (draws + block - 1) / block;
-  // Kept from call to call on the calling thread (12 MiB at most): touching fresh pages costs more
-  // than a fit's whole bootstrap on some machines (a virtual machine's page faults).
+  // Kept from call to call on the calling thread (three blocks: 12 MiB, or more where one draw per
+  // worker needs more): touching fresh pages costs more than a fit's whole bootstrap on some
+  // machines (a virtual machine's page faults).
   thread_local Block ring[3];
   const auto chunks_of = [&](const Block& b) { return (b.count + chunk - 1) / chunk; };
   for (std::size_t round = 0; round < blocks + 2; ++round) {

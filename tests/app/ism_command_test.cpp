@@ -120,10 +120,15 @@ TEST(IsmCommand, JsonHasTheSameFields) {
 
 // A deep ensemble (--model repeated): without MC dropout, sample k is member k in inference mode,
 // so beta and se are the mean and spread of the members' deterministic effects, each as that
-// member alone prints it (conv1d_small's are PyTorch's: DropoutOffRowsEqualPyTorchEffects).
+// member alone prints it (conv1d_small's are PyTorch's: DropoutOffRowsEqualPyTorchEffects). The
+// members name their outputs differently (the fixture's name in each), so a targets file names
+// them all.
 TEST(IsmCommand, AnEnsembleGivesTheMeanAndSpreadOfItsMembers) {
+  test::TempDir dir;
+  test::write_text(dir.file("targets.txt"), "t0\nt1\nt2\nt3\nt4\n");
   const std::vector<std::string> members = {"conv1d_small", "identical_bases", "traced_conv1d"};
-  const std::string common = " --sequence " + fixture_window("conv1d_small") + " --outputs 0,3 --dropout off";
+  const std::string common = " --sequence " + fixture_window("conv1d_small") + " --outputs 0,3 --dropout off" +
+                             " --targets " + quote(dir.file("targets.txt"));
   std::vector<std::vector<test::TsvRow>> alone;
   std::string models;
   for (const auto& member : members) {
@@ -155,8 +160,14 @@ TEST(IsmCommand, AnEnsembleGivesTheMeanAndSpreadOfItsMembers) {
   EXPECT_GT(largest_se, 1e-3);
 
   // MC dropout inside the members: 3 x 2 samples; the same rows whatever the batch.
-  auto dropout = run(ism() + models + " --sequence " + fixture_window("conv1d_small") + " --outputs 0,3 --mc-samples 2");
-  auto batched = run(ism() + models + " --sequence " + fixture_window("conv1d_small") + " --outputs 0,3 --mc-samples 2 --batch 7");
+  const std::string sampled = models + " --targets " + quote(dir.file("targets.txt")) + " --sequence " +
+                              fixture_window("conv1d_small") + " --outputs 0,3 --mc-samples 2";
+  auto dropout = run(ism() + sampled);
+  auto batched = run(ism() + sampled + " --batch 7");
+  // Without the targets file the members' names disagree: refused naming both.
+  auto names = run(ism() + models + " --sequence " + fixture_window("conv1d_small") + " --outputs 0 --dropout off");
+  EXPECT_EQ(names.status, 4) << names.err;
+  EXPECT_NE(names.err.find("output 0 named 'identical_bases|out0' where member 1"), std::string::npos) << names.err;
   ASSERT_EQ(dropout.status, 0) << dropout.err;
   EXPECT_EQ(dropout.out, batched.out);
   EXPECT_NE(dropout.out, r.out);

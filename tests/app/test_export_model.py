@@ -169,6 +169,12 @@ class ExportModel(unittest.TestCase):
         result, _ = self.export("residual_two_heads", 64, "--targets", targets)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("2 targets but the model has 130 outputs", result.stderr)
+        for bad, why in (("0=median", "use HEAD="), ("0=sum:10-64", "window must lie in 0-63"), ("1=sum", "no channels")):
+            result, _ = self.export("residual_two_heads", 64, "--reduce", bad)
+            self.assertNotEqual(result.returncode, 0, bad)
+            self.assertIn(why, result.stderr, bad)
+        result, _ = self.export("residual_two_heads", 64, "--reduce", "0=sum", "--reduce", "0=mean")
+        self.assertIn("'0' is reduced twice", result.stderr)
 
 
 if __name__ == "__main__":

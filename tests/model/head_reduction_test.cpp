@@ -83,7 +83,7 @@ TEST(HeadReduction, ALoadedModelTakesTheUsersReductionsOverItsOwn) {
 }
 
 TEST(HeadReduction, MalformedOrImpossibleReductionsAreRefusedNamingTheHead) {
-  for (const char* text : {"0", "=sum", "0=median", "0=sum:5", "0=sum:9-3", "0=sum:a-b", "0=sum:-3-4"})
+  for (const char* text : {"0", "0=median", "0=sum:5", "0=sum:9-3", "0=sum:a-b", "0=sum:-3-4"})
     EXPECT_THROW(parse_head_reduction(text, "option 'reduce'"), UsageError) << text;
   const Graph plain = read_torchscript_graph(bpnet(), length_100());
   const auto message = [&](const std::string& text) {
@@ -95,6 +95,7 @@ TEST(HeadReduction, MalformedOrImpossibleReductionsAreRefusedNamingTheHead) {
   };
   EXPECT_NE(message("profile=sum").find("no output tensor named 'profile' to reduce (the model's: 0, 1)"),
             std::string::npos);
+  EXPECT_NE(message("=sum").find("no output tensor named '' to reduce"), std::string::npos);  // not a lone tensor
   EXPECT_NE(message("1=sum").find("output '1' is not channels x length"), std::string::npos);
   EXPECT_NE(message("0=sum:90-100").find("has 100 positions; the reduction's window 90-100 ends past them"),
             std::string::npos);

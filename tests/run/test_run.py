@@ -226,9 +226,13 @@ class Ranks(RunTest):
         # model.file repeated: a deep ensemble of two models of one shape (identical_bases is
         # conv1d_small with other first-layer weights), MC dropout inside each: 2 x 4 samples,
         # sample n on member n mod 2. The stores agree bit for bit at 1 and 2 ranks, record both
-        # members and their SHA-256, and differ from the single model's.
+        # members and their SHA-256, and differ from the single model's. The members name their
+        # outputs after themselves, so a targets file names them all.
         member = os.path.join(run_support.SOURCE, "tests", "data", "models", "identical_bases.pt")
-        extra = "[model]\nfile = %s\n" % member
+        targets = os.path.join(self.directory, "ensemble_targets.txt")
+        with open(targets, "w") as f:
+            f.write("".join("conv1d_small|out%d\n" % i for i in range(5)))
+        extra = "[model]\nfile = %s\ntargets = %s\n" % (member, targets)
         stores = []
         for ranks in (1, 2):
             name = "ensemble-%d.h5" % ranks

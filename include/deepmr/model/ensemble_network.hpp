@@ -17,7 +17,8 @@ namespace deepmr::model {
 
 // The ensemble of `members` (at least 2, built for the same outputs, device and backend), named by
 // `names` (their files) in messages. Throws ModelError naming both members when they disagree on
-// the alphabet, the input channels or length, strand averaging, or the number of outputs.
+// the alphabet, the input channels or length, strand averaging, the number of outputs, or (where
+// both name them) the outputs' names in order.
 std::unique_ptr<Network> make_ensemble_network(std::vector<std::unique_ptr<Network>> members,
                                                std::vector<std::string> names);
 

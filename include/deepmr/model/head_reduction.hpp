@@ -2,7 +2,8 @@
 // A profile head reduced to one scalar per task (issue 16): BPNet's profile head predicts a value
 // per position and task; MR needs one exposure or outcome per task, e.g. the sum of the profile over
 // the central positions. `HEAD=KIND[:FROM-TO]` reduces the output tensor HEAD (channels x length
-// per example; its name as in Graph::named_outputs: "profile", "0", "heads.1") over the length
+// per example; its name as in Graph::named_outputs: "profile", "0", "heads.1", or empty for a
+// model whose output is one lone tensor: "=sum:400-599") over the length
 // positions FROM..TO (0-based, inclusive; default all) by `sum`, `mean` or `logsumexp`, so that
 // its outputs become HEAD:0 .. HEAD:C-1, one per task. Declared in the model (metadata
 // deepmr_reduce, a list of such texts: scripts/export_model.py --reduce) or by the user

@@ -26,8 +26,8 @@ std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vec
 // The model files of `choice` (one, or an ensemble's members in order).
 std::vector<std::string> model_files(const ModelChoice& choice);
 // The Monte Carlo samples of a region: N = mc_samples for one model; for an ensemble of K members,
-// K x N where MC dropout (`dropout`) runs inside members with dropout layers, else K (one sample
-// per member, each in inference mode).
+// K x N where MC dropout (`dropout`) runs inside members with dropout layers of p > 0, else K (one
+// sample per member, each in inference mode).
 int region_samples(const ModelChoice& choice, int mc_samples, bool dropout);
 // Whether the samples of `choice` draw dropout masks inside the members (ism::IsmOptions::member_dropout).
 bool member_dropout(const ModelChoice& choice, bool dropout);

@@ -82,8 +82,6 @@ class IsmCommand : public Command {
     if (dropout != "on" && dropout != "off") throw UsageError("option 'dropout': use on or off, not '" + dropout + "'");
     options.dropout = dropout == "on";
     if (options.mc_samples < 0) throw UsageError("option 'mc-samples' must be at least 0 (0: dropout off)");
-    if (options.dropout && options.mc_samples == 1)
-      std::cerr << "deepmr ism: warning: --mc-samples 1: every se is 0 because an SE needs at least 2 samples" << std::endl;
     const auto& engine_name = v["engine"].as<std::string>();
     ism::check_engine_name(engine_name, "engine");
     if (!v["positions"].empty()) check_position_range_syntax(v["positions"].as<std::string>(), "positions");
@@ -119,6 +117,8 @@ class IsmCommand : public Command {
     if (!v["positions"].empty()) options.positions = parse_position_range(v["positions"].as<std::string>(), length, "positions");
     const auto outputs = resolve_output_list(choice, model::split_list(v["outputs"].as<std::string>()));
 
+    if (choice.more_members.empty() && options.dropout && options.mc_samples == 1)
+      std::cerr << "deepmr ism: warning: --mc-samples 1: every se is 0 because an SE needs at least 2 samples" << std::endl;
     // A deep ensemble: sample n is member n mod K (K x N samples, or K without MC dropout inside them).
     if (!choice.more_members.empty()) {
       options.member_dropout = model::member_dropout(choice, options.dropout && options.mc_samples > 0);
