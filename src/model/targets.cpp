@@ -50,6 +50,24 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
+namespace {
+
+// The outputs named "HEAD:i" (a graph model's flattened outputs, graph.hpp) for the head `head`.
+std::vector<int> head_elements(const std::string& head, const std::vector<std::string>& names) {
+  std::vector<int> elements;
+  const std::string prefix = head + ":";
+  for (int i = 0; i < static_cast<int>(names.size()); ++i) {
+    const auto& name = names[i];
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+        std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                    [](unsigned char c) { return std::isdigit(c); }))
+      elements.push_back(i);
+  }
+  return elements;
+}
+
+}  // namespace
+
 std::vector<int> resolve_outputs(const std::vector<std::string>& requested, const std::vector<std::string>& names,
                                  int output_count) {
   if (!names.empty() && static_cast<int>(names.size()) != output_count)
@@ -71,6 +89,12 @@ std::vector<int> resolve_outputs(const std::vector<std::string>& requested, cons
     std::vector<int> matches;
     for (int i = 0; i < static_cast<int>(names.size()); ++i)
       if (names[i] == item) matches.push_back(i);
+    // A bare head name ("counts") stands for its element when the head has one ("counts:0").
+    if (matches.empty()) matches = head_elements(item, names);
+    if (matches.size() > 1 && names[matches.front()] != item)
+      throw ModelError("output '" + item + "' is a head of " + std::to_string(matches.size()) + " outputs (" +
+                       names[matches.front()] + " .. " + names[matches.back()] +
+                       "); name one of them, or reduce the head to one output per task (model.reduce, --reduce)");
     if (matches.empty()) {
       std::string hint;
       for (int i = 0; i < static_cast<int>(names.size()) && hint.size() < 200; ++i)

@@ -43,6 +43,22 @@ TEST(Targets, AmbiguousUnknownAndOutOfRange) {
   EXPECT_THROW(resolve_outputs({"1"}, {"a", "b"}, 3), ModelError);  // file and model disagree
 }
 
+TEST(Targets, ABareHeadNameIsItsOnlyElement) {
+  // A graph model's flattened outputs (graph.hpp): "HEAD:i".
+  const std::vector<std::string> names{"profile:0", "profile:1", "profile:2", "counts:0", "heads.1:0", "counts:x"};
+  EXPECT_EQ(resolve_outputs({"counts", "heads.1", "profile:2", "counts:0"}, names, 6), (std::vector<int>{3, 4, 2, 3}));
+  try {
+    resolve_outputs({"profile"}, names, 6);
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("output 'profile' is a head of 3 outputs (profile:0 .. profile:2)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(resolve_outputs({"heads"}, names, 6), ModelError);  // "heads.1:0" is not head "heads"
+  EXPECT_THROW(resolve_outputs({"count"}, names, 6), ModelError);
+}
+
 TEST(Targets, ListsSplitOnCommas) {
   EXPECT_EQ(split_list(" HepG2|DNase|None, 295 ,,x"), (std::vector<std::string>{"HepG2|DNase|None", "295", "x"}));
 }

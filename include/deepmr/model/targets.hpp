@@ -12,7 +12,9 @@ std::vector<std::string> read_targets_file(const std::string& path);
 
 // Resolves each of `requested` (an output name, or a 0-based index) to an output index in
 // [0, output_count). Names need `names`; a name that occurs several times is ambiguous and must be
-// given as an index. Throws ModelError naming the offending entry.
+// given as an index. A graph model's head name without ":i" ("counts") stands for the head's
+// element when it has one ("counts:0"); a head of several is refused naming them. Throws
+// ModelError naming the offending entry.
 std::vector<int> resolve_outputs(const std::vector<std::string>& requested, const std::vector<std::string>& names,
                                  int output_count);
 
