@@ -17,6 +17,7 @@ Kipoi's DeepSEA (weights from Zenodo record 1466993, CC-BY 3.0):
         --targets data/deepsea/predictor_names.txt --out deepsea.pt
 Random weights of the same architecture (tests, benchmarks):
     export_model.py --architecture deepsea --random-seed 1 --out deepsea_random.pt
+A deep ensemble in one file (the folds of a k-fold model): --state-dict repeated, one member each.
 Your own model: --module my_model.py:build (a function returning an nn.Module; Kipoi-style Lambda
 flattens, Sequential(Lambda, Linear) wrappers and integer Threshold arguments are converted).
 
@@ -84,6 +85,42 @@ class DeepMRGraphModel(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+
+class DeepMREnsembleMean(nn.Module):
+    """A deep ensemble in one file: members exported as above, listed in deepmr_ensemble_members;
+    forward(x) is the members' mean (a model of one output tensor)."""
+
+    deepmr_ensemble_members: List[str]
+
+    def __init__(self, members: List[torch.jit.ScriptModule]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.deepmr_ensemble_members = [f"members.{k}" for k in range(len(members))]
+
+    def forward(self, x):
+        total = torch.zeros(0)
+        first = True
+        for member in self.members:
+            y = member(x)
+            total = y if first else total + y
+            first = False
+        return total / len(self.deepmr_ensemble_members)
+
+
+class DeepMREnsembleFirst(nn.Module):
+    """As DeepMREnsembleMean for members with several output tensors: forward(x) is member 0's
+    (deepmr evaluates every member and never this forward)."""
+
+    deepmr_ensemble_members: List[str]
+
+    def __init__(self, members: List[torch.jit.ScriptModule]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.deepmr_ensemble_members = [f"members.{k}" for k in range(len(members))]
+
+    def forward(self, x):
+        return self.members[0](x)
 
 
 def is_layer_stack(net: nn.Module) -> bool:
@@ -192,8 +229,13 @@ def main(argv=None):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--architecture", choices=["deepsea"], help="a known architecture")
     source.add_argument("--module", help="FILE.py:FUNCTION returning an nn.Module")
-    parser.add_argument("--state-dict", help="weights (torch.save of a state dict); default: random")
+    parser.add_argument("--state-dict", action="append", default=[],
+                        help="weights (torch.save of a state dict); default: random. Repeated: a deep ensemble in "
+                             "one file, one member per state dict (e.g. the folds of a k-fold model)")
     parser.add_argument("--random-seed", type=int, default=1, help="seed of random weights")
+    parser.add_argument("--members", type=int, default=0,
+                        help="a deep ensemble of this many members with random weights (seeds random-seed, "
+                             "random-seed + 1, ...), for tests and benchmarks")
     parser.add_argument("--alphabet", help="input channel order (deepsea: AGCT, else ACGT)")
     parser.add_argument("--reverse-complement", choices=["on", "off"],
                         help="average forward and reverse-complement outputs (deepsea: on)")
@@ -210,13 +252,19 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="output TorchScript file")
     args = parser.parse_args(argv)
 
-    torch.manual_seed(args.random_seed)
-    if args.architecture == "deepsea":
-        net = deepsea_layers()
-        alphabet, rc, length = "AGCT", True, 1000
-        if args.state_dict:
-            net.load_state_dict(kipoi_deepsea_state_dict(torch.load(args.state_dict, map_location="cpu")))
-    else:
+    if args.members and args.state_dict:
+        raise SystemExit("export_model.py: give --members (random weights) or --state-dict, not both")
+    if args.members == 1 or args.members < 0:
+        raise SystemExit("export_model.py: --members must be at least 2 (an ensemble)")
+
+    def build(seed: int, state_dict):
+        """The network (random weights from `seed`, or `state_dict`) and its defaults."""
+        torch.manual_seed(seed)
+        if args.architecture == "deepsea":
+            net = deepsea_layers()
+            if state_dict:
+                net.load_state_dict(kipoi_deepsea_state_dict(torch.load(state_dict, map_location="cpu")))
+            return net, ("AGCT", True, 1000)
         path, _, function = args.module.partition(":")
         spec = importlib.util.spec_from_file_location("user_model", path)
         user = importlib.util.module_from_spec(spec)
@@ -224,9 +272,16 @@ def main(argv=None):
         net = canonical(getattr(user, function or "build")())
         if is_layer_stack(nn.Sequential(net)) and not isinstance(net, nn.Sequential):
             net = nn.Sequential(net)
-        if args.state_dict:
-            net.load_state_dict(torch.load(args.state_dict, map_location="cpu"))
-        alphabet, rc, length = "ACGT", False, 0
+        if state_dict:
+            net.load_state_dict(torch.load(state_dict, map_location="cpu"))
+        return net, ("ACGT", False, 0)
+
+    if args.members:
+        built = [build(args.random_seed + k, None) for k in range(args.members)]
+    else:
+        built = [build(args.random_seed, sd) for sd in (args.state_dict or [None])]
+    nets = [net for net, _ in built]
+    net, (alphabet, rc, length) = built[0]
     alphabet = args.alphabet or alphabet
     if args.reverse_complement:
         rc = args.reverse_complement == "on"
@@ -242,15 +297,21 @@ def main(argv=None):
         if args.reduce:
             raise SystemExit("export_model.py: --reduce applies to a network's profile heads; this one is a layer "
                              "stack whose outputs are one value per task already")
-        scripted = wrap(net, alphabet, rc, length, targets)
-        shape = input_shape(scripted, 1, length)
+        members = [wrap(n, alphabet, rc, length, targets) for n in nets]
+        shape = input_shape(members[0], 1, length)
         form = "layer stack"
     else:
-        scripted = wrap_graph(net, alphabet, rc, length, targets, args.reduce, args.conv2d, args.trace)
+        members = [wrap_graph(n, alphabet, rc, length, targets, args.reduce, args.conv2d, args.trace) for n in nets]
         shape = (1, 4, 1, length) if args.conv2d else (1, 4, length)
         form = "graph"
+    scripted = members[0]
+    if len(members) > 1:
+        with torch.no_grad():
+            lone = isinstance(members[0](torch.zeros(shape)), torch.Tensor)
+        scripted = torch.jit.script((DeepMREnsembleMean if lone else DeepMREnsembleFirst)(members).eval())
+        form = f"deep ensemble of {len(members)} {form} members"
     with torch.no_grad():
-        y = scripted(torch.zeros(shape))
+        y = members[0](torch.zeros(shape))
         outputs = flat_output_count(y)
         heads = set()
         for text in args.reduce:  # a reduced head has one output per task (its channels)
@@ -271,7 +332,7 @@ def main(argv=None):
     if targets and outputs != len(targets):
         raise SystemExit(f"export_model.py: {len(targets)} targets but the model has {outputs} outputs")
     scripted.save(args.out)
-    print(f"wrote {args.out} ({form}): {sum(p.numel() for p in net.parameters())} parameters, "
+    print(f"wrote {args.out} ({form}): {sum(p.numel() for n in nets for p in n.parameters())} parameters, "
           f"{outputs} outputs, input length {length}, alphabet {alphabet}, reverse complement {rc}")
 
 

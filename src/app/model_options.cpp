@@ -81,25 +81,28 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   const auto& files = get(keys.file).as<std::vector<std::string>>();
   std::vector<const model::LayerStack*> members;
   const bool targets_given = !get(keys.targets).empty();
-  for (const auto& file : files) {
-    auto stack = std::make_shared<model::LayerStack>(model::load_model_file(file, overrides, data_length));
-    // A targets file names every member's outputs: the members' own names no longer need to agree.
-    if (targets_given && files.size() > 1) stack->target_names.clear();
-    if (overrides.head_reductions && !stack->graph)
-      throw UsageError("option '" + keys.reduce + "' reduces a graph model's profile heads, and " + file +
-                       " is a layer stack (nn.Sequential), whose outputs are one value per task already");
-    // A graph model runs on the torch backend only: its default everywhere (docs/models.md, "Graphs").
-    if (stack->graph) {
-      if (backend_text.empty()) choice.backend = model::Backend::torch;
-      if (choice.backend == model::Backend::kernels) throw ModelError(model::graph_backend_refusal(*stack));
+  std::vector<std::string> labels;
+  for (const auto& file : files)
+    for (auto& loaded : model::load_model_members(file, overrides, data_length)) {  // an ensemble file: each member
+      auto stack = std::make_shared<model::LayerStack>(std::move(loaded));
+      // A targets file names every member's outputs: the members' own names no longer need to agree.
+      if (targets_given && (files.size() > 1 || !stack->member.empty())) stack->target_names.clear();
+      if (overrides.head_reductions && !stack->graph)
+        throw UsageError("option '" + keys.reduce + "' reduces a graph model's profile heads, and " + file +
+                         " is a layer stack (nn.Sequential), whose outputs are one value per task already");
+      // A graph model runs on the torch backend only: its default everywhere (docs/models.md, "Graphs").
+      if (stack->graph) {
+        if (backend_text.empty()) choice.backend = model::Backend::torch;
+        if (choice.backend == model::Backend::kernels) throw ModelError(model::graph_backend_refusal(*stack));
+      }
+      members.push_back(stack.get());
+      labels.push_back(stack->label());
+      if (!choice.stack)
+        choice.stack = std::move(stack);
+      else
+        choice.more_members.push_back(std::move(stack));
     }
-    members.push_back(stack.get());
-    if (!choice.stack)
-      choice.stack = std::move(stack);
-    else
-      choice.more_members.push_back(std::move(stack));
-  }
-  if (members.size() > 1) model::check_ensemble_members(members, files);
+  if (members.size() > 1) model::check_ensemble_members(members, labels);
   choice.target_names =
       model::output_names(*choice.stack, get(keys.targets).empty() ? "" : get(keys.targets).as<std::string>());
   return choice;

@@ -70,13 +70,13 @@ RunSetup prepare_run(const ParsedOptions& options) {
   if (!ensemble) {
     const auto dropout_rates = stack.dropout_rates();
     if (dropout_rates.empty())
-      throw ModelError(stack.source + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "
+      throw ModelError(stack.label() + ": the model has no dropout layer, so Monte Carlo dropout cannot give the "
                        "standard errors MR needs (export the model with its dropout layers, or give several "
                        "model.file lines: the members of a deep ensemble)");
     bool drops = false;
     for (double p : dropout_rates) drops = drops || p > 0;
     if (!drops)
-      throw ModelError(stack.source + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
+      throw ModelError(stack.label() + ": every dropout layer has p = 0, so Monte Carlo dropout would give se = 0 "
                        "everywhere (export the model with the dropout rates it was trained with)");
   }
   const auto listed_outcomes = resolve_output_list(setup.model, setup.config.outcomes);

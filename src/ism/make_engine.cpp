@@ -17,9 +17,9 @@ std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& net
   if (name == "full") return make_full_forward_engine(network);
   std::string reason;
   bool supported = true;
-  std::string source = network.stack().source;
+  std::string source = network.stack().label();
   for (const model::LayerStack* stack : network.member_stacks())  // every member of an ensemble
-    if (supported && !(supported = supports_incremental(*stack, &reason))) source = stack->source;
+    if (supported && !(supported = supports_incremental(*stack, &reason))) source = stack->label();
   if (name == "auto") return supported ? make_incremental_engine(network, incremental) : make_full_forward_engine(network);
   if (name == "incremental" || name == "incremental-dense") {
     if (!supported)

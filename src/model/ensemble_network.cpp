@@ -62,7 +62,7 @@ void check_ensemble_members(const std::vector<const LayerStack*>& members, const
   std::vector<std::string> names = given;
   names.resize(members.size());
   for (std::size_t k = 0; k < names.size(); ++k)
-    if (names[k].empty()) names[k] = members[k]->source;
+    if (names[k].empty()) names[k] = members[k]->label();
   const LayerStack& first = *members.front();
   for (std::size_t k = 1; k < members.size(); ++k) {
     const LayerStack& stack = *members[k];
@@ -90,7 +90,7 @@ std::unique_ptr<Network> make_ensemble_network(std::vector<std::unique_ptr<Netwo
   check_ensemble_members(stacks, names);
   names.resize(members.size());
   for (std::size_t k = 0; k < names.size(); ++k)
-    if (names[k].empty()) names[k] = members[k]->stack().source;
+    if (names[k].empty()) names[k] = members[k]->stack().label();
   for (std::size_t k = 1; k < members.size(); ++k) {
     const Network& member = *members[k];
     if (member.outputs() != members.front()->outputs() || member.backend() != members.front()->backend() ||

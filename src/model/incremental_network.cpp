@@ -152,7 +152,7 @@ std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network, c
     return std::make_unique<EnsembleIncremental>(network, std::move(incremental), network.member_stacks());
   }
   const std::string reason = incremental_unsupported_reason(network.stack());
-  if (!reason.empty()) throw ModelError(network.stack().source + ": no incremental evaluation: " + reason);
+  if (!reason.empty()) throw ModelError(network.stack().label() + ": no incremental evaluation: " + reason);
   if (network.stack().graph)  // graphs run on the torch backend only
     return make_incremental_graph_torch(network.shared_stack(), network.outputs(), network.device(), options);
   if (auto* kernels = dynamic_cast<KernelNetwork*>(&network)) return std::make_unique<IncrementalKernels>(*kernels, options);

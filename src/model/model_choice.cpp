@@ -11,13 +11,19 @@ std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vec
   std::vector<std::unique_ptr<Network>> members;
   members.push_back(make_network(choice.stack, outputs, device, choice.backend));
   for (const auto& member : choice.more_members) members.push_back(make_network(member, outputs, device, choice.backend));
-  return make_ensemble_network(std::move(members), model_files(choice));
+  return make_ensemble_network(std::move(members), model_labels(choice));
 }
 
 std::vector<std::string> model_files(const ModelChoice& choice) {
   std::vector<std::string> files{choice.stack->source};
   for (const auto& member : choice.more_members) files.push_back(member->source);
   return files;
+}
+
+std::vector<std::string> model_labels(const ModelChoice& choice) {
+  std::vector<std::string> labels{choice.stack->label()};
+  for (const auto& member : choice.more_members) labels.push_back(member->label());
+  return labels;
 }
 
 bool member_dropout(const ModelChoice& choice, bool dropout) {

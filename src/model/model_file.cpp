@@ -17,6 +17,7 @@
 #include "deepmr/model/graph.hpp"
 #include "deepmr/model/head_reduction.hpp"
 #include "deepmr/model/torchscript_graph_reader.hpp"
+#include "torchscript_module_graph.hpp"
 
 namespace deepmr::model {
 namespace {
@@ -489,9 +490,9 @@ void import_in_child_first(const std::string& path) {
 
 }  // namespace
 
-static LayerStack read_graph_model(const std::string& path, const ModelOverrides& overrides,
+static LayerStack read_graph_model(const Module& top, const std::string& path, const ModelOverrides& overrides,
                                    const std::optional<DataLength>& data_length) {
-  auto graph = std::make_shared<Graph>(read_torchscript_graph(path, overrides, data_length));
+  auto graph = std::make_shared<Graph>(read_torchscript_module_graph(top, path, overrides, data_length));
   // Profile heads reduced to a scalar per task: the user's reductions, else the model's own.
   const bool given = overrides.head_reductions.has_value();
   for (const auto& text : given ? *overrides.head_reductions : graph->head_reductions) {
@@ -519,39 +520,106 @@ static LayerStack read_graph_model(const std::string& path, const ModelOverrides
   return stack;
 }
 
-LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides,
-                           const std::optional<DataLength>& data_length) {
+namespace {
+
+// The file's top module, its tensors checked (check_tensor_storage) after a child process has
+// tried the import (a damaged file must not take this process down).
+Module load_top(const std::string& path) {
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw ModelError(path + ": cannot read the model file (check the path)");
   }
   import_in_child_first(path);
-  Module top;
   try {
     const RecordingAllocator recorded;
-    top = torch::jit::load(path, torch::kCPU);
+    Module top = torch::jit::load(path, torch::kCPU);
     check_tensor_storage(top, recorded, path);
+    return top;
   } catch (const Error&) {
     throw;
   } catch (...) {
     throw ModelError(import_error_text(path));
   }
+}
 
+// One model: a layer stack when it is one, else a graph. `name` names it in messages.
+LayerStack read_model(const Module& top, const std::string& name, const ModelOverrides& overrides,
+                      const std::optional<DataLength>& data_length) {
   try {
-    return read_stack(top, path, overrides, data_length);
+    return read_stack(top, name, overrides, data_length);
   } catch (const NotALayerStack&) {
     // Not an nn.Sequential of the layers above: read the model as a graph (the graph reader's
     // refusal, if any, is the error).
-    return read_graph_model(path, overrides, data_length);
+    return read_graph_model(top, name, overrides, data_length);
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {
-    throw ModelError(path + ": cannot read the model's layers (" + first_line(e.what_without_backtrace()) +
+    throw ModelError(name + ": cannot read the model's layers (" + first_line(e.what_without_backtrace()) +
                      "); export it with scripts/export_model.py");
   } catch (const std::exception& e) {
-    throw ModelError(path + ": cannot read the model's layers (" + first_line(e.what()) +
+    throw ModelError(name + ": cannot read the model's layers (" + first_line(e.what()) +
                      "); export it with scripts/export_model.py");
   }
+}
+
+// The submodule at a dotted path ("members.0"), if there is one.
+std::optional<Module> submodule(const Module& top, const std::string& dotted) {
+  Module module = top;
+  std::size_t start = 0;
+  while (start <= dotted.size()) {
+    const std::size_t dot = std::min(dotted.find('.', start), dotted.size());
+    const std::string part = dotted.substr(start, dot - start);
+    if (part.empty() || !module.hasattr(part) || !module.attr(part).isModule()) return std::nullopt;
+    module = module.attr(part).toModule();
+    start = dot + 1;
+  }
+  return module;
+}
+
+// The submodule names a deep-ensemble file lists (deepmr_ensemble_members); empty for one model.
+std::vector<std::string> ensemble_member_names(const Module& top, const std::string& path) {
+  std::vector<std::string> names;
+  const auto value = metadata(top, "deepmr_ensemble_members");
+  if (!value) return names;
+  if (value->isList())
+    for (const auto& item : value->toListRef())
+      if (item.isString()) names.push_back(item.toStringRef());
+  if (names.size() < 2 || !value->isList() || names.size() != value->toListRef().size())
+    throw ModelError(path + ": deepmr_ensemble_members must list the submodule names of at least 2 members; "
+                            "export the ensemble again with scripts/export_model.py");
+  for (const auto& name : names)
+    if (!submodule(top, name))
+      throw ModelError(path + ": deepmr_ensemble_members names '" + name +
+                       "', which is not a submodule of the file; export the ensemble again with scripts/export_model.py");
+  return names;
+}
+
+}  // namespace
+
+LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides,
+                           const std::optional<DataLength>& data_length) {
+  const Module top = load_top(path);
+  const auto members = ensemble_member_names(top, path);
+  if (!members.empty())
+    throw ModelError(path + ": the file holds a deep ensemble of " + std::to_string(members.size()) +
+                     " members; load it with load_model_members");
+  return read_model(top, path, overrides, data_length);
+}
+
+std::vector<LayerStack> load_model_members(const std::string& path, const ModelOverrides& overrides,
+                                           const std::optional<DataLength>& data_length) {
+  const Module top = load_top(path);
+  const auto members = ensemble_member_names(top, path);
+  if (members.empty()) return {read_model(top, path, overrides, data_length)};
+  std::vector<LayerStack> stacks;
+  for (const auto& name : members) {
+    const std::string label = path + "[" + name + "]";
+    LayerStack stack = read_model(*submodule(top, name), label, overrides, data_length);
+    stack.source = path;
+    stack.member = name;
+    stacks.push_back(std::move(stack));
+  }
+  return stacks;
 }
 
 }  // namespace deepmr::model

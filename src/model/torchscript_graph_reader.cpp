@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "deepmr/common/error.hpp"
+#include "torchscript_module_graph.hpp"
 
 namespace deepmr::model {
 namespace {
@@ -763,10 +764,9 @@ bool reads_conv2d_layout(const std::shared_ptr<torch::jit::Graph>& g) {
   return false;
 }
 
-Graph read_graph(const std::string& path, const ModelOverrides& overrides, const std::optional<DataLength>& data_length) {
-  Module top;
+Module load_module(const std::string& path) {
   try {
-    top = torch::jit::load(path, torch::kCPU);
+    return torch::jit::load(path, torch::kCPU);
   } catch (const c10::Error& e) {
     throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what_without_backtrace()) +
                      "); save it with torch.jit.save");
@@ -774,6 +774,10 @@ Graph read_graph(const std::string& path, const ModelOverrides& overrides, const
     throw ModelError(path + ": not a TorchScript model file (" + first_line(e.what()) +
                      "); save it with torch.jit.save");
   }
+}
+
+Graph read_graph(const Module& top, const std::string& path, const ModelOverrides& overrides,
+                 const std::optional<DataLength>& data_length) {
   Graph graph;
   graph.source = path;
   // Metadata first: freezing drops every attribute forward does not use.
@@ -838,8 +842,13 @@ Graph read_torchscript_graph(const std::string& path, const ModelOverrides& over
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw ModelError(path + ": cannot read the model file (check the path)");
   }
+  return read_torchscript_module_graph(load_module(path), path, overrides, data_length);
+}
+
+Graph read_torchscript_module_graph(const torch::jit::Module& module, const std::string& path,
+                                    const ModelOverrides& overrides, const std::optional<DataLength>& data_length) {
   try {
-    return read_graph(path, overrides, data_length);
+    return read_graph(module, path, overrides, data_length);
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {

@@ -9,10 +9,10 @@
 namespace deepmr::run {
 namespace {
 
-// The model file, or an ensemble's member files in order joined by " ; ".
+// The model file, or an ensemble's members in order joined by " ; " (model_labels).
 std::string model_file_list(const model::ModelChoice& model) {
   std::string out;
-  for (const auto& file : model::model_files(model)) out += (out.empty() ? "" : " ; ") + file;
+  for (const auto& file : model::model_labels(model)) out += (out.empty() ? "" : " ; ") + file;
   return out;
 }
 

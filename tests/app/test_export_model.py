@@ -15,6 +15,7 @@ import tempfile
 import unittest
 
 import torch
+from torch import nn
 
 BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 del sys.argv[1:3]
@@ -24,6 +25,7 @@ EXPORT = os.path.join(SOURCE, "scripts", "export_model.py")
 USER_MODELS = '''
 import sys
 import torch
+from torch import nn
 from torch import nn
 sys.path.insert(0, %r)
 import make_fixtures
@@ -48,6 +50,10 @@ class DictHeads(nn.Module):
 def dict_heads():
     torch.manual_seed(4)
     return DictHeads()
+
+
+def two_heads_unseeded():  # export_model.py seeds each member of --members
+    return make_fixtures.BPNetLike()
 
 
 def sequential():
@@ -155,6 +161,73 @@ class ExportModel(unittest.TestCase):
         result, model = self.export("dict_heads", 40, "--trace")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEffectsArePyTorchs(model, sequence, ["a:0", "b:1"], [0, 2], 1e-6)
+
+    def test_a_deep_ensemble_in_one_file(self):
+        # --members 3: three members of one architecture (seeds 1, 2, 3) in one file. With dropout
+        # off each sample is one member: beta and se are the members' mean and spread of PyTorch's
+        # float64 differences, each member's from the file's own submodule.
+        result, model = self.export("two_heads_unseeded", 64, "--members", "3")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("deep ensemble of 3 graph members", result.stdout)
+        random.seed(5)
+        sequence = "".join(random.choice("ACGT") for _ in range(64))
+        names, columns = ["1:0", "0:5"], [128, 5]
+        result = self.ism(model, sequence, names)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+        module = torch.jit.load(model)
+        mutants = [(p, a) for p in range(len(sequence)) for a in "ACGT" if a != sequence[p]]
+        variants = [sequence] + [sequence[:p] + a + sequence[p + 1:] for p, a in mutants]
+        differences = []
+        with torch.no_grad():
+            for k in range(3):
+                y = flat(getattr(module.members, str(k)).double().eval()(one_hot(variants)))
+                differences.append(y[1:] - y[0:1])
+        d = torch.stack(differences)  # members x mutants x outputs
+        self.assertGreater(float((d[0] - d[1]).abs().max()), 1e-3)  # the members differ
+        beta = d.mean(0)
+        se = ((d * d).mean(0) - beta * beta).clamp(min=0).sqrt()
+        self.assertEqual(len(rows), len(mutants) * len(names))
+        for i in range(len(mutants)):
+            for k, column in enumerate(columns):
+                row = rows[i * len(names) + k]
+                self.assertAlmostEqual(float(row[4]), float(beta[i, column]), delta=1e-5)
+                self.assertAlmostEqual(float(row[5]), float(se[i, column]), delta=2e-4)
+        # a file listing a member it does not hold is refused with one line (status 4)
+        bad = os.path.join(self.directory, "bad_ensemble.pt")
+        module.deepmr_ensemble_members = ["members.0", "members.7"]
+        module.save(bad)
+        refused = self.ism(bad, sequence, names)
+        self.assertEqual(refused.returncode, 4, refused.stderr)
+        self.assertEqual(len(refused.stderr.splitlines()), 1, refused.stderr)
+        self.assertIn("deepmr_ensemble_members names 'members.7'", refused.stderr)
+        # layer stacks from state dicts (--state-dict repeated): one member per state dict
+        states = []
+        for seed in (7, 8):
+            torch.manual_seed(seed)
+            states.append(os.path.join(self.directory, "state%d.pt" % seed))
+            torch.save(nn.Sequential(nn.Conv1d(4, 5, 7), nn.ReLU(), nn.Flatten(), nn.Linear(5 * 34, 3),
+                                     nn.Sigmoid()).state_dict(), states[-1])
+        result, model = self.export("sequential", 40, "--state-dict", states[0], "--state-dict", states[1])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("deep ensemble of 2 layer stack members", result.stdout)
+        module = torch.jit.load(model)
+        # forward(x) of a one-tensor ensemble is the members' mean
+        x = one_hot([sequence[:40]]).float()
+        with torch.no_grad():
+            members = [getattr(module.members, str(k)) for k in range(2)]
+            self.assertTrue(torch.allclose(module(x), (members[0](x) + members[1](x)) / 2))
+        result = self.ism(model, sequence[:40], ["0"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        first = result.stdout.splitlines()[1].split("\t")
+        variant = sequence[:40]
+        variant = {"A": "C"}.get(variant[0], "A") + variant[1:]
+        with torch.no_grad():
+            d = [float(m.double()(one_hot([variant]))[0, 0] - m.double()(one_hot([sequence[:40]]))[0, 0])
+                 for m in members]
+        self.assertEqual(first[2], variant[0])
+        self.assertAlmostEqual(float(first[4]), (d[0] + d[1]) / 2, delta=1e-6)
+        self.assertAlmostEqual(float(first[5]), abs(d[0] - d[1]) / 2, delta=1e-5)
 
     def test_a_sequential_is_still_a_layer_stack_and_targets_are_counted(self):
         result, model = self.export("sequential", 40)

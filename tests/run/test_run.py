@@ -253,6 +253,29 @@ class Ranks(RunTest):
                 with open(f, "rb") as model_file:
                     digests.append(hashlib.sha256(model_file.read()).hexdigest())
             self.assertEqual(s.attrs["model_sha256"], " ; ".join(digests))
+        # The same two members in one file (scripts/export_model.py's DeepMREnsembleFirst): the same
+        # results bit for bit; only the model's name and digests differ.
+        sys.path.insert(0, os.path.join(run_support.SOURCE, "scripts"))
+        import export_model
+        import torch
+        one_file = os.path.join(self.directory, "ensemble_file.pt")
+        torch.jit.script(export_model.DeepMREnsembleFirst([torch.jit.load(files[0]), torch.jit.load(member)])).save(one_file)
+        ini = config(self.directory, "ensemble-file.h5", extra="[model]\ntargets = %s\n" % targets)
+        with open(ini) as f:
+            text = f.read().replace(files[0], one_file)
+        with open(ini, "w") as f:
+            f.write(text)
+        result = deepmr_run(1, ini)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        store = os.path.join(self.directory, "ensemble-file.h5")
+        compare = subprocess.run([sys.executable, run_support.COMPARE, stores[0], store], capture_output=True, text=True)
+        differing = sorted(line.split(" differs")[0] for line in compare.stdout.splitlines())
+        self.assertEqual(differing, ["attribute model", "attribute model_sha256"], compare.stdout)
+        with Store(store) as s:
+            self.assertEqual(s.attrs["model"], one_file + "[members.0] ; " + one_file + "[members.1]")
+            with open(one_file, "rb") as model_file:
+                digest = hashlib.sha256(model_file.read()).hexdigest()
+            self.assertEqual(s.attrs["model_sha256"], digest + " ; " + digest)
         with Store(Reference.store()) as single:
             self.assertNotIn("ensemble_members", single.attrs)
         compare = subprocess.run([sys.executable, run_support.COMPARE, Reference.store(), stores[0]],

@@ -54,12 +54,15 @@ struct ModelOptions {
 // `source` and `target_names` are filled for both.
 struct LayerStack {
   std::string source;  // the model file
+  std::string member;  // in a deep-ensemble file (model_file.hpp): the member's submodule name; else ""
   ModelOptions options;
   std::vector<Layer> layers;
   std::vector<std::string> target_names;  // embedded in the model file, if any (graphs: else the flattened names)
   std::shared_ptr<const Graph> graph;     // set for a graph model
 
   bool is_graph() const { return graph != nullptr; }
+  // The model's name in messages and stores: the file, with "[member]" for a member of an ensemble file.
+  std::string label() const { return member.empty() ? source : source + "[" + member + "]"; }
   int input_channels() const;
   // The model's outputs per example: a graph's are its output tensors flattened and concatenated.
   int output_count() const;

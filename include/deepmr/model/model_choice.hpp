@@ -23,8 +23,11 @@ struct ModelChoice {
 
 // The network of `choice` for `outputs` on `device` with its backend: the model's, or its ensemble's.
 std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device);
-// The model files of `choice` (one, or an ensemble's members in order).
+// The model files of `choice` (one, or an ensemble's members in order: the same file for each
+// member of an ensemble file).
 std::vector<std::string> model_files(const ModelChoice& choice);
+// Their names for messages and stores: the files, "FILE[member]" for members of an ensemble file.
+std::vector<std::string> model_labels(const ModelChoice& choice);
 // The Monte Carlo samples of a region: N = mc_samples for one model; for an ensemble of K members,
 // K x N where MC dropout (`dropout`) runs inside members with dropout layers of p > 0, else K (one
 // sample per member, each in inference mode).

@@ -34,7 +34,16 @@ struct DataLength {
   std::string what;
 };
 
+// One model file. A deep-ensemble file (below) is refused: use load_model_members.
 LayerStack load_model_file(const std::string& path, const ModelOverrides& overrides = {},
                            const std::optional<DataLength>& data_length = std::nullopt);
+
+// The models of a file: one, or the members of a deep-ensemble file in order. An ensemble file
+// (scripts/export_model.py with several --state-dict) holds each member as a submodule of the top
+// module, exported as a model of its own (metadata included), and lists their names in
+// `deepmr_ensemble_members`; each member is read as load_model_file reads a file, its
+// LayerStack::member naming it (messages: "FILE[member1]").
+std::vector<LayerStack> load_model_members(const std::string& path, const ModelOverrides& overrides = {},
+                                           const std::optional<DataLength>& data_length = std::nullopt);
 
 }  // namespace deepmr::model
