@@ -148,6 +148,7 @@ TEST(GraphNetwork, OutputsArePyTorchs) {
   fixtures.push_back({"resnet_float64_scripted", 60, false});
   fixtures.push_back({"dict_heads_scripted", 50, false});
   fixtures.push_back({"bpnet_dropout_scripted", 64, false});
+  fixtures.push_back({"bpnet_1000_scripted", 1000, false});
   for (const auto& f : fixtures) {
     SCOPED_TRACE(f.name);
     auto stack = load(f.name, f.length);
@@ -389,6 +390,57 @@ TEST(GraphIncremental, EqualsTheFullEngineOnEveryFixture) {
                 << " (largest effect " << largest_effect << ")\n";
     }
   }
+}
+
+// BPNet's geometry (issue 16, item 8): 1000 bp, 9 dilated residual layers whose last ones reach
+// the whole window, the transposed-conv profile head and the global-mean counts head. The
+// incremental engine equals the full engine on the counts and on profile positions at both ends
+// and in the middle of the window, and the effects are PyTorch's float64 differences (through the
+// float64 evaluator of the same graph) for a few mutants.
+TEST(GraphIncremental, BPNetGeometryAt1000Bases) {
+  auto stack = load("bpnet_1000_scripted", 1000);
+  ASSERT_EQ(stack->output_count(), 2 * 1000 + 2);
+  const auto& names = stack->target_names;
+  const std::vector<int> outputs{2000, 2001, 0, 500, 1999, 1000 + 730};  // counts:0, counts:1, profile
+  EXPECT_EQ(names[2000], "1:0");
+  auto network = model::make_network(stack, outputs, Device{}, Backend::torch);
+  const std::string sequence = expected_outputs("bpnet_1000_scripted").sequences.front();
+  const auto full = run_engine("full", *network, sequence, false, 64);
+  const auto incremental = run_engine("incremental", *network, sequence, false, 64);
+  const auto d = largest_difference(full, incremental);
+  // Within 1e-6 relative to the output's size (the counts are about 4: float32 rounding through
+  // nine residual layers).
+  const std::vector<std::vector<double>> references = evaluate64(*stack, {sequence});
+  double relative = 0;
+  for (std::size_t i = 0; i < full.beta.size(); ++i)
+    relative = std::max(relative, std::abs(full.beta[i] - incremental.beta[i]) /
+                                      std::max(1.0, std::abs(references[0][outputs[i % outputs.size()]])));
+  EXPECT_LE(relative, 1e-6);
+  EXPECT_EQ(d.se, 0);
+  // A substitution at position 3 reaches profile position 999 only through the dilated layers.
+  const std::size_t n = outputs.size();
+  bool far = false;
+  for (std::size_t m = 0; m < full.mutants.size(); ++m)
+    far = far || (full.mutants[m].position < 10 && full.beta[m * n + 4] != 0);
+  EXPECT_TRUE(far);
+  std::vector<std::string> seqs{sequence};
+  for (std::size_t m : {std::size_t(0), std::size_t(1500), full.mutants.size() - 1}) {
+    std::string variant = sequence;
+    variant[static_cast<std::size_t>(full.mutants[m].position)] = full.mutants[m].alt;
+    seqs.push_back(variant);
+  }
+  const auto reference = evaluate64(*stack, seqs);
+  std::size_t k = 1;
+  for (std::size_t m : {std::size_t(0), std::size_t(1500), full.mutants.size() - 1}) {
+    for (std::size_t o = 0; o < n; ++o) {
+      const double want = reference[k][outputs[o]] - reference[0][outputs[o]];
+      EXPECT_NEAR(incremental.beta[m * n + o], want, 1e-5 * std::max(1.0, std::abs(reference[0][outputs[o]])))
+          << "mutant " << m << " output " << names[outputs[o]];
+    }
+    ++k;
+  }
+  std::cout << "bpnet_1000: |incremental - full| beta " << d.beta << ", relative to max(1, |f(r)|) " << relative
+            << "\n";
 }
 
 // (f2) A deep ensemble of graph members (the BPNet-like fixture and the bpnet_dropout one share

@@ -487,6 +487,10 @@ def graph_fixtures(out_dir, rng):
     dropout_model = BPNetDropout()
     write("bpnet_dropout", dropout_model, 64, False, ("scripted",))
     bpnet_dropout_masked(out_dir, rng, dropout_model)
+    # BPNet's geometry (issue 16, item 8): 1000 bp, 9 dilated residual layers (dilations 2..512, the
+    # last ones reaching the whole window), few channels so that the tests stay quick.
+    torch.manual_seed(18)
+    write("bpnet_1000", BPNetLike(channels=4, layers=9), 1000, False, ("scripted",))
     with open(os.path.join(out_dir, "graphs.tsv"), "w") as f:
         f.writelines(manifest)
 
