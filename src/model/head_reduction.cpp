@@ -74,6 +74,14 @@ void reduce_head(Graph& graph, const HeadReduction& r) {
     throw ModelError(graph.source + ": output '" + r.head + "' has " + std::to_string(length) +
                      " positions; the reduction's window " + std::to_string(first) + "-" + std::to_string(last) +
                      " ends past them");
+  // The reverse-complement strand's position l is the forward strand's L - 1 - l: its window is
+  // the mirror image, the same positions only when the window is centred.
+  if (graph.options.reverse_complement_average && first + last != length - 1)
+    throw ModelError(graph.source + ": output '" + r.head + "' is reduced over positions " + std::to_string(first) + "-" +
+                     std::to_string(last) + ", which the reverse-complement strand sees as " +
+                     std::to_string(length - 1 - last) + "-" + std::to_string(length - 1 - first) +
+                     "; with strand averaging (--reverse-complement on) centre the window (FROM + TO = " +
+                     std::to_string(length - 1) + ") or turn strand averaging off");
   auto append = [&](GraphNode node) {
     node.torch_op = "deepmr_reduce";  // messages name the reduction and its head
     node.module_path = r.head;

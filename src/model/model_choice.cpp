@@ -2,11 +2,40 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/ensemble_network.hpp"
+#include "deepmr/model/graph.hpp"
 #include "deepmr/model/targets.hpp"
 
 namespace deepmr::model {
 
+std::string strand_averaging_refusal(const LayerStack& stack, const std::vector<int>& outputs) {
+  if (!stack.graph || !stack.options.reverse_complement_average) return "";
+  const Graph& graph = *stack.graph;
+  std::int64_t start = 0;
+  for (const auto& named : graph.named_outputs()) {
+    const GraphNode& node = graph.nodes.at(static_cast<std::size_t>(named.node));
+    std::int64_t size = 1;
+    for (auto d : node.dims) size *= d;
+    if (node.dims.size() == 2)  // channels x length: one output per position
+      for (int o : outputs)
+        if (o >= start && o < start + size)
+          return stack.label() + ": output " +
+                 (o < static_cast<int>(stack.target_names.size()) ? stack.target_names[o] : std::to_string(o)) +
+                 " is one position of the profile '" + named.name +
+                 "', whose reverse-complement value sits at the mirrored position, so strand averaging "
+                 "(--reverse-complement on) would average two positions; reduce the head over a centred window "
+                 "(--reduce, model.reduce) or turn strand averaging off";
+    start += size;
+  }
+  return "";
+}
+
 std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device) {
+  for (const auto* stack : [&] {
+         std::vector<const LayerStack*> all{choice.stack.get()};
+         for (const auto& member : choice.more_members) all.push_back(member.get());
+         return all;
+       }())
+    if (auto refusal = strand_averaging_refusal(*stack, outputs); !refusal.empty()) throw ModelError(refusal);
   if (choice.more_members.empty()) return make_network(choice.stack, std::move(outputs), device, choice.backend);
   std::vector<std::unique_ptr<Network>> members;
   members.push_back(make_network(choice.stack, outputs, device, choice.backend));

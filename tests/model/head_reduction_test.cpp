@@ -11,6 +11,7 @@
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/graph_torch_evaluator.hpp"
 #include "deepmr/model/head_reduction.hpp"
+#include "deepmr/model/model_choice.hpp"
 #include "deepmr/model/model_file.hpp"
 #include "deepmr/model/torchscript_graph_reader.hpp"
 #include "test_support.hpp"
@@ -100,6 +101,44 @@ TEST(HeadReduction, MalformedOrImpossibleReductionsAreRefusedNamingTheHead) {
   EXPECT_NE(message("0=sum:90-100").find("has 100 positions; the reduction's window 90-100 ends past them"),
             std::string::npos);
   EXPECT_NE(message("0=mean").find("output '0' is reduced twice"), std::string::npos);
+}
+
+// Strand averaging reads the reverse strand's profile position l as the forward strand's
+// L - 1 - l: a reduction window must be centred, and an unreduced profile position is refused (the
+// model choice's check, before any network is built); per-sequence outputs pass.
+TEST(HeadReduction, StrandAveragingNeedsACentredWindowAndRefusesProfilePositions) {
+  ModelOverrides overrides = length_100();
+  overrides.reverse_complement_average = true;
+  overrides.head_reductions = std::vector<std::string>{"0=sum:40-59"};  // 40 + 59 = 99: centred
+  EXPECT_EQ(load_model_file(bpnet(), overrides).output_count(), 4);
+  overrides.head_reductions = std::vector<std::string>{"0=sum"};
+  EXPECT_EQ(load_model_file(bpnet(), overrides).output_count(), 4);
+  overrides.head_reductions = std::vector<std::string>{"0=sum:40-60"};
+  try {
+    load_model_file(bpnet(), overrides);
+    FAIL() << "an off-centre window was taken";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("positions 40-60, which the reverse-complement strand sees as 39-59"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("FROM + TO = 99"), std::string::npos) << e.what();
+  }
+  overrides.reverse_complement_average = false;
+  EXPECT_EQ(load_model_file(bpnet(), overrides).output_count(), 4);  // one strand: any window
+
+  overrides.reverse_complement_average = true;
+  overrides.head_reductions.reset();
+  const LayerStack stack = load_model_file(bpnet(), overrides);
+  EXPECT_EQ(strand_averaging_refusal(stack, {200, 201}), "");  // counts 1:0, 1:1
+  const std::string refusal = strand_averaging_refusal(stack, {200, 17});
+  EXPECT_NE(refusal.find("output 0:17 is one position of the profile '0'"), std::string::npos) << refusal;
+  ModelChoice choice;
+  choice.stack = std::make_shared<const LayerStack>(stack);
+  choice.backend = Backend::torch;
+  EXPECT_THROW(make_choice_network(choice, {17}, Device{}), ModelError);
+  EXPECT_NE(make_choice_network(choice, {201}, Device{}), nullptr);
+  overrides.reverse_complement_average = false;
+  EXPECT_EQ(strand_averaging_refusal(load_model_file(bpnet(), overrides), {17}), "");
 }
 
 }  // namespace

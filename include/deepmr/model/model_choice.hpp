@@ -21,7 +21,12 @@ struct ModelChoice {
   int threads = 1;
 };
 
-// The network of `choice` for `outputs` on `device` with its backend: the model's, or its ensemble's.
+// The one line refusing strand averaging for `outputs` of a graph model when one of them is a
+// position of a profile (a channels x length output tensor): the reverse strand's value for it
+// sits at the mirrored position. "" when there is nothing to refuse.
+std::string strand_averaging_refusal(const LayerStack& stack, const std::vector<int>& outputs);
+// The network of `choice` for `outputs` on `device` with its backend: the model's, or its
+// ensemble's (ModelError with strand_averaging_refusal's line first).
 std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device);
 // The model files of `choice` (one, or an ensemble's members in order: the same file for each
 // member of an ensemble file).
