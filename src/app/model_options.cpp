@@ -88,11 +88,9 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
     if (overrides.head_reductions && !stack->graph)
       throw UsageError("option '" + keys.reduce + "' reduces a graph model's profile heads, and " + file +
                        " is a layer stack (nn.Sequential), whose outputs are one value per task already");
-    // A graph model runs on the torch backend only: its default everywhere (docs/models.md, "Graphs").
-    if (stack->graph) {
-      if (backend_text.empty()) choice.backend = model::Backend::torch;
-      if (choice.backend == model::Backend::kernels) throw ModelError(model::graph_backend_refusal(*stack));
-    }
+    // A graph model's default backend is torch everywhere, the backend of its incremental engine;
+    // --backend kernels runs it on the full engine (docs/models.md, "Graphs").
+    if (stack->graph && backend_text.empty()) choice.backend = model::Backend::torch;
     members.push_back(stack.get());
     if (!choice.stack)
       choice.stack = std::move(stack);
