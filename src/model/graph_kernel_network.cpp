@@ -17,6 +17,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <utility>
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/gemm.hpp"
@@ -52,32 +54,41 @@ class ConvSource : public PanelSource {
         pad_left_(pad_left), transposed_(transposed) {}
 
   void pack(int k0, int kc, int n0, int nr, float* dest) const override {
-    const int n = batch_ * out_width_;
+    const int valid = std::clamp(batch_ * out_width_ - n0, 0, nr);
     for (int r = 0; r < kc; ++r) {
       const int row = k0 + r;
       const int tap = row / group_channels_, channel = first_channel_ + row % group_channels_;
       float* out = dest + static_cast<std::size_t>(r) * nr;
       int example = n0 / out_width_, column = n0 % out_width_;
-      for (int j = 0; j < nr; ++j) {
-        float value = 0.0f;
-        if (n0 + j < n) {
-          int position = -1;
-          if (!transposed_) {
-            position = column * stride_ + tap * dilation_ - pad_left_;
-          } else {
-            // Output column t reads input column s where t = s * stride - pad + tap * dilation.
-            const int shifted = column + pad_left_ - tap * dilation_;
-            if (shifted >= 0 && shifted % stride_ == 0) position = shifted / stride_;
+      // Example by example: the panel's columns of one example are consecutive output columns.
+      for (int j = 0; j < valid; column = 0, ++example) {
+        const int count = std::min(valid - j, out_width_ - column);
+        const float* plane = x_ + (static_cast<std::size_t>(example) * channels_ + channel) * width_;
+        float* to = out + j;
+        if (stride_ == 1) {
+          // Input columns first .. first + count - 1, zero outside the input: one copy. (Transposed,
+          // output column t reads input column t + pad - tap * dilation.)
+          const int first = column + (transposed_ ? pad_left_ - tap * dilation_ : tap * dilation_ - pad_left_);
+          const int lo = std::clamp(-first, 0, count), hi = std::clamp(width_ - first, lo, count);
+          std::fill(to, to + lo, 0.0f);
+          std::copy(plane + first + lo, plane + first + hi, to + lo);
+          std::fill(to + hi, to + count, 0.0f);
+        } else if (!transposed_) {
+          for (int i = 0; i < count; ++i) {
+            const int position = (column + i) * stride_ + tap * dilation_ - pad_left_;
+            to[i] = position >= 0 && position < width_ ? plane[position] : 0.0f;
           }
-          if (position >= 0 && position < width_)
-            value = x_[(static_cast<std::size_t>(example) * channels_ + channel) * width_ + position];
-          if (++column == out_width_) {
-            column = 0;
-            ++example;
+        } else {
+          // Output column t reads input column s where t = s * stride - pad + tap * dilation.
+          for (int i = 0; i < count; ++i) {
+            const int shifted = column + i + pad_left_ - tap * dilation_;
+            const int position = shifted >= 0 && shifted % stride_ == 0 ? shifted / stride_ : -1;
+            to[i] = position >= 0 && position < width_ ? plane[position] : 0.0f;
           }
         }
-        out[j] = value;
+        j += count;
       }
+      std::fill(out + valid, out + nr, 0.0f);
     }
   }
 
@@ -124,6 +135,27 @@ AxisView axis_view(const std::vector<std::int64_t>& dims, int axis) {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
+// An allocator that leaves new floats uninitialized (every value is written before it is read):
+// growing a buffer costs no memset.
+template <typename T>
+struct NoInit : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInit<U>;
+  };
+  NoInit() = default;
+  template <typename U>
+  NoInit(const NoInit<U>&) noexcept {}
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0)
+      ::new (static_cast<void*>(p)) U;
+    else
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Buffer = std::vector<float, NoInit<float>>;
+
 }  // namespace
 
 struct GraphKernelNetwork::Impl {
@@ -146,15 +178,23 @@ struct GraphKernelNetwork::Impl {
   };
   std::vector<Pick> picks;  // per requested output
   // Values of the nodes (reused between calls), free buffers, the products' scratch.
-  std::vector<std::vector<float>> values;
-  std::vector<std::vector<float>> spare;
-  std::vector<float> product;
+  std::vector<Buffer> values;
+  std::vector<Buffer> spare;
+  Buffer product;
 
-  std::vector<float>& acquire(std::size_t node, std::size_t count) {
+  // A buffer for a node's values: the smallest spare one that holds them, else the largest (grown),
+  // so that calls of one batch size allocate nothing after the first.
+  Buffer& acquire(std::size_t node, std::size_t count) {
     auto& v = values[node];
-    if (v.empty() && !spare.empty()) {
-      v = std::move(spare.back());
-      spare.pop_back();
+    if (v.capacity() == 0 && !spare.empty()) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < spare.size(); ++i) {
+        const std::size_t have = spare[i].capacity(), kept = spare[best].capacity();
+        const bool fits = have >= count, kept_fits = kept >= count;
+        if ((fits && (!kept_fits || have < kept)) || (!fits && !kept_fits && have > kept)) best = i;
+      }
+      v = std::move(spare[best]);
+      spare.erase(spare.begin() + static_cast<std::ptrdiff_t>(best));
     }
     v.resize(count);
     return v;
@@ -305,7 +345,7 @@ void GraphKernelNetwork::Impl::evaluate(std::size_t index, const std::vector<con
   const auto& in_dims = graph->nodes[in_id].dims;
   const std::size_t in_size = steps[in_id].size, size = step.size;
   const std::size_t total = size * static_cast<std::size_t>(batch);
-  std::vector<float>& y_vector = acquire(index, total);
+  Buffer& y_vector = acquire(index, total);
   float* y = y_vector.data();
   const int rows = batch;  // parallel loops run over examples
 
