@@ -544,6 +544,66 @@ TEST(GraphKernels, NanAndInfPropagateAsPyTorch) {
     // (conv2d_pitfalls keeps the first 10 columns only, which the N does not reach)
     compare(stack, inputs, name + ": the N row", name.rfind("conv2d_pitfalls", 0) != 0);
   }
+  // Each op on its own, on an input with NaN in every channel of one column, +Inf and -Inf in
+  // others: NaN wins a max pool and a maximum, passes ReLU and threshold, and so on, as PyTorch.
+  {
+    auto graph = std::make_shared<model::Graph>();
+    graph->source = "ops on NaN and Inf";
+    graph->options.input_length = 16;
+    model::GraphNode input;
+    input.kind = model::OpKind::input;
+    input.dims = {4, 16};
+    graph->nodes.push_back(input);
+    graph->output.kind = model::GraphOutput::Kind::tuple;
+    auto output = [&](model::GraphNode n) {
+      n.inputs = {0};
+      n.torch_op = "hand-made";
+      graph->nodes.push_back(n);
+      model::GraphOutput element;
+      element.node = static_cast<int>(graph->nodes.size()) - 1;
+      graph->output.elements.push_back(element);
+    };
+    using model::OpKind;
+    for (OpKind kind : {OpKind::relu, OpKind::elu, OpKind::gelu, OpKind::softplus, OpKind::sigmoid, OpKind::tanh,
+                        OpKind::exp, OpKind::threshold}) {
+      model::GraphNode n;
+      n.kind = kind;
+      n.dims = {4, 16};
+      n.threshold = kind == OpKind::softplus ? 20 : 0.1;
+      n.value = 0.5;
+      output(n);
+    }
+    for (OpKind kind : {OpKind::max_pool, OpKind::avg_pool}) {
+      model::GraphNode n;
+      n.kind = kind;
+      n.kernel = 3;
+      n.stride = 2;
+      n.pad_left = n.pad_right = 1;
+      n.dims = {4, 8};
+      output(n);
+    }
+    for (OpKind kind : {OpKind::max, OpKind::logsumexp, OpKind::mean, OpKind::softmax, OpKind::log_softmax}) {
+      for (int axis : {0, 1}) {
+        model::GraphNode n;
+        n.kind = kind;
+        n.axis = axis;
+        n.dims = kind == OpKind::softmax || kind == OpKind::log_softmax ? std::vector<std::int64_t>{4, 16}
+                 : axis == 0                                            ? std::vector<std::int64_t>{16}
+                                                                        : std::vector<std::int64_t>{4};
+        output(n);
+      }
+    }
+    auto stack = std::make_shared<LayerStack>();
+    stack->source = graph->source;
+    stack->options = graph->options;
+    stack->graph = graph;
+    auto x = one_hot<float>(random_sequences(1, 16, 2));
+    for (int c = 0; c < 4; ++c) x[static_cast<std::size_t>(c) * 16 + 3] = kNaN;
+    x[7] = kInf;            // channel 0
+    x[16 + 12] = -kInf;     // channel 1
+    x[2 * 16 + 12] = -kInf;  // channel 2
+    compare(stack, {x}, "ops on NaN and Inf", true);
+  }
   // Poisoned weights: NaN, +Inf and -Inf in one weight of the first conv, of a later conv, of a
   // transposed conv and of a linear layer.
   const std::vector<std::pair<std::string, int>> poisoned{{"bpnet_scripted", 100}, {"basset_scripted", 120},
