@@ -103,7 +103,7 @@ std::unique_ptr<Engine> make_incremental_engine(model::Network& network, const m
 bool supports_incremental(const model::LayerStack& stack, std::string* reason = nullptr);
 
 // The engine called `name` for `network`: "full", "incremental", or "auto" (incremental when the
-// stack allows it, else full); benchmarks also accept "incremental-dense" (incremental without
+// stack allows it on the network's backend, else full); benchmarks also accept "incremental-dense" (incremental without
 // skipping zero difference rows: the same bits, to measure what the skipping saves). Throws
 // UsageError for other names. `network` must outlive it. `incremental`: the incremental engines'
 // options (skip_zero_deltas follows the name).
