@@ -42,8 +42,8 @@ void describe_model_options(po::options_description& options, const ModelKeys& k
       (keys.device.c_str(), po::value<std::string>()->default_value("auto")->value_name("D"),
        "cpu, cuda, cuda:K or auto (a run binds GPUs per node-local rank)")
       (keys.backend.c_str(), po::value<std::string>()->value_name("B"),
-       "kernels (deterministic CPU kernels; CPU default) or torch (LibTorch operators; CUDA default, and the "
-       "only backend of graph models)")
+       "kernels (deterministic CPU kernels; CPU default for layer stacks; graph models: the full engine) or torch "
+       "(LibTorch operators; CUDA default, and graph models' default)")
       (keys.threads.c_str(), threads,
        "compute threads (per rank under MPI; default: the cores, shared among a node's ranks); results never depend on it");
 }
