@@ -42,8 +42,8 @@ void describe_model_options(po::options_description& options, const ModelKeys& k
       (keys.device.c_str(), po::value<std::string>()->default_value("auto")->value_name("D"),
        "cpu, cuda, cuda:K or auto (a run binds GPUs per node-local rank)")
       (keys.backend.c_str(), po::value<std::string>()->value_name("B"),
-       "kernels (deterministic CPU kernels; CPU default) or torch (LibTorch operators; CUDA default, and the "
-       "only backend of graph models)")
+       "kernels (deterministic CPU kernels; CPU default for layer stacks; graph models: the full engine) or torch "
+       "(LibTorch operators; CUDA default, and graph models' default)")
       (keys.threads.c_str(), threads,
        "compute threads (per rank under MPI; default: the cores, shared among a node's ranks); results never depend on it");
 }
@@ -90,11 +90,9 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
       if (overrides.head_reductions && !stack->graph)
         throw UsageError("option '" + keys.reduce + "' reduces a graph model's profile heads, and " + file +
                          " is a layer stack (nn.Sequential), whose outputs are one value per task already");
-      // A graph model runs on the torch backend only: its default everywhere (docs/models.md, "Graphs").
-      if (stack->graph) {
-        if (backend_text.empty()) choice.backend = model::Backend::torch;
-        if (choice.backend == model::Backend::kernels) throw ModelError(model::graph_backend_refusal(*stack));
-      }
+      // A graph model's default backend is torch everywhere, the backend of its incremental engine;
+      // --backend kernels runs it on the full engine (docs/models.md, "Graphs").
+      if (stack->graph && backend_text.empty()) choice.backend = model::Backend::torch;
       members.push_back(stack.get());
       labels.push_back(stack->label());
       if (!choice.stack)

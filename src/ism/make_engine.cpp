@@ -19,7 +19,10 @@ std::unique_ptr<Engine> make_engine(const std::string& name, model::Network& net
   bool supported = true;
   std::string source = network.stack().label();
   for (const model::LayerStack* stack : network.member_stacks())  // every member of an ensemble
-    if (supported && !(supported = supports_incremental(*stack, &reason))) source = stack->label();
+    if (supported) {
+      reason = model::incremental_unsupported_reason(*stack, network.backend());
+      if (!(supported = reason.empty())) source = stack->label();
+    }
   if (name == "auto") return supported ? make_incremental_engine(network, incremental) : make_full_forward_engine(network);
   if (name == "incremental" || name == "incremental-dense") {
     if (!supported)

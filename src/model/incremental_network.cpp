@@ -40,6 +40,13 @@ std::string incremental_unsupported_reason(const LayerStack& stack) {
   return "";
 }
 
+std::string incremental_unsupported_reason(const LayerStack& stack, Backend backend) {
+  if (stack.graph && backend == Backend::kernels)
+    return "graphs run incrementally on the torch backend only, and this one runs on the kernels backend "
+           "(--backend torch)";
+  return incremental_unsupported_reason(stack);
+}
+
 void IncrementalNetwork::set_samples(const std::vector<const DropoutMasks*>& masks) {
   if (masks.size() != 1)
     throw InternalError("incremental network: " + std::to_string(masks.size()) +
@@ -151,9 +158,9 @@ std::unique_ptr<IncrementalNetwork> make_incremental_network(Network& network, c
     for (Network* member : members) incremental.push_back(make_incremental_network(*member, options));
     return std::make_unique<EnsembleIncremental>(network, std::move(incremental), network.member_stacks());
   }
-  const std::string reason = incremental_unsupported_reason(network.stack());
+  const std::string reason = incremental_unsupported_reason(network.stack(), network.backend());
   if (!reason.empty()) throw ModelError(network.stack().label() + ": no incremental evaluation: " + reason);
-  if (network.stack().graph)  // graphs run on the torch backend only
+  if (network.stack().graph)  // graphs run incrementally on the torch backend only
     return make_incremental_graph_torch(network.shared_stack(), network.outputs(), network.device(), options);
   if (auto* kernels = dynamic_cast<KernelNetwork*>(&network)) return std::make_unique<IncrementalKernels>(*kernels, options);
   return make_incremental_torch(network.shared_stack(), network.outputs(), network.device(), options);

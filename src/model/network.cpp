@@ -6,6 +6,7 @@
 
 #include "deepmr/common/error.hpp"
 #include "deepmr/model/gemm.hpp"
+#include "graph_kernel_network.hpp"
 #include "graph_torch_network.hpp"
 #include "kernel_network.hpp"
 #include "torch_network.hpp"
@@ -49,11 +50,6 @@ DropoutMasks Network::sample_masks(std::uint64_t seed, std::uint64_t region_id, 
   return dropout ? draw_dropout_masks(*stack_, seed, region_id, sample) : DropoutMasks{};
 }
 
-std::string graph_backend_refusal(const LayerStack& stack) {
-  return stack.source + ": the kernels backend runs layer stacks (nn.Sequential) only, and this model is a graph; "
-         "use --backend torch";
-}
-
 Backend default_backend(const Device& device) {
   return device.kind == Device::Kind::cpu ? Backend::kernels : Backend::torch;
 }
@@ -63,14 +59,12 @@ std::unique_ptr<Network> make_network(std::shared_ptr<const LayerStack> stack, s
   for (int o : outputs)
     if (o < 0 || o >= stack->output_count())
       throw ModelError("output index " + std::to_string(o) + " is out of range for " + stack->source);
-  if (stack->graph) {
-    if (backend == Backend::kernels) throw ModelError(graph_backend_refusal(*stack));
-    return std::make_unique<GraphTorchNetwork>(std::move(stack), std::move(outputs), device);
-  }
   if (backend == Backend::kernels) {
     if (device.kind != Device::Kind::cpu) throw UsageError("the kernels backend runs on the CPU only");
+    if (stack->graph) return std::make_unique<GraphKernelNetwork>(std::move(stack), std::move(outputs));
     return std::make_unique<KernelNetwork>(std::move(stack), std::move(outputs));
   }
+  if (stack->graph) return std::make_unique<GraphTorchNetwork>(std::move(stack), std::move(outputs), device);
   return std::make_unique<TorchNetwork>(std::move(stack), std::move(outputs), device);
 }
 

@@ -44,3 +44,29 @@ inline void activate(const Layer& layer, float* x, std::size_t count) {
 inline float nan_max(float a, float b) { return b > a || b != b ? b : a; }
 
 }  // namespace deepmr::model::detail
+
+namespace deepmr::model::detail {
+
+// Scalar activations of graph nodes (graph_kernel_network.cpp), in float32 as PyTorch's CPU
+// kernels compute them. One libm call (or none) per value, the same code on every ISA, so results
+// never depend on the instruction set.
+inline float relu(float x) { return x > 0.0f || x != x ? x : 0.0f; }  // NaN passes (clamp_min)
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+// elu(alpha, scale, input_scale): x > 0 ? scale * x : alpha * scale * (exp(input_scale * x) - 1).
+inline float elu(float x, float alpha, float scale, float input_scale) {
+  return x > 0.0f || x != x ? x * scale : std::expm1(x * input_scale) * (alpha * scale);
+}
+// gelu: exact, 0.5 x (1 + erf(x / sqrt 2)), or the tanh form.
+inline float gelu(float x, bool approximate_tanh) {
+  if (!approximate_tanh) return x * 0.5f * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
+  constexpr float kBeta = static_cast<float>(M_SQRT2 * M_2_SQRTPI * 0.5);  // sqrt(2 / pi)
+  constexpr float kKappa = 0.044715f;
+  const float inner = kBeta * (x + kKappa * x * x * x);
+  return 0.5f * x * (1.0f + std::tanh(inner));
+}
+// softplus(beta, threshold): x where beta x > threshold (linear there), else log1p(exp(beta x)) / beta.
+inline float softplus(float x, float beta, float threshold) {
+  return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta;
+}
+
+}  // namespace deepmr::model::detail

@@ -264,6 +264,46 @@ TEST(IsmCommand, GraphModelRunsOnTheTorchBackendWithFlattenedOutputNames) {
   EXPECT_TRUE(nonzero);
 }
 
+// The same graph model on the kernels backend (--backend kernels: deepmr's own kernels, the full
+// engine, which auto picks there): the torch backend's effects within float32 rounding, G <-> T rows
+// exactly 0 under paired masks; --threads 2 gives the same bytes.
+TEST(IsmCommand, GraphModelRunsOnTheKernelsBackend) {
+  const std::string model = test::binary_dir() + "/test-fixtures/graphs/bpnet_dropout_scripted.pt";
+  const auto rows = test::read_rows(test::binary_dir() + "/test-fixtures/graphs/bpnet_dropout_scripted.graph_outputs.tsv");
+  const std::string sequence = rows.at(0).at(0);
+  const std::string arguments = " --model " + quote(model) + " --sequence " + sequence + " --outputs 1:1,0:5 --mc-samples 3";
+  const std::string common = ism() + arguments;  // one thread
+  auto kernels = run(common + " --backend kernels");
+  ASSERT_EQ(kernels.status, 0) << kernels.err;
+  EXPECT_TRUE(kernels.err.empty()) << kernels.err;
+  auto two = run(test::deepmr_binary() + " ism --threads 2" + arguments + " --backend kernels --engine full");
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_EQ(two.out, kernels.out);
+  auto torch = run(common + " --backend torch --engine full");
+  ASSERT_EQ(torch.status, 0) << torch.err;
+  std::istringstream a(kernels.out), b(torch.out);
+  std::string la, lb;
+  std::size_t lines = 0, zero_rows = 0;
+  while (std::getline(a, la) && std::getline(b, lb)) {
+    const auto fa = test::split_tabs(la), fb = test::split_tabs(lb);
+    ASSERT_EQ(fa.size(), 6u) << la;
+    ASSERT_EQ(fa.size(), fb.size()) << la;
+    if (lines++ == 0) {
+      EXPECT_EQ(la, lb);
+      continue;
+    }
+    for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(fa[i], fb[i]) << la;
+    for (std::size_t i = 4; i < 6; ++i) EXPECT_NEAR(std::stod(fa[i]), std::stod(fb[i]), 1e-5) << la << " / " << lb;
+    if ((fa[1] == "G" && fa[2] == "T") || (fa[1] == "T" && fa[2] == "G")) {
+      EXPECT_EQ(fa[4], "0") << la;
+      EXPECT_EQ(fa[5], "0") << la;
+      ++zero_rows;
+    }
+  }
+  EXPECT_EQ(lines, 64u * 3 * 2 + 1);
+  EXPECT_GT(zero_rows, 0u);
+}
+
 struct BadCase {
   std::string name;
   std::string arguments;
@@ -291,8 +331,9 @@ const std::string seq60 = std::string(60, 'A');
 INSTANTIATE_TEST_SUITE_P(
     Cases, IsmBadInput,
     ::testing::Values(
-        BadCase{"graph_on_kernels", "--model " + fixture_model("unsupported_layer") +
-                " --backend kernels --outputs 0 --sequence ACGTACGTAC", 4, "this model is a graph; use --backend torch"},
+        BadCase{"graph_incremental_on_kernels", "--model " + fixture_model("unsupported_layer") +
+                " --backend kernels --engine incremental --outputs 0 --sequence ACGTACGTAC", 4,
+                "graphs run incrementally on the torch backend only"},
         BadCase{"wrong_input_channels", "--model " + fixture_model("six_channels") + " --outputs 0 --sequence ACGTACGTAC", 4,
                 "takes 6 input channels"},
         BadCase{"not_a_stack", "--model " + fixture_model("two_branches") + " --outputs 0 --sequence ACGTACGTAC", 4,

@@ -89,6 +89,33 @@ TEST(BenchIsm, JsonAndAPositionRange) {
   EXPECT_NE(bad.err.find("not within the window of 60 bases"), std::string::npos) << bad.err;
 }
 
+// --backends: every engine on each backend in one process, one row each, the device column naming
+// the backend; the differences to the first row are float32 rounding. --backend with it is refused.
+TEST(BenchIsm, BackendsTimesEachEngineOnEachBackend) {
+  const std::string common = test::deepmr_binary() + " bench ism --threads 1 --model " +
+                             quote(fixture_model("conv1d_small")) + " --outputs 0 --mc-samples 1 --positions 10-19";
+  auto r = run(common + " --engines full,incremental --backends kernels,torch");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = test::tsv_fields(r.out);
+  ASSERT_EQ(rows.size(), 4u) << r.out;
+  const auto header = test::split_tabs(r.out.substr(0, r.out.find('\n')));
+  const auto column = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i][0], i % 2 == 0 ? "full" : "incremental");
+    EXPECT_NE(rows[i][column("device")].find(i < 2 ? "deepmr kernels" : "LibTorch"), std::string::npos)
+        << rows[i][column("device")];
+    EXPECT_LE(std::stod(rows[i][column("max_abs_diff_beta")]), 1e-6);
+  }
+  auto both = run(common + " --backend kernels --backends torch");
+  EXPECT_EQ(both.status, 2);
+  EXPECT_NE(both.err.find("give --backend or --backends, not both"), std::string::npos) << both.err;
+  auto unknown = run(common + " --backends kernels,gpu");
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.err.find("option 'backends'"), std::string::npos) << unknown.err;
+}
+
 // Several output sets ("0,1;0,1,2,3"): each engine timed with each, one row per (engine, set) with
 // its output count; the differences are over the outputs both rows keep, so the same engine with
 // more outputs differs by exactly 0 (each output is its own chain of products).

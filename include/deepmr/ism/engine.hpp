@@ -97,11 +97,13 @@ std::unique_ptr<Engine> make_full_forward_engine(model::Network& network);
 // incremental form (supports_incremental).
 std::unique_ptr<Engine> make_incremental_engine(model::Network& network, const model::IncrementalOptions& options = {});
 
-// Whether the incremental engine can run this stack; if not, says why in *reason (when given).
+// Whether the incremental engine can run this stack on some backend; if not, says why in *reason
+// (when given). make_engine also asks the network's backend (model::incremental_unsupported_reason):
+// a graph on the kernels backend runs on the full engine.
 bool supports_incremental(const model::LayerStack& stack, std::string* reason = nullptr);
 
 // The engine called `name` for `network`: "full", "incremental", or "auto" (incremental when the
-// stack allows it, else full); benchmarks also accept "incremental-dense" (incremental without
+// stack allows it on the network's backend, else full); benchmarks also accept "incremental-dense" (incremental without
 // skipping zero difference rows: the same bits, to measure what the skipping saves). Throws
 // UsageError for other names. `network` must outlive it. `incremental`: the incremental engines'
 // options (skip_zero_deltas follows the name).

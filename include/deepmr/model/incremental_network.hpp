@@ -112,8 +112,12 @@ class IncrementalNetwork {
   std::vector<int> outputs_;
 };
 
-// Why the stack cannot run incrementally, or "" when it can.
+// Why the stack cannot run incrementally, or "" when it can (on some backend).
 std::string incremental_unsupported_reason(const LayerStack& stack);
+// Why the stack cannot run incrementally on `backend`, or "" when it can: the above, and a graph
+// model's incremental network runs on the torch backend only (on the kernels backend a graph runs
+// on the full engine), one line.
+std::string incremental_unsupported_reason(const LayerStack& stack, Backend backend);
 
 // Whether changing input column `column` can change any output. A column that cannot (DeepSEA's
 // positions 995..999) leaves every output exactly equal to the reference's.

@@ -50,7 +50,8 @@ struct ModelOptions {
 
 // A loaded model. Either a stack of layers (an nn.Sequential: `layers`, run by every backend and
 // engine) or, when `graph` is set, a model of any architecture read as a graph (`layers` empty:
-// run by the torch backend and the full engine only; docs/models.md, "Graphs"). `options`,
+// run by the torch backend's full and incremental engines and the kernels backend's full engine;
+// docs/models.md, "Graphs"). `options`,
 // `source` and `target_names` are filled for both.
 struct LayerStack {
   std::string source;  // the model file

@@ -63,16 +63,14 @@ class Network {
 };
 
 // Builds the network for `outputs` (indices into the model's outputs). The kernels backend runs on
-// the CPU only, and layer stacks only: a graph model (LayerStack::graph) runs on the torch backend
-// (ModelError with graph_backend_refusal for kernels).
+// the CPU only (UsageError for CUDA), layer stacks and graph models (LayerStack::graph) alike.
 std::unique_ptr<Network> make_network(std::shared_ptr<const LayerStack> stack, std::vector<int> outputs,
                                       const Device& device, Backend backend);
 
 // The default backend for a device: kernels on CPU, torch on CUDA. A graph model's default is
-// torch on every device (load_model_choice, src/app/model_options.cpp).
+// torch on every device (load_model_choice, src/app/model_options.cpp): its incremental engine
+// runs on the torch backend only.
 Backend default_backend(const Device& device);
-// The one line refusing a graph model on the kernels backend, naming --backend torch.
-std::string graph_backend_refusal(const LayerStack& stack);
 
 // Threads for intra-op parallelism (kernels and LibTorch); call once, early.
 void set_threads(int threads);

@@ -14,7 +14,8 @@
 // reverse-complement averaging stays a model option, as for layer stacks.
 //
 // load_model_file reads a model this way when it is not an nn.Sequential of the layers the
-// layer-stack reader takes (model_file.hpp); such a model runs on the torch backend's full engine.
+// layer-stack reader takes (model_file.hpp); such a model runs on the torch backend (full and
+// incremental engines) and on the kernels backend (full engine).
 
 #include <optional>
 #include <string>

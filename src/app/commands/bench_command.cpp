@@ -49,6 +49,9 @@ class BenchCommand : public Command {
          "engines to time, on the same window and masks: full, incremental, auto, incremental-dense (incremental "
          "without skipping zero difference rows); the first is the baseline of "
          "the ratio and the differences")
+        ("backends", po::value<std::string>()->value_name("LIST"),
+         "backends to time in one process, each with every engine (e.g. kernels,torch: a graph model on both); "
+         "default: --backend's. The device column names each row's")
         ("batch", po::value<std::string>()->default_value("auto")->value_name("B"), kBatchHelp)
         ("samples-per-pass", po::value<std::string>()->default_value("auto")->value_name("LIST"),
          "Monte Carlo samples per pass of the incremental engines on the torch backend, one row per value "
@@ -131,18 +134,28 @@ class BenchCommand : public Command {
       per_pass_values.push_back(value);
     }
     if (per_pass_values.empty()) throw UsageError("option 'samples-per-pass': give auto or at least one number");
+    std::vector<model::Backend> backends{choice.backend};
+    if (!v["backends"].empty()) {
+      if (!v["backend"].empty()) throw UsageError("give --backend or --backends, not both");
+      backends.clear();
+      for (const auto& item : model::split_list(v["backends"].as<std::string>()))
+        backends.push_back(model::parse_backend(item, choice.device, "backends"));
+      if (backends.empty()) throw UsageError("option 'backends': name at least one backend");
+    }
     struct Timed {
       std::string engine;
       int samples_per_pass;  // -1: not an incremental engine
+      model::Backend backend;
     };
     std::vector<Timed> timed;
-    for (const auto& engine_name : engine_names) {
-      if (engine_name == "full") {
-        timed.push_back({engine_name, -1});
-        continue;
+    for (model::Backend backend : backends)
+      for (const auto& engine_name : engine_names) {
+        if (engine_name == "full") {
+          timed.push_back({engine_name, -1, backend});
+          continue;
+        }
+        for (int per_pass : per_pass_values) timed.push_back({engine_name, per_pass, backend});
       }
-      for (int per_pass : per_pass_values) timed.push_back({engine_name, per_pass});
-    }
 
     Table table({"engine", "outputs", "device", "threads", "model", "length", "mutants", "samples", "batch",
                  "samples_per_pass", "seconds",
@@ -162,7 +175,7 @@ class BenchCommand : public Command {
       const std::string per_pass = what.samples_per_pass < 0    ? std::string("-")
                                    : what.samples_per_pass == 0 ? std::string("auto")
                                                                 : std::to_string(what.samples_per_pass);
-      auto run = ism::time_engine(what.engine, choice.stack, outputs, choice.device, choice.backend, window, options,
+      auto run = ism::time_engine(what.engine, choice.stack, outputs, choice.device, what.backend, window, options,
                                   incremental);
       auto& effects = run.effects;
       const auto& costs = run.costs;
