@@ -814,8 +814,8 @@ at::Tensor IncrementalGraphTorch::add_cpu(std::size_t i, const State& s, const s
       const int64_t r = vc / channels, c = vc % channels;
       const std::size_t ru = static_cast<std::size_t>(r);
       const int64_t start = s.starts[ru], ref_row = (refs[ru] * channels + c) * length;
-      float* yr = yp + vc * w - start;  // indexed by column
-      std::memcpy(yr + start, rop + ref_row + start, sizeof(float) * static_cast<std::size_t>(w));
+      float* yr = yp + vc * w;  // column start + j at yr[j]
+      std::memcpy(yr, rop + ref_row + start, sizeof(float) * static_cast<std::size_t>(w));
       const Hull& h = s.hulls[ru];
       if (h.empty()) continue;
       for (int k = 0; k < 2; ++k) {
@@ -823,19 +823,24 @@ at::Tensor IncrementalGraphTorch::add_cpu(std::size_t i, const State& s, const s
         Hull xh = x.window ? x.state->hulls[ru] : Hull{};
         xh = Hull{std::max(xh.first, h.first), std::min(xh.last, h.last)};  // inside the output's hull
         const float* ref = x.ref + ref_row;
-        const float* win = x.window ? x.window + vc * x.state->width - x.state->starts[ru] : nullptr;
-        auto segment = [&](const float* src, int64_t from, int64_t to) {  // columns from..to - 1
+        const float* win = x.window ? x.window + vc * x.state->width : nullptr;  // from column starts[ru]
+        const int64_t win_start = x.window ? x.state->starts[ru] : 0;
+        // Columns from..to - 1 of src (its column src_start at src[0]) into y.
+        auto segment = [&](const float* src, int64_t src_start, int64_t from, int64_t to) {
           if (to <= from) return;
-          if (k == 0) std::memcpy(yr + from, src + from, sizeof(float) * static_cast<std::size_t>(to - from));
-          else if (subtract) for (int64_t j = from; j < to; ++j) yr[j] -= src[j];
-          else for (int64_t j = from; j < to; ++j) yr[j] += src[j];
+          float* dst = yr + (from - start);
+          const float* in_row = src + (from - src_start);
+          const int64_t count = to - from;
+          if (k == 0) std::memcpy(dst, in_row, sizeof(float) * static_cast<std::size_t>(count));
+          else if (subtract) for (int64_t j = 0; j < count; ++j) dst[j] -= in_row[j];
+          else for (int64_t j = 0; j < count; ++j) dst[j] += in_row[j];
         };
         if (xh.empty()) {
-          segment(ref, h.first, h.last + 1);
+          segment(ref, 0, h.first, h.last + 1);
         } else {
-          segment(ref, h.first, xh.first);
-          segment(win, xh.first, xh.last + 1);
-          segment(ref, xh.last + 1, h.last + 1);
+          segment(ref, 0, h.first, xh.first);
+          segment(win, win_start, xh.first, xh.last + 1);
+          segment(ref, 0, xh.last + 1, h.last + 1);
         }
       }
     }
