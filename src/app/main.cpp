@@ -2,6 +2,9 @@
 // and a documented exit status (docs/cli.md).
 
 #include <csignal>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -91,6 +94,15 @@ int run_under_mpi(deepmr::app::Command& command, Parse&& parse, int argc, char**
 int main(int argc, char** argv) {
   // Past a file-size limit, writes must fail with EFBIG (and a message), not kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
+#if defined(__GLIBC__)
+  // LibTorch allocates each operator's output with malloc. glibc's defaults map blocks of a few MB
+  // afresh and trim the heap when 2x that is free, so the engines' per-call tensors (the
+  // incremental graph engine's windows: 2-24 MB each) page-fault on every call: 3-5x its time on
+  // bpnet_large (docs/performance.md, "Incremental graphs"). Kept in the heap up to 64 MiB, and
+  // the heap trimmed past 256 MiB free. Speed and memory only; never results.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
   auto commands = deepmr::app::make_commands();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {

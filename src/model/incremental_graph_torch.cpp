@@ -9,11 +9,16 @@
 //     spans (k - 1) * d + 1 columns although only k of them change (the cost of rectangular
 //     tensors, as in the Sequential engine);
 //   - full: downstream of a stop node (global pooling, flatten, linear, softmax over the length,
-//     transposed convolution, padded pooling, ...): the variant evaluated in full, rows = variants,
-//     from the reference's values with the window substituted.
-// Convolutions on windows run on differences: new = reference + conv(x_new - x_ref) over the
-// columns the taps read (zero outside the input's window), so an exactly zero difference leaves
-// the reference's bits; other window ops apply to the new values, and columns outside a variant's
+//     padded pooling, ...): the variant evaluated in full, rows = variants, from the reference's
+//     values with the window substituted;
+//   - flat: a flatten (and a dropout on its features) of a windowed node, kept as that window; a
+//     linear layer reads it on differences, y = y_ref + (x - x_ref)[changed features] W^T (the
+//     columns of the group's hulls), any other consumer in full.
+// Convolutions (and transposed convolutions) on windows run on differences: new = reference +
+// conv(x_new - x_ref) from the changed input columns (on the CPU, groups 1: one matrix product per
+// block of variants, from each variant's input hull for stride 1, over its output hull otherwise),
+// so an exactly zero difference leaves the reference's bits; residual adds combine the windows and
+// the references in one pass; nodes no requested output reads are skipped; other window ops apply to the new values, and columns outside a variant's
 // hull, and elements whose input equals the reference's under a non-linear pointwise op, take the
 // reference's values, so that a change the model cannot see leaves every output bitwise equal to
 // the reference's (paired masks: exactly zero effects). Full-state nodes and the reference passes
@@ -94,6 +99,7 @@ bool windowable(const Graph& graph, const GraphNode& n) {
     if (!sequence_dims(graph.nodes.at(static_cast<std::size_t>(id)))) return false;
   switch (n.kind) {
     case OpKind::conv: return n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1;
+    case OpKind::conv_transpose: return n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1 && n.groups >= 1;
     case OpKind::max_pool:
     case OpKind::avg_pool: return n.pad_left == 0 && n.pad_right == 0 && n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1;
     case OpKind::relu:
@@ -140,6 +146,12 @@ Hull node_hull(const GraphNode& n, const std::vector<Hull>& hulls) {
   const int out_length = static_cast<int>(n.dims.at(1));
   switch (n.kind) {
     case OpKind::conv: return tap_reach(in, n.kernel, n.stride, n.dilation, n.pad_left, out_length);
+    case OpKind::conv_transpose: {  // input column c reaches c * stride - pad + t * dilation
+      if (in.empty()) return {};
+      const Hull h{std::max(0, in.first * n.stride - n.pad_left),
+                   std::min(out_length - 1, in.last * n.stride - n.pad_left + (n.kernel - 1) * n.dilation)};
+      return h.empty() ? Hull{} : h;
+    }
     case OpKind::max_pool:
     case OpKind::avg_pool: return tap_reach(in, n.kernel, n.stride, n.dilation, 0, out_length);
     case OpKind::crop: {
@@ -246,16 +258,26 @@ class IncrementalGraphTorch final : public IncrementalNetwork {
   }
 
  private:
-  enum class Mode { unchanged, window, full };
+  // flat: a flatten (and dropout on its features) of a windowed node, kept as that node's window
+  // (`source`; the dropout's mask in `mask`) until a consumer needs it in full: a linear layer
+  // reads it as differences in the changed columns' features.
+  enum class Mode { unchanged, window, full, flat };
   struct State {
     Mode mode = Mode::unchanged;
-    at::Tensor values;            // window: V x C x W; full: V x dims
-    std::vector<int64_t> starts;  // window: per variant
+    at::Tensor values;            // window, flat: V x C x W; full: V x dims
+    std::vector<int64_t> starts;  // window, flat: per variant
     int64_t width = 0;
-    std::vector<Hull> hulls;      // window: per variant
+    std::vector<Hull> hulls;      // window, flat: per variant
+    int source = -1;              // flat: the windowed node flattened
+    at::Tensor mask;              // flat: the dropout mask on the features (1 x features), if any
   };
   struct Param {
     at::Tensor weight, bias, running_mean, running_var, mask;  // mask: the sample's (dropout), 1 x dims
+    // conv (CPU, groups 1): the weight as C_out x (C_in * k); linear after a flatten: the weight as
+    // L x C x out (the features of a column j: rows j * C .. j * C + C - 1).
+    at::Tensor gemm_weight;
+    at::Tensor tap_weight;  // conv (CPU, groups 1, stride 1): (k * C_out) x C_in, tap-major
+    bool finite = true;  // every weight finite (the difference forms need W * 0 == 0)
     int dropout_ordinal = -1;
     int last_use = -1;
   };
@@ -269,6 +291,12 @@ class IncrementalGraphTorch final : public IncrementalNetwork {
   at::Tensor delta_at(const State& s, std::size_t node, const std::vector<int64_t>& refs,
                       const std::vector<int64_t>& starts, int64_t e);
   at::Tensor to_full(const State& s, std::size_t node, const std::vector<int64_t>& refs);
+  at::Tensor linear_on_differences(std::size_t i, const State& x, const std::vector<int64_t>& refs);
+  at::Tensor conv_cpu(std::size_t i, const State& x, std::size_t in0, const State& s, const std::vector<int64_t>& refs,
+                      double* macs);
+  at::Tensor conv_taps_cpu(std::size_t i, const State& x, std::size_t in0, const State& s,
+                           const std::vector<int64_t>& refs, double* macs);
+  at::Tensor add_cpu(std::size_t i, const State& s, const std::vector<State>& states, const std::vector<int64_t>& refs);
   void evaluate_group(const VariantGroup& group, float* out);
   void add_cost(int stage, double seconds, double macs) {
     costs_[static_cast<std::size_t>(stage)].seconds += seconds;
@@ -280,6 +308,7 @@ class IncrementalGraphTorch final : public IncrementalNetwork {
   int chunk_;
   std::vector<Param> params_;
   std::vector<bool> full_;
+  std::vector<bool> needed_;  // per node: some requested output depends on it
   std::vector<int> output_nodes_;
   at::Tensor output_index_;
   int count_ = 0;
@@ -323,6 +352,45 @@ IncrementalGraphTorch::IncrementalGraphTorch(std::shared_ptr<const LayerStack> s
     params_.at(static_cast<std::size_t>(named.node)).last_use = static_cast<int>(nodes.size());
   }
   full_ = full_nodes(*graph_);
+  // The nodes some requested output depends on (an output tensor none of whose elements is
+  // requested, e.g. a profile head when only the counts are, is not evaluated for the variants).
+  needed_.assign(nodes.size(), false);
+  {
+    std::vector<int> sorted(outputs_.begin(), outputs_.end());
+    std::sort(sorted.begin(), sorted.end());
+    int64_t offset = 0;
+    for (const auto& named : graph_->named_outputs()) {
+      int64_t size = 1;
+      for (int64_t d : nodes.at(static_cast<std::size_t>(named.node)).dims) size *= d;
+      const auto it = std::lower_bound(sorted.begin(), sorted.end(), offset);
+      if (it != sorted.end() && *it < offset + size) needed_.at(static_cast<std::size_t>(named.node)) = true;
+      offset += size;
+    }
+    for (std::size_t i = nodes.size(); i-- > 1;)
+      if (needed_[i])
+        for (int id : nodes[i].inputs) needed_.at(static_cast<std::size_t>(id)) = true;
+  }
+  for (std::size_t i = 1; i < nodes.size(); ++i) {
+    const GraphNode& n = nodes[i];
+    auto& p = params_[i];
+    if (p.weight.defined()) p.finite = at::isfinite(p.weight).all().item<bool>();
+    if (p.finite && p.bias.defined()) p.finite = at::isfinite(p.bias).all().item<bool>();
+    if (n.kind == OpKind::conv && n.groups == 1 && device_.is_cpu() && p.weight.defined() && p.weight.dim() == 3)
+      p.gemm_weight = p.weight.reshape({p.weight.size(0), -1}).contiguous();
+    if (n.kind == OpKind::conv && n.groups == 1 && n.stride == 1 && device_.is_cpu() && p.weight.defined() &&
+        p.weight.dim() == 3)
+      p.tap_weight = p.weight.permute({2, 0, 1}).reshape({-1, p.weight.size(1)}).contiguous();
+    if (n.kind == OpKind::linear && p.weight.defined() && p.weight.dim() == 2) {
+      // A linear layer on a flatten of a C x L node (a dropout between them allowed).
+      const GraphNode* f = &nodes.at(static_cast<std::size_t>(n.inputs.at(0)));
+      if (f->kind == OpKind::dropout) f = &nodes.at(static_cast<std::size_t>(f->inputs.at(0)));
+      if (f->kind == OpKind::flatten) {
+        const auto& d = nodes.at(static_cast<std::size_t>(f->inputs.at(0))).dims;
+        if (d.size() == 2 && p.weight.size(1) == d[0] * d[1])
+          p.gemm_weight = p.weight.reshape({p.weight.size(0), d[0], d[1]}).permute({2, 1, 0}).contiguous();
+      }
+    }
+  }
   output_index_ = longs(std::vector<int64_t>(outputs_.begin(), outputs_.end()), device_);
   for (const char* stage : {"reference passes", "full nodes (downstream of a stop)", "outputs"})
     costs_.push_back(StageCost{stage});
@@ -493,6 +561,13 @@ at::Tensor IncrementalGraphTorch::delta_at(const State& s, std::size_t node, con
 
 at::Tensor IncrementalGraphTorch::to_full(const State& s, std::size_t node, const std::vector<int64_t>& refs) {
   if (s.mode == Mode::full) return s.values;
+  if (s.mode == Mode::flat) {  // the source's window in full, flattened (and masked, as the dropout does)
+    State w = s;
+    w.mode = Mode::window;
+    at::Tensor x = to_full(w, static_cast<std::size_t>(s.source), refs);
+    x = x.reshape({x.size(0), -1});
+    return s.mask.defined() ? x * s.mask : x;
+  }
   at::Tensor base = ref_[node].index_select(0, longs(refs, device_));
   if (s.mode == Mode::unchanged) return base;
   const int64_t v = s.values.size(0), w = s.width;
@@ -509,6 +584,268 @@ at::Tensor IncrementalGraphTorch::to_full(const State& s, std::size_t node, cons
     for (int64_t j = 0; j < w; ++j) index[static_cast<std::size_t>(r * w + j)] = s.starts[static_cast<std::size_t>(r)] + j;
   auto idx = longs(index, device_).reshape({v, 1, w}).expand({v, s.values.size(1), w});
   return base.scatter_(2, idx, s.values);
+}
+
+// A linear layer on a flatten (and dropout) of a windowed C x L node, on differences: the
+// variants' features differ from their references' only in the columns of their hulls (the
+// union over the group: columns first..last), so y = y_ref + (x - x_ref)[those features] *
+// W[:, those features]^T. A variant identical to its reference in them has differences of exactly
+// zero, W * 0 = +-0 for finite weights, and y_ref's bits.
+at::Tensor IncrementalGraphTorch::linear_on_differences(std::size_t i, const State& x, const std::vector<int64_t>& refs) {
+  const Param& p = params_[i];
+  const std::size_t src = static_cast<std::size_t>(x.source);
+  const int64_t v = static_cast<int64_t>(refs.size()), channels = ref_[src].size(1), length = ref_[src].size(2);
+  int first = INT_MAX, last = INT_MIN;
+  for (const Hull& h : x.hulls)
+    if (!h.empty()) {
+      first = std::min(first, h.first);
+      last = std::max(last, h.last);
+    }
+  at::Tensor base = ref_[i].index_select(0, longs(refs, device_));  // V x out
+  if (first > last) return base;
+  const int64_t e = last - first + 1;
+  const std::vector<int64_t> starts(static_cast<std::size_t>(v), first);
+  State w = x;
+  w.mode = Mode::window;
+  at::Tensor d = values_at(w, src, refs, starts, e) - ref_at(src, refs, starts, e);  // V x C x e
+  if (x.mask.defined()) d = d * x.mask.reshape({1, channels, length}).slice(2, first, last + 1);
+  d = d.permute({0, 2, 1}).reshape({v, e * channels});  // features of column first, first + 1, ...
+  const at::Tensor weight = p.gemm_weight.slice(0, first, last + 1).reshape({e * channels, -1});
+  return base.add_(at::mm(d, weight));
+}
+
+// A convolution (groups 1) on the CPU on differences as one matrix product per block of variants:
+// the columns of each variant's hull only (not the group's widest window), their taps' differences
+// (window minus reference inside the input's hull, zero elsewhere) gathered as (C_in * k) x columns,
+// times the weight C_out x (C_in * k); the output starts as the reference's columns and the product
+// is added in the hull. Columns outside the hull keep the reference's bits.
+at::Tensor IncrementalGraphTorch::conv_cpu(std::size_t i, const State& x, std::size_t in0, const State& s,
+                                           const std::vector<int64_t>& refs, double* macs) {
+  const GraphNode& n = graph_->nodes[i];
+  const Param& p = params_[i];
+  const at::Tensor rin = ref_[in0].contiguous(), rout = ref_[i].contiguous(), xv = x.values.contiguous();
+  const int64_t v = static_cast<int64_t>(refs.size()), c_in = rin.size(1), l_in = rin.size(2);
+  const int64_t c_out = rout.size(1), l_out = rout.size(2), w = s.width, xw = x.width;
+  const int64_t k = n.kernel, stride = n.stride, dil = n.dilation, pad = n.pad_left, rows = c_in * k;
+  const float* xp = xv.data_ptr<float>();
+  const float* rip = rin.data_ptr<float>();
+  const float* rop = rout.data_ptr<float>();
+  at::Tensor y = at::empty({v, c_out, w}, rout.options());
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, v * c_out, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t vc = begin; vc < end; ++vc) {
+      const int64_t r = vc / c_out, c = vc % c_out;
+      std::memcpy(yp + vc * w, rop + (refs[static_cast<std::size_t>(r)] * c_out + c) * l_out + s.starts[static_cast<std::size_t>(r)],
+                  sizeof(float) * static_cast<std::size_t>(w));
+    }
+  });
+  constexpr int64_t kBudget = 1 << 20;  // floats of gathered taps per product (4 MB)
+  for (int64_t first = 0; first < v;) {
+    int64_t last = first, cols = 0;
+    std::vector<int64_t> offset;
+    while (last < v && (last == first || (cols + s.hulls[static_cast<std::size_t>(last)].width()) * rows <= kBudget)) {
+      offset.push_back(cols);
+      cols += s.hulls[static_cast<std::size_t>(last)].width();
+      ++last;
+    }
+    if (cols > 0) {
+      at::Tensor m = at::empty({rows, cols}, rout.options());
+      float* mp = m.data_ptr<float>();
+      at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          const int64_t c = row / k, t = row % k;
+          for (int64_t r = first; r < last; ++r) {
+            const Hull& h = s.hulls[static_cast<std::size_t>(r)];
+            const Hull& xh = x.hulls[static_cast<std::size_t>(r)];
+            const int64_t nv = h.width();
+            if (nv == 0) continue;
+            float* o = mp + row * cols + offset[static_cast<std::size_t>(r - first)];
+            const int64_t base = h.first * stride + t * dil - pad;  // the input column of o[0]
+            int64_t j0 = 0, j1 = -1;  // o[j] reads the input's hull: j0 <= j <= j1
+            if (!xh.empty()) {
+              j0 = std::max<int64_t>(0, ceil_div(static_cast<int>(xh.first - base), static_cast<int>(stride)));
+              j1 = std::min<int64_t>(nv - 1, floor_div(static_cast<int>(xh.last - base), static_cast<int>(stride)));
+            }
+            if (j0 > j1) {
+              std::fill(o, o + nv, 0.0f);
+              continue;
+            }
+            std::fill(o, o + j0, 0.0f);
+            const float* win = xp + (r * c_in + c) * xw;
+            const float* ref = rip + (refs[static_cast<std::size_t>(r)] * c_in + c) * l_in;
+            const int64_t ws = x.starts[static_cast<std::size_t>(r)];
+            if (stride == 1) {
+              for (int64_t j = j0; j <= j1; ++j) o[j] = win[base + j - ws] - ref[base + j];
+            } else {
+              for (int64_t j = j0; j <= j1; ++j) {
+                const int64_t col = base + j * stride;
+                o[j] = win[col - ws] - ref[col];
+              }
+            }
+            std::fill(o + j1 + 1, o + nv, 0.0f);
+          }
+        }
+      });
+      const at::Tensor out = at::mm(p.gemm_weight, m);  // C_out x cols
+      const float* op = out.data_ptr<float>();
+      at::parallel_for(0, (last - first) * c_out, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t rc = begin; rc < end; ++rc) {
+          const int64_t r = first + rc / c_out, c = rc % c_out;
+          const Hull& h = s.hulls[static_cast<std::size_t>(r)];
+          const int64_t nv = h.width();
+          float* yr = yp + (r * c_out + c) * w + (h.first - s.starts[static_cast<std::size_t>(r)]);
+          const float* d = op + c * cols + offset[static_cast<std::size_t>(r - first)];
+          for (int64_t j = 0; j < nv; ++j) yr[j] += d[j];
+        }
+      });
+      *macs += static_cast<double>(c_out) * static_cast<double>(rows) * static_cast<double>(cols);
+    }
+    first = last;
+  }
+  return y;
+}
+
+// A convolution (groups 1, stride 1) on the CPU from the changed input columns: each variant's
+// input differences in its input hull only (window minus reference), C_in x columns, times every
+// tap's weight at once ((k * C_out) x C_in), each tap's product added to the output columns it
+// reaches (column i, tap t: output i + pad - t * dilation). The products are k * C_in * C_out per
+// changed input column, not per output column (a one-column change into a width-19 conv: 19x
+// fewer; a hull of 7 into a width-11 one: 2.4x fewer). The output starts as the reference's columns.
+at::Tensor IncrementalGraphTorch::conv_taps_cpu(std::size_t i, const State& x, std::size_t in0, const State& s,
+                                                const std::vector<int64_t>& refs, double* macs) {
+  const GraphNode& n = graph_->nodes[i];
+  const Param& p = params_[i];
+  const at::Tensor rin = ref_[in0].contiguous(), rout = ref_[i].contiguous(), xv = x.values.contiguous();
+  const int64_t v = static_cast<int64_t>(refs.size()), c_in = rin.size(1), l_in = rin.size(2);
+  const int64_t c_out = rout.size(1), l_out = rout.size(2), w = s.width, xw = x.width;
+  const int64_t k = n.kernel, dil = n.dilation, pad = n.pad_left;
+  const float* xp = xv.data_ptr<float>();
+  const float* rip = rin.data_ptr<float>();
+  const float* rop = rout.data_ptr<float>();
+  at::Tensor y = at::empty({v, c_out, w}, rout.options());
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, v * c_out, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t vc = begin; vc < end; ++vc) {
+      const int64_t r = vc / c_out, c = vc % c_out;
+      std::memcpy(yp + vc * w, rop + (refs[static_cast<std::size_t>(r)] * c_out + c) * l_out + s.starts[static_cast<std::size_t>(r)],
+                  sizeof(float) * static_cast<std::size_t>(w));
+    }
+  });
+  constexpr int64_t kBudget = 1 << 20;  // floats of products per block of variants (4 MB)
+  for (int64_t first = 0; first < v;) {
+    int64_t last = first, cols = 0;
+    std::vector<int64_t> offset;
+    while (last < v && (last == first || (cols + x.hulls[static_cast<std::size_t>(last)].width()) * k * c_out <= kBudget)) {
+      offset.push_back(cols);
+      cols += x.hulls[static_cast<std::size_t>(last)].width();
+      ++last;
+    }
+    if (cols > 0) {
+      at::Tensor d = at::empty({c_in, cols}, rout.options());
+      float* dp = d.data_ptr<float>();
+      at::parallel_for(0, c_in, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t c = begin; c < end; ++c)
+          for (int64_t r = first; r < last; ++r) {
+            const Hull& xh = x.hulls[static_cast<std::size_t>(r)];
+            if (xh.empty()) continue;
+            float* o = dp + c * cols + offset[static_cast<std::size_t>(r - first)];
+            const float* win = xp + (r * c_in + c) * xw + (xh.first - x.starts[static_cast<std::size_t>(r)]);
+            const float* ref = rip + (refs[static_cast<std::size_t>(r)] * c_in + c) * l_in + xh.first;
+            for (int64_t j = 0, nv = xh.width(); j < nv; ++j) o[j] = win[j] - ref[j];
+          }
+      });
+      const at::Tensor out = at::mm(p.tap_weight, d);  // (k * C_out) x cols
+      const float* op = out.data_ptr<float>();
+      at::parallel_for(0, (last - first) * c_out, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t rc = begin; rc < end; ++rc) {
+          const int64_t r = first + rc / c_out, c = rc % c_out;
+          const Hull& h = s.hulls[static_cast<std::size_t>(r)];
+          const Hull& xh = x.hulls[static_cast<std::size_t>(r)];
+          if (h.empty() || xh.empty()) continue;
+          const int64_t ys = s.starts[static_cast<std::size_t>(r)];
+          const int64_t lo = std::max<int64_t>(h.first, 0), hi = std::min<int64_t>(h.last, l_out - 1);
+          float* yr = yp + (r * c_out + c) * w;
+          for (int64_t t = 0; t < k; ++t) {
+            const int64_t shift = pad - t * dil;  // output column of input column i: i + shift
+            const int64_t a = std::max<int64_t>(xh.first, lo - shift), b = std::min<int64_t>(xh.last, hi - shift);
+            if (a > b) continue;
+            const float* src = op + (t * c_out + c) * cols + offset[static_cast<std::size_t>(r - first)] + (a - xh.first);
+            float* dst = yr + (a + shift - ys);
+            for (int64_t j = 0; j <= b - a; ++j) dst[j] += src[j];
+          }
+        }
+      });
+      *macs += static_cast<double>(k * c_out) * static_cast<double>(c_in) * static_cast<double>(cols);
+    }
+    first = last;
+  }
+  return y;
+}
+
+// add / sub (alpha 1) of two windowed or unchanged inputs on the CPU in one pass: the reference's
+// columns, then in the hull the first input's values (its window inside its hull, the reference
+// elsewhere) plus or minus the second's. The same float operation as the reference's, so columns
+// where both inputs are the reference's get its bits.
+at::Tensor IncrementalGraphTorch::add_cpu(std::size_t i, const State& s, const std::vector<State>& states,
+                                          const std::vector<int64_t>& refs) {
+  const GraphNode& n = graph_->nodes[i];
+  const at::Tensor rout = ref_[i].contiguous();
+  const int64_t v = static_cast<int64_t>(refs.size()), channels = rout.size(1), length = rout.size(2), w = s.width;
+  struct Input {
+    const State* state;
+    const float* window;
+    const float* ref;
+    at::Tensor keep;
+  };
+  Input in[2];
+  for (int k = 0; k < 2; ++k) {
+    const std::size_t id = static_cast<std::size_t>(n.inputs.at(static_cast<std::size_t>(k)));
+    in[k].state = &states[id];
+    in[k].keep = ref_[id].contiguous();
+    in[k].ref = in[k].keep.data_ptr<float>();
+    in[k].window = states[id].mode == Mode::window ? states[id].values.data_ptr<float>() : nullptr;
+  }
+  const bool subtract = n.kind == OpKind::sub;
+  const float* rop = rout.data_ptr<float>();
+  at::Tensor y = at::empty({v, channels, w}, rout.options());
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, v * channels, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t vc = begin; vc < end; ++vc) {
+      const int64_t r = vc / channels, c = vc % channels;
+      const std::size_t ru = static_cast<std::size_t>(r);
+      const int64_t start = s.starts[ru], ref_row = (refs[ru] * channels + c) * length;
+      float* yr = yp + vc * w;  // column start + j at yr[j]
+      std::memcpy(yr, rop + ref_row + start, sizeof(float) * static_cast<std::size_t>(w));
+      const Hull& h = s.hulls[ru];
+      if (h.empty()) continue;
+      for (int k = 0; k < 2; ++k) {
+        const Input& x = in[k];
+        Hull xh = x.window ? x.state->hulls[ru] : Hull{};
+        xh = Hull{std::max(xh.first, h.first), std::min(xh.last, h.last)};  // inside the output's hull
+        const float* ref = x.ref + ref_row;
+        const float* win = x.window ? x.window + vc * x.state->width : nullptr;  // from column starts[ru]
+        const int64_t win_start = x.window ? x.state->starts[ru] : 0;
+        // Columns from..to - 1 of src (its column src_start at src[0]) into y.
+        auto segment = [&](const float* src, int64_t src_start, int64_t from, int64_t to) {
+          if (to <= from) return;
+          float* dst = yr + (from - start);
+          const float* in_row = src + (from - src_start);
+          const int64_t count = to - from;
+          if (k == 0) std::memcpy(dst, in_row, sizeof(float) * static_cast<std::size_t>(count));
+          else if (subtract) for (int64_t j = 0; j < count; ++j) dst[j] -= in_row[j];
+          else for (int64_t j = 0; j < count; ++j) dst[j] += in_row[j];
+        };
+        if (xh.empty()) {
+          segment(ref, 0, h.first, h.last + 1);
+        } else {
+          segment(ref, 0, h.first, xh.first);
+          segment(win, win_start, xh.first, xh.last + 1);
+          segment(ref, 0, xh.last + 1, h.last + 1);
+        }
+      }
+    }
+  });
+  return y;
 }
 
 void IncrementalGraphTorch::evaluate(float* out) {
@@ -561,9 +898,28 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
     State& s = states[i];
     bool changed = false;
     for (int id : n.inputs) changed = changed || states[static_cast<std::size_t>(id)].mode != Mode::unchanged;
-    if (!changed) continue;  // unchanged
+    if (!changed || !needed_[i]) continue;  // unchanged (or no requested output reads it)
     const auto t0 = std::chrono::steady_clock::now();
-    if (full_[i]) {
+    const State* first_in = &states[static_cast<std::size_t>(n.inputs.at(0))];
+    if (full_[i] && n.kind == OpKind::flatten && first_in->mode == Mode::window &&
+        nodes[static_cast<std::size_t>(n.inputs.at(0))].dims.size() == 2) {
+      s = *first_in;  // kept as the window until a consumer needs it in full
+      s.mode = Mode::flat;
+      s.source = n.inputs.at(0);
+    } else if (full_[i] && n.kind == OpKind::dropout && first_in->mode == Mode::flat && !first_in->mask.defined()) {
+      s = *first_in;
+      if (masked_) s.mask = p.mask;
+    } else if (full_[i] && n.kind == OpKind::linear && first_in->mode == Mode::flat && p.gemm_weight.defined() &&
+               p.finite) {
+      s.mode = Mode::full;
+      s.values = linear_on_differences(i, *first_in, refs);
+      int first = INT_MAX, last = INT_MIN;
+      for (const Hull& h : first_in->hulls)
+        if (!h.empty()) first = std::min(first, h.first), last = std::max(last, h.last);
+      if (first <= last)
+        macs[1] += static_cast<double>(v) * (last - first + 1) * p.gemm_weight.size(1) * p.gemm_weight.size(2);
+      seconds[1] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } else if (full_[i]) {
       std::vector<at::Tensor> in;
       for (int id : n.inputs) in.push_back(to_full(states[static_cast<std::size_t>(id)], static_cast<std::size_t>(id), refs));
       s.mode = Mode::full;
@@ -602,8 +958,19 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
       const State& x = states[in0];
       at::Tensor y;
       bool pointwise_guard = false;
+      bool reference_outside = false;  // y has the reference's columns outside the hulls already
+      double stage_macs = -1;          // the products a windowed conv computed (default: its window's)
       switch (n.kind) {
         case OpKind::conv: {
+          if (p.gemm_weight.defined() && x.mode == Mode::window) {
+            double conv_macs = 0;
+            y = p.tap_weight.defined() ? conv_taps_cpu(i, x, in0, s, refs, &conv_macs)
+                                       : conv_cpu(i, x, in0, s, refs, &conv_macs);
+            macs[0] += conv_macs;
+            stage_macs = conv_macs;
+            reference_outside = true;
+            break;
+          }
           const int64_t e = (width - 1) * static_cast<int64_t>(n.stride) + static_cast<int64_t>(n.kernel - 1) * n.dilation + 1;
           std::vector<int64_t> from(s.starts.size());
           for (std::size_t r = 0; r < from.size(); ++r) from[r] = s.starts[r] * n.stride - n.pad_left;
@@ -613,6 +980,28 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
                                      std::vector<int64_t>{0}, std::vector<int64_t>{n.dilation}, n.groups);
           y = dy.add_(ref_at(i, refs, s.starts, width));  // reference + difference
           macs[0] += static_cast<double>(dy.numel()) * (p.weight.numel() / p.weight.size(0));
+          break;
+        }
+        case OpKind::conv_transpose: {
+          // Linear: new = reference + conv_transpose(x_new - x_ref) (no bias), the differences of
+          // the input's window (zero outside its hull) mapped to output columns from
+          // window start * stride - pad on; each variant's hull columns added to the reference's.
+          const at::Tensor dx = delta_at(x, in0, refs, x.starts, x.width);
+          const at::Tensor dy = at::conv_transpose1d(dx, p.weight, at::Tensor(), std::vector<int64_t>{n.stride},
+                                                     std::vector<int64_t>{0}, std::vector<int64_t>{0}, n.groups,
+                                                     std::vector<int64_t>{n.dilation});
+          y = ref_at(i, refs, s.starts, width);
+          for (int64_t r = 0; r < v; ++r) {
+            const Hull& h = s.hulls[static_cast<std::size_t>(r)];
+            if (h.empty()) continue;
+            const int64_t origin = x.starts[static_cast<std::size_t>(r)] * n.stride - n.pad_left;  // column of dy's 0
+            const int64_t a = std::max<int64_t>(h.first, origin), b = std::min<int64_t>(h.last + 1, origin + dy.size(2));
+            if (a >= b) continue;
+            const int64_t ys = s.starts[static_cast<std::size_t>(r)];
+            y[r].slice(1, a - ys, b - ys).add_(dy[r].slice(1, a - origin, b - origin));
+          }
+          stage_macs = static_cast<double>(dx.numel()) * (p.weight.numel() / p.weight.size(0));
+          macs[0] += stage_macs;
           break;
         }
         case OpKind::max_pool:
@@ -632,6 +1021,11 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
         case OpKind::add:
         case OpKind::sub:
         case OpKind::concat: {
+          if (n.kind != OpKind::concat && n.alpha == 1.0 && device_.is_cpu()) {
+            y = add_cpu(i, s, states, refs);
+            reference_outside = true;
+            break;
+          }
           std::vector<at::Tensor> in;
           for (int id : n.inputs)
             in.push_back(values_at(states[static_cast<std::size_t>(id)], static_cast<std::size_t>(id), refs, s.starts, width));
@@ -678,6 +1072,7 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
           inside[static_cast<std::size_t>(r * width + j)] = in;
           all_inside = all_inside && in;
         }
+      if (reference_outside) all_inside = true;
       if (!all_inside && device_.is_cpu()) {  // in place: the reference's columns outside the hulls
         y = y.contiguous();
         for (int id : n.inputs)  // never write into an input's window (a crop or unmasked dropout may return it)
@@ -715,7 +1110,8 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
           it = costs_.end() - 1;
         }
         it->seconds += spent;
-        if (n.kind == OpKind::conv) it->macs += static_cast<double>(y.numel()) * (p.weight.numel() / p.weight.size(0));
+        if (stage_macs >= 0) it->macs += stage_macs;
+        else if (n.kind == OpKind::conv) it->macs += static_cast<double>(y.numel()) * (p.weight.numel() / p.weight.size(0));
       }
     }
     // Free what no later node reads.

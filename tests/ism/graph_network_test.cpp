@@ -159,17 +159,20 @@ TEST(GraphNetwork, DropoutMasksOfTheGraphSitesAreAppliedAsPyTorchDoes) {
 }
 
 // (c) Paired masks: the first conv reads G and T with identical weights, so a G <-> T substitution
-// leaves every output unchanged under every mask: exactly zero differences, per sample.
+// leaves every output unchanged under every mask: exactly zero differences, per sample. Every
+// output: bpnet_dropout's profile (through the transposed conv) and counts, basset_dropout's
+// classes (a linear layer on differences after a flatten and a dropout site).
 TEST(GraphNetwork, PairedMasksGiveExactlyZeroEffectsForIdenticalBases) {
-  auto stack = load("bpnet_dropout_scripted");
+  for (const std::string fixture : {"bpnet_dropout_scripted", "basset_dropout_scripted"}) {
+  auto stack = load(fixture);
   auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
   EXPECT_EQ(ism::make_engine("auto", *network)->name(), "incremental");  // auto picks it for graphs
-  const std::string sequence = expected_outputs("bpnet_dropout_scripted").sequences.front();
+  const std::string sequence = expected_outputs(fixture).sequences.front();
   const auto mutants = ism::enumerate_mutants(sequence);
-  // Both engines. Batch 64: 193 rows, the last mutant alone in its batch; 37: a last batch of 8.
+  // Both engines. Batch 64: the last mutant alone in its batch (bpnet_dropout); 37: a last batch of 8.
   for (const std::string engine_name : {"full", "incremental"})
   for (int batch : {64, 37}) {
-    SCOPED_TRACE(engine_name + " batch " + std::to_string(batch));
+    SCOPED_TRACE(fixture + " " + engine_name + " batch " + std::to_string(batch));
     auto engine = ism::make_engine(engine_name, *network);
     ism::IsmOptions options;
     options.mc_samples = 6;
@@ -201,6 +204,7 @@ TEST(GraphNetwork, PairedMasksGiveExactlyZeroEffectsForIdenticalBases) {
     bool some_se = false;
     for (double se : effects.se) some_se = some_se || se > 0;
     EXPECT_TRUE(some_se);  // the masks differ between samples
+  }
   }
 }
 
@@ -286,6 +290,8 @@ TEST(GraphIncremental, EqualsTheFullEngineOnEveryFixture) {
   fixtures.push_back({"resnet_float64_scripted", 60, false});
   fixtures.push_back({"dict_heads_scripted", 50, false});
   fixtures.push_back({"bpnet_dropout_scripted", 64, false});
+  fixtures.push_back({"basset_dropout_scripted", 120, false});  // a dropout site between flatten and linear
+  fixtures.push_back({"basset_float64_scripted", 120, false});
   fixtures.push_back({"conv2d_pitfalls_scripted", 40, false});
   fixtures.push_back({"conv2d_pitfalls_traced", 40, false});
   for (const auto& f : fixtures) {
@@ -416,6 +422,33 @@ TEST(GraphIncremental, ResultsDoNotDependOnTheGroups) {
       const auto d = largest_difference(many, run_engine("incremental", *network, sequence, true, batch));
       EXPECT_LE(d.beta, 1e-6) << batch;
       EXPECT_LE(d.se, 1e-6) << batch;
+    }
+  }
+}
+
+// (g2) Only some outputs requested: nodes no requested output reads are not evaluated for the
+// variants (a BPNet's profile head when only its counts are asked for, and the other way round);
+// the effects are the full engine's within 1e-6, and not trivially zero.
+TEST(GraphIncremental, RequestedOutputsOnlyEqualTheFullEngine) {
+  for (const auto& [name, length] : std::vector<std::pair<std::string, int>>{
+           {"bpnet_dropout_scripted", 64}, {"bpnet_scripted", 100}, {"dict_heads_scripted", 50}}) {
+    auto stack = load(name, length);
+    const int n = static_cast<int>(all_outputs(*stack).size());
+    const std::string sequence = expected_outputs(name).sequences.front();
+    // The last output alone (a BPNet's counts), the first alone (a profile position), and both ends.
+    for (const std::vector<int>& outputs : std::vector<std::vector<int>>{{n - 1}, {0}, {n - 2, 1}}) {
+      SCOPED_TRACE(name + " outputs from " + std::to_string(outputs.front()));
+      auto network = model::make_network(stack, outputs, Device{}, Backend::torch);
+      for (bool dropout : {false, true}) {
+        const auto full = run_engine("full", *network, sequence, dropout, 64);
+        const auto incremental = run_engine("incremental", *network, sequence, dropout, 64);
+        const auto d = largest_difference(full, incremental);
+        double largest_effect = 0;
+        for (double b : full.beta) largest_effect = std::max(largest_effect, std::abs(b));
+        EXPECT_GT(largest_effect, 1e-4);
+        EXPECT_LE(d.beta, 1e-6);
+        EXPECT_LE(d.se, 1e-6);
+      }
     }
   }
 }

@@ -281,6 +281,30 @@ class BassetLike(nn.Module):
         return self.head(self.body(x))
 
 
+class BassetDropout(nn.Module):
+    """Basset-like with a dropout site between the flatten and the first linear layer (the
+    incremental engine's linear layer on differences reads that site's mask), another in the head,
+    and a first conv reading G and T with identical weights (paired masks: G <-> T substitutions
+    change nothing under any mask)."""
+
+    deepmr_input_length: int
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(4, 8, 7, padding=3), nn.BatchNorm1d(8), nn.ReLU(), nn.MaxPool1d(3),
+            nn.Conv1d(8, 12, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Dropout(0.2), nn.Linear(12 * 20, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 5),
+            nn.Sigmoid())
+        self.deepmr_input_length = 120
+        with torch.no_grad():
+            self.body[0].weight[:, 3] = self.body[0].weight[:, 2]  # ACGT: T reads as G
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
 class ResNetLike(nn.Module):
     """Two branches concatenated along channels, batch norm, a residual add, a crop, a view."""
 
@@ -487,9 +511,12 @@ def graph_fixtures(out_dir, rng):
     dropout_model = BPNetDropout()
     write("bpnet_dropout", dropout_model, 64, False, ("scripted",))
     bpnet_dropout_masked(out_dir, rng, dropout_model)
+    # Made after it (its own seed): a dropout site between a flatten and a linear layer.
+    torch.manual_seed(18)
+    write("basset_dropout", BassetDropout(), 120, False, ("scripted",))
     # BPNet's geometry (issue 16, item 8): 1000 bp, 9 dilated residual layers (dilations 2..512, the
     # last ones reaching the whole window), few channels so that the tests stay quick.
-    torch.manual_seed(18)
+    torch.manual_seed(19)
     write("bpnet_1000", BPNetLike(channels=4, layers=9), 1000, False, ("scripted",))
     with open(os.path.join(out_dir, "graphs.tsv"), "w") as f:
         f.writelines(manifest)
