@@ -87,9 +87,9 @@ class DeepMRGraphModel(nn.Module):
         return self.net(x)
 
 
-class DeepMREnsembleMean(nn.Module):
-    """A deep ensemble in one file: members exported as above, listed in deepmr_ensemble_members;
-    forward(x) is the members' mean (a model of one output tensor)."""
+class DeepMREnsemble(nn.Module):
+    """A deep ensemble in one file: members exported as above, listed in deepmr_ensemble_members
+    (deepmr evaluates every member and never this module's forward)."""
 
     deepmr_ensemble_members: List[str]
 
@@ -97,6 +97,12 @@ class DeepMREnsembleMean(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(members)
         self.deepmr_ensemble_members = [f"members.{k}" for k in range(len(members))]
+
+
+class DeepMREnsembleMean(DeepMREnsemble):
+    """forward(x): the members' mean (members of one output tensor)."""
+
+    deepmr_ensemble_members: List[str]
 
     def forward(self, x):
         total = torch.zeros(0)
@@ -108,16 +114,10 @@ class DeepMREnsembleMean(nn.Module):
         return total / len(self.deepmr_ensemble_members)
 
 
-class DeepMREnsembleFirst(nn.Module):
-    """As DeepMREnsembleMean for members with several output tensors: forward(x) is member 0's
-    (deepmr evaluates every member and never this forward)."""
+class DeepMREnsembleFirst(DeepMREnsemble):
+    """forward(x): member 0's (members with several output tensors)."""
 
     deepmr_ensemble_members: List[str]
-
-    def __init__(self, members: List[torch.jit.ScriptModule]):
-        super().__init__()
-        self.members = nn.ModuleList(members)
-        self.deepmr_ensemble_members = [f"members.{k}" for k in range(len(members))]
 
     def forward(self, x):
         return self.members[0](x)

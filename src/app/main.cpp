@@ -100,8 +100,11 @@ int main(int argc, char** argv) {
   // incremental graph engine's windows: 2-24 MB each) page-fault on every call: 3-5x its time on
   // bpnet_large (docs/performance.md, "Incremental graphs"). Kept in the heap up to 64 MiB, and
   // the heap trimmed past 256 MiB free. Speed and memory only; never results.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // Some glibc versions cap the mmap threshold at HEAP_MAX_SIZE / 2 (32 MiB) and refuse more: then 32;
+  // the trim threshold is set only once the mmap threshold is, since setting it alone would fix
+  // glibc's dynamic mmap threshold at its 128 KiB start.
+  if (mallopt(M_MMAP_THRESHOLD, 64 << 20) == 1 || mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1)
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
   auto commands = deepmr::app::make_commands();
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -18,8 +18,9 @@
 // conv(x_new - x_ref) from the changed input columns (on the CPU, groups 1: one matrix product per
 // block of variants, from each variant's input hull for stride 1, over its output hull otherwise),
 // so an exactly zero difference leaves the reference's bits; residual adds combine the windows and
-// the references in one pass; nodes no requested output reads are skipped; other window ops apply to the new values, and columns outside a variant's
-// hull, and elements whose input equals the reference's under a non-linear pointwise op, take the
+// the references in one pass; nodes no requested output reads are skipped; other window ops apply
+// to the new values, and columns outside a variant's hull, and elements whose input equals the
+// reference's under a non-linear pointwise op, take the
 // reference's values, so that a change the model cannot see leaves every output bitwise equal to
 // the reference's (paired masks: exactly zero effects). Full-state nodes and the reference passes
 // evaluate rows in chunks of GraphTorchNetwork's fixed size (zero-padded), as the full network does.
@@ -33,6 +34,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -92,14 +94,27 @@ bool nonlinear_pointwise(OpKind kind) {
   }
 }
 
+// Whether every value of a parameter is finite: the difference forms need W * 0 == 0 (an infinite
+// weight gives NaN where the full evaluation gives an infinity).
+bool all_finite(const GraphTensor& t) {
+  for (float x : t.f32)
+    if (!std::isfinite(x)) return false;
+  for (double x : t.f64)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
 // Whether a node can be evaluated on windows of columns (given sequence-shaped inputs).
 bool windowable(const Graph& graph, const GraphNode& n) {
   if (!sequence_dims(n)) return false;
   for (int id : n.inputs)
     if (!sequence_dims(graph.nodes.at(static_cast<std::size_t>(id)))) return false;
   switch (n.kind) {
-    case OpKind::conv: return n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1;
-    case OpKind::conv_transpose: return n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1 && n.groups >= 1;
+    case OpKind::conv:
+      return n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1 && all_finite(n.weight) && all_finite(n.bias);
+    case OpKind::conv_transpose:
+      return n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1 && n.groups >= 1 && all_finite(n.weight) &&
+             all_finite(n.bias);
     case OpKind::max_pool:
     case OpKind::avg_pool: return n.pad_left == 0 && n.pad_right == 0 && n.kernel >= 1 && n.stride >= 1 && n.dilation >= 1;
     case OpKind::relu:
@@ -222,10 +237,12 @@ void assemble_cpu(const float* ref, int64_t length, const float* window, const s
 constexpr int kCpuFullChunk = 32;
 
 // The CPU path of the differences a convolution reads: out[v, c, j] = window[v, c, col - ws[v]] -
-// reference column col (col = starts[v] + j) inside the window, 0 elsewhere; one pass.
+// reference column col (col = starts[v] + j) inside the variant's own hull, 0 elsewhere (also
+// where the window holds the reference's values for another variant's hull: an infinite reference
+// there would give NaN, and a variant's result would depend on its group); one pass.
 void assemble_delta_cpu(const float* ref, int64_t length, const float* window, const std::vector<int64_t>& window_starts,
-                        int64_t w, const std::vector<int64_t>& refs, const std::vector<int64_t>& starts, int64_t e,
-                        int64_t channels, float* out) {
+                        int64_t w, const std::vector<Hull>& hulls, const std::vector<int64_t>& refs,
+                        const std::vector<int64_t>& starts, int64_t e, int64_t channels, float* out) {
   const int64_t v = static_cast<int64_t>(starts.size());
   at::parallel_for(0, v * channels, 16, [&](int64_t begin, int64_t end) {
     for (int64_t vc = begin; vc < end; ++vc) {
@@ -233,7 +250,10 @@ void assemble_delta_cpu(const float* ref, int64_t length, const float* window, c
       float* o = out + vc * e;
       const int64_t first = starts[static_cast<std::size_t>(r)];
       const int64_t ws = window_starts[static_cast<std::size_t>(r)] - first;
-      const int64_t a = std::max<int64_t>(0, std::min(e, ws)), b = std::max<int64_t>(a, std::min(e, ws + w));
+      const Hull& h = hulls[static_cast<std::size_t>(r)];
+      // Columns of the window and of the hull, relative to `first` (an empty hull: none).
+      const int64_t lo = std::max<int64_t>(ws, h.first - first), hi = std::min<int64_t>(ws + w, h.last + 1 - first);
+      const int64_t a = std::max<int64_t>(0, std::min(e, lo)), b = std::max<int64_t>(a, std::min(e, hi));
       const float* win = window + vc * w + (a - ws);
       const float* ref_row = ref + (refs[static_cast<std::size_t>(r)] * channels + c) * length + first;
       std::fill(o, o + a, 0.0f);
@@ -241,6 +261,24 @@ void assemble_delta_cpu(const float* ref, int64_t length, const float* window, c
       std::fill(o + b, o + e, 0.0f);
     }
   });
+}
+
+// V x C x w: variant v's columns starts[v] .. starts[v] + w - 1 of reference refs[v] (ref: count x
+// C x length, contiguous), where a convolution on differences adds its products.
+at::Tensor reference_columns(const float* ref, int64_t channels, int64_t length, const std::vector<int64_t>& refs,
+                             const std::vector<int64_t>& starts, int64_t w, const at::TensorOptions& options) {
+  const int64_t v = static_cast<int64_t>(refs.size());
+  at::Tensor y = at::empty({v, channels, w}, options);
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, v * channels, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t vc = begin; vc < end; ++vc) {
+      const int64_t r = vc / channels, c = vc % channels;
+      std::memcpy(yp + vc * w,
+                  ref + (refs[static_cast<std::size_t>(r)] * channels + c) * length + starts[static_cast<std::size_t>(r)],
+                  sizeof(float) * static_cast<std::size_t>(w));
+    }
+  });
+  return y;
 }
 
 class IncrementalGraphTorch final : public IncrementalNetwork {
@@ -307,7 +345,8 @@ class IncrementalGraphTorch final : public IncrementalNetwork {
   const Graph* graph_;
   int chunk_;
   std::vector<Param> params_;
-  std::vector<bool> full_;
+  std::vector<bool> full_;         // per node: evaluated in full (full_nodes)
+  std::vector<bool> sample_full_;  // this sample's: full_, or every node when a reference value is not finite
   std::vector<bool> needed_;  // per node: some requested output depends on it
   std::vector<int> output_nodes_;
   at::Tensor output_index_;
@@ -454,15 +493,25 @@ void IncrementalGraphTorch::set_sample(const DropoutMasks* masks) {
       throw InternalError("incremental graph network: a dropout mask of the wrong size");
   }
   // The reference pass, every node kept (count rows, in one padded chunk per chunk_ rows).
-  ref_.assign(nodes.size(), at::Tensor());
-  ref_flat_.assign(nodes.size(), at::Tensor());
-  ref_[0] = references_;
-  for (std::size_t i = 1; i < nodes.size(); ++i) {
-    std::vector<at::Tensor> in;
-    for (int id : nodes[i].inputs) in.push_back(ref_.at(static_cast<std::size_t>(id)));
-    // Windowed nodes on the references' rows alone (variants read them through differences); full
-    // nodes in the fixed chunks the variants' rows use (identical rows, identical bits).
-    ref_[i] = full_[i] ? apply_chunked(i, in) : apply(i, in).contiguous();
+  // Differences with an infinite or NaN reference value are NaN where a full evaluation is not
+  // (inf - inf), so such a sample evaluates every variant in full, from a reference pass in the
+  // same chunks: the full engine's values, and exact zeros for identical rows.
+  sample_full_ = full_;
+  for (bool all_full : {false, true}) {
+    if (all_full) std::fill(sample_full_.begin() + 1, sample_full_.end(), true);
+    ref_.assign(nodes.size(), at::Tensor());
+    ref_flat_.assign(nodes.size(), at::Tensor());
+    ref_[0] = references_;
+    bool finite = true;
+    for (std::size_t i = 1; i < nodes.size(); ++i) {
+      std::vector<at::Tensor> in;
+      for (int id : nodes[i].inputs) in.push_back(ref_.at(static_cast<std::size_t>(id)));
+      // Windowed nodes on the references' rows alone (variants read them through differences); full
+      // nodes in the fixed chunks the variants' rows use (identical rows, identical bits).
+      ref_[i] = sample_full_[i] ? apply_chunked(i, in) : apply(i, in).contiguous();
+      finite = finite && (sample_full_[i] || at::isfinite(ref_[i]).all().item<bool>());
+    }
+    if (finite) break;
   }
   std::vector<at::Tensor> heads;
   for (int id : output_nodes_) heads.push_back(ref_.at(static_cast<std::size_t>(id)).reshape({count_, -1}));
@@ -551,11 +600,22 @@ at::Tensor IncrementalGraphTorch::delta_at(const State& s, std::size_t node, con
   if (device_.is_cpu()) {
     const at::Tensor win = s.values.contiguous(), r = ref_[node].contiguous();
     at::Tensor out = at::empty({static_cast<int64_t>(starts.size()), win.size(1), e}, win.options());
-    assemble_delta_cpu(r.data_ptr<float>(), r.size(2), win.data_ptr<float>(), s.starts, s.width, refs, starts, e,
-                       win.size(1), out.data_ptr<float>());
+    assemble_delta_cpu(r.data_ptr<float>(), r.size(2), win.data_ptr<float>(), s.starts, s.width, s.hulls, refs, starts,
+                       e, win.size(1), out.data_ptr<float>());
     return out;
   }
-  const at::Tensor delta = s.values - ref_at(node, refs, s.starts, s.width);
+  // Zero outside each variant's own hull, as on the CPU.
+  const int64_t v = s.values.size(0);
+  std::vector<uint8_t> own(static_cast<std::size_t>(v * s.width));
+  for (int64_t r = 0; r < v; ++r)
+    for (int64_t j = 0; j < s.width; ++j) {
+      const int64_t column = s.starts[static_cast<std::size_t>(r)] + j;
+      const Hull& h = s.hulls[static_cast<std::size_t>(r)];
+      own[static_cast<std::size_t>(r * s.width + j)] = column >= h.first && column <= h.last;
+    }
+  const at::Tensor inside = at::from_blob(own.data(), {v, 1, s.width}, at::kByte).to(at::kBool).to(device_);
+  const at::Tensor delta =
+      at::where(inside, s.values - ref_at(node, refs, s.starts, s.width), at::zeros({}, s.values.options()));
   return gather_window(delta, s.starts, starts, e, nullptr, device_);
 }
 
@@ -607,7 +667,7 @@ at::Tensor IncrementalGraphTorch::linear_on_differences(std::size_t i, const Sta
   const std::vector<int64_t> starts(static_cast<std::size_t>(v), first);
   State w = x;
   w.mode = Mode::window;
-  at::Tensor d = values_at(w, src, refs, starts, e) - ref_at(src, refs, starts, e);  // V x C x e
+  at::Tensor d = delta_at(w, src, refs, starts, e);  // V x C x e, zero outside each variant's own hull
   if (x.mask.defined()) d = d * x.mask.reshape({1, channels, length}).slice(2, first, last + 1);
   d = d.permute({0, 2, 1}).reshape({v, e * channels});  // features of column first, first + 1, ...
   const at::Tensor weight = p.gemm_weight.slice(0, first, last + 1).reshape({e * channels, -1});
@@ -630,15 +690,8 @@ at::Tensor IncrementalGraphTorch::conv_cpu(std::size_t i, const State& x, std::s
   const float* xp = xv.data_ptr<float>();
   const float* rip = rin.data_ptr<float>();
   const float* rop = rout.data_ptr<float>();
-  at::Tensor y = at::empty({v, c_out, w}, rout.options());
+  at::Tensor y = reference_columns(rop, c_out, l_out, refs, s.starts, w, rout.options());
   float* yp = y.data_ptr<float>();
-  at::parallel_for(0, v * c_out, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t vc = begin; vc < end; ++vc) {
-      const int64_t r = vc / c_out, c = vc % c_out;
-      std::memcpy(yp + vc * w, rop + (refs[static_cast<std::size_t>(r)] * c_out + c) * l_out + s.starts[static_cast<std::size_t>(r)],
-                  sizeof(float) * static_cast<std::size_t>(w));
-    }
-  });
   constexpr int64_t kBudget = 1 << 20;  // floats of gathered taps per product (4 MB)
   for (int64_t first = 0; first < v;) {
     int64_t last = first, cols = 0;
@@ -722,15 +775,8 @@ at::Tensor IncrementalGraphTorch::conv_taps_cpu(std::size_t i, const State& x, s
   const float* xp = xv.data_ptr<float>();
   const float* rip = rin.data_ptr<float>();
   const float* rop = rout.data_ptr<float>();
-  at::Tensor y = at::empty({v, c_out, w}, rout.options());
+  at::Tensor y = reference_columns(rop, c_out, l_out, refs, s.starts, w, rout.options());
   float* yp = y.data_ptr<float>();
-  at::parallel_for(0, v * c_out, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t vc = begin; vc < end; ++vc) {
-      const int64_t r = vc / c_out, c = vc % c_out;
-      std::memcpy(yp + vc * w, rop + (refs[static_cast<std::size_t>(r)] * c_out + c) * l_out + s.starts[static_cast<std::size_t>(r)],
-                  sizeof(float) * static_cast<std::size_t>(w));
-    }
-  });
   constexpr int64_t kBudget = 1 << 20;  // floats of products per block of variants (4 MB)
   for (int64_t first = 0; first < v;) {
     int64_t last = first, cols = 0;
@@ -901,15 +947,15 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
     if (!changed || !needed_[i]) continue;  // unchanged (or no requested output reads it)
     const auto t0 = std::chrono::steady_clock::now();
     const State* first_in = &states[static_cast<std::size_t>(n.inputs.at(0))];
-    if (full_[i] && n.kind == OpKind::flatten && first_in->mode == Mode::window &&
+    if (sample_full_[i] && n.kind == OpKind::flatten && first_in->mode == Mode::window &&
         nodes[static_cast<std::size_t>(n.inputs.at(0))].dims.size() == 2) {
       s = *first_in;  // kept as the window until a consumer needs it in full
       s.mode = Mode::flat;
       s.source = n.inputs.at(0);
-    } else if (full_[i] && n.kind == OpKind::dropout && first_in->mode == Mode::flat && !first_in->mask.defined()) {
+    } else if (sample_full_[i] && n.kind == OpKind::dropout && first_in->mode == Mode::flat && !first_in->mask.defined()) {
       s = *first_in;
       if (masked_) s.mask = p.mask;
-    } else if (full_[i] && n.kind == OpKind::linear && first_in->mode == Mode::flat && p.gemm_weight.defined() &&
+    } else if (sample_full_[i] && n.kind == OpKind::linear && first_in->mode == Mode::flat && p.gemm_weight.defined() &&
                p.finite) {
       s.mode = Mode::full;
       s.values = linear_on_differences(i, *first_in, refs);
@@ -919,7 +965,7 @@ void IncrementalGraphTorch::evaluate_group(const VariantGroup& group, float* out
       if (first <= last)
         macs[1] += static_cast<double>(v) * (last - first + 1) * p.gemm_weight.size(1) * p.gemm_weight.size(2);
       seconds[1] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    } else if (full_[i]) {
+    } else if (sample_full_[i]) {
       std::vector<at::Tensor> in;
       for (int id : n.inputs) in.push_back(to_full(states[static_cast<std::size_t>(id)], static_cast<std::size_t>(id), refs));
       s.mode = Mode::full;

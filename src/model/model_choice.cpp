@@ -17,7 +17,8 @@ std::string strand_averaging_refusal(const LayerStack& stack, const std::vector<
     for (auto d : node.dims) size *= d;
     if (node.dims.size() == 2)  // channels x length: one output per position
       for (int o : outputs)
-        if (o >= start && o < start + size)
+        // (the middle position of an odd length, a length of 1 included, is its own mirror image)
+        if (o >= start && o < start + size && 2 * ((o - start) % node.dims[1]) != node.dims[1] - 1)
           return stack.label() + ": output " +
                  (o < static_cast<int>(stack.target_names.size()) ? stack.target_names[o] : std::to_string(o)) +
                  " is one position of the profile '" + named.name +

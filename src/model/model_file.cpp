@@ -587,6 +587,11 @@ std::vector<std::string> ensemble_member_names(const Module& top, const std::str
   if (names.size() < 2 || !value->isList() || names.size() != value->toListRef().size())
     throw ModelError(path + ": deepmr_ensemble_members must list the submodule names of at least 2 members; "
                             "export the ensemble again with scripts/export_model.py");
+  for (std::size_t k = 0; k < names.size(); ++k)
+    for (std::size_t j = 0; j < k; ++j)
+      if (names[j] == names[k])  // one member twice: its samples would shrink the spread
+        throw ModelError(path + ": deepmr_ensemble_members lists '" + names[k] +
+                         "' twice; export the ensemble again with scripts/export_model.py");
   for (const auto& name : names)
     if (!submodule(top, name))
       throw ModelError(path + ": deepmr_ensemble_members names '" + name +

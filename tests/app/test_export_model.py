@@ -201,6 +201,11 @@ class ExportModel(unittest.TestCase):
         self.assertEqual(refused.returncode, 4, refused.stderr)
         self.assertEqual(len(refused.stderr.splitlines()), 1, refused.stderr)
         self.assertIn("deepmr_ensemble_members names 'members.7'", refused.stderr)
+        module.deepmr_ensemble_members = ["members.1", "members.1"]  # one member twice: a spread of 0
+        module.save(bad)
+        refused = self.ism(bad, sequence, names)
+        self.assertEqual(refused.returncode, 4, refused.stderr)
+        self.assertIn("deepmr_ensemble_members lists 'members.1' twice", refused.stderr)
         # layer stacks from state dicts (--state-dict repeated): one member per state dict
         states = []
         for seed in (7, 8):

@@ -365,6 +365,86 @@ TEST(GraphIncremental, BPNetGeometryAt1000Bases) {
             << "\n";
 }
 
+// An infinite reference activation (exp of a large convolution output where the window has an A)
+// reaching a linear layer on differences: inf - inf would be NaN where the full evaluation gives
+// +inf and, after the sigmoid, an effect of 0, and a variant's result would depend on the other
+// variants of its group. The engine evaluates such a sample in full: the full engine's effects bit
+// for bit (zeros through the sigmoid, a finite second head), for groups of 1 and 64.
+TEST(GraphIncremental, InfiniteReferenceActivationsGiveTheFullEnginesEffects) {
+  const std::int64_t L = 30;
+  auto graph = std::make_shared<model::Graph>();
+  graph->source = "hand-made infinities";
+  graph->options.input_length = static_cast<int>(L);
+  auto add = [&](model::OpKind kind, std::vector<int> inputs, std::vector<std::int64_t> dims) -> model::GraphNode& {
+    model::GraphNode n;
+    n.kind = kind;
+    n.inputs = std::move(inputs);
+    n.dims = std::move(dims);
+    graph->nodes.push_back(std::move(n));
+    return graph->nodes.back();
+  };
+  auto last = [&] { return static_cast<int>(graph->nodes.size()) - 1; };
+  auto tensor = [](std::vector<std::int64_t> shape, std::vector<float> values) {
+    model::GraphTensor t;
+    t.shape = std::move(shape);
+    t.f32 = std::move(values);
+    return t;
+  };
+  add(model::OpKind::input, {}, {4, L});
+  auto& big = add(model::OpKind::conv, {0}, {1, L});  // 100 at an A: exp(100) overflows float32
+  big.weight = tensor({1, 4, 1}, {100, 0.5f, -0.25f, 0.125f});
+  const int exp_input = last();
+  add(model::OpKind::exp, {exp_input}, {1, L});
+  add(model::OpKind::flatten, {last()}, {L});
+  auto& linear = add(model::OpKind::linear, {last()}, {1});
+  std::vector<float> weights;
+  for (std::int64_t j = 0; j < L; ++j) weights.push_back(0.01f * static_cast<float>(1 + j % 7));
+  linear.weight = tensor({1, L}, weights);
+  linear.bias = tensor({1}, {-0.5f});
+  add(model::OpKind::sigmoid, {last()}, {1});
+  const int head = last();
+  auto& small = add(model::OpKind::conv, {0}, {2, L});  // a finite head: its effects are not zero
+  small.kernel = 3;
+  small.pad_left = small.pad_right = 1;
+  std::vector<float> w2;
+  for (int k = 0; k < 2 * 4 * 3; ++k) w2.push_back(0.1f * static_cast<float>((k * 7) % 5) - 0.2f);
+  small.weight = tensor({2, 4, 3}, w2);
+  add(model::OpKind::relu, {last()}, {2, L});
+  auto& mean = add(model::OpKind::mean, {last()}, {2});
+  mean.axis = 1;
+  const int counts = last();
+  graph->output.kind = model::GraphOutput::Kind::tuple;
+  for (int id : {head, counts}) {
+    model::GraphOutput element;
+    element.node = id;
+    graph->output.elements.push_back(element);
+  }
+  auto stack = std::make_shared<LayerStack>();
+  stack->source = graph->source;
+  stack->options = graph->options;
+  stack->graph = graph;
+  stack->target_names = graph->flat_output_names();
+  auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+  const std::string sequence = "CCGTACGGTCCATGCGTTCAGGCTACGTCA";  // A at 4, 12, 18, 24, 29
+  ASSERT_EQ(sequence.size(), static_cast<std::size_t>(L));
+  const auto full = run_engine("full", *network, sequence, false, 64);
+  for (int batch : {1, 64}) {
+    SCOPED_TRACE(batch);
+    const auto incremental = run_engine("incremental", *network, sequence, false, batch);
+    ASSERT_EQ(incremental.beta.size(), full.beta.size());
+    for (std::size_t k = 0; k < full.beta.size(); ++k) {
+      ASSERT_FALSE(std::isnan(incremental.beta[k])) << k;
+      EXPECT_EQ(incremental.beta[k], full.beta[k]) << k;
+    }
+  }
+  double largest = 0;
+  for (std::size_t k = 0; k < full.beta.size(); ++k) {
+    if (k % 3 == 0) EXPECT_EQ(full.beta[k], 0.0) << k;  // the sigmoid of +inf, before and after
+    largest = std::max(largest, std::abs(full.beta[k]));
+  }
+  EXPECT_GT(largest, 1e-3);
+}
+
 // (f2) A deep ensemble of graph members (the BPNet-like fixture and the bpnet_dropout one share
 // input and output shapes at length 64): the incremental engine, one incremental graph network per
 // member, gives the full engine's effects within 1e-6 with MC dropout.

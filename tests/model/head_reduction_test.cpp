@@ -139,6 +139,16 @@ TEST(HeadReduction, StrandAveragingNeedsACentredWindowAndRefusesProfilePositions
   EXPECT_NE(make_choice_network(choice, {201}, Device{}), nullptr);
   overrides.reverse_complement_average = false;
   EXPECT_EQ(strand_averaging_refusal(load_model_file(bpnet(), overrides), {17}), "");
+  // The middle of an odd length (a length of 1 included) is its own mirror image: not refused.
+  for (std::int64_t length : {99, 1}) {
+    auto odd = stack;
+    auto graph = std::make_shared<Graph>(*stack.graph);
+    graph->nodes.at(static_cast<std::size_t>(graph->named_outputs().at(0).node)).dims = {2, length};
+    odd.graph = graph;
+    const int middle = static_cast<int>(length / 2);
+    EXPECT_EQ(strand_averaging_refusal(odd, {middle, static_cast<int>(length) + middle}), "") << length;
+    if (length > 1) EXPECT_NE(strand_averaging_refusal(odd, {middle + 1}), "");
+  }
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ struct ModelChoice {
 };
 
 // The one line refusing strand averaging for `outputs` of a graph model when one of them is a
-// position of a profile (a channels x length output tensor): the reverse strand's value for it
-// sits at the mirrored position. "" when there is nothing to refuse.
+// position of a profile (a channels x length output tensor) other than its middle: the reverse
+// strand's value for it sits at the mirrored position. "" when there is nothing to refuse.
 std::string strand_averaging_refusal(const LayerStack& stack, const std::vector<int>& outputs);
 // The network of `choice` for `outputs` on `device` with its backend: the model's, or its
 // ensemble's (ModelError with strand_averaging_refusal's line first).
