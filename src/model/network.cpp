@@ -1,6 +1,7 @@
 #include "deepmr/model/network.hpp"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -72,6 +73,12 @@ void set_threads(int threads) {
   threads = std::max(1, threads);
   set_compute_threads(threads);
   at::set_num_threads(threads);
+  // LibTorch's products call the system BLAS; OpenBLAS's pthreads build (scripts/install-deps) keeps
+  // its own pool, one thread per core whatever LibTorch is told: under MPI with several ranks per
+  // node every rank would use every core. Looked up at run time: another BLAS has no such call.
+  using SetBlasThreads = void (*)(int);
+  if (auto set_blas_threads = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set_blas_threads(threads);
 }
 
 }  // namespace deepmr::model

@@ -2,6 +2,7 @@
 // eval mode on random sequences; both backends must agree with it to 1e-5.
 #include "deepmr/model/network.hpp"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -82,6 +83,20 @@ TEST(Network, SelectedOutputsEqualTheSameColumnsOfAllOutputs) {
     EXPECT_EQ(y_some[b * 2 + 0], y_all[b * 5 + 4]);  // bitwise: same fma chains
     EXPECT_EQ(y_some[b * 2 + 1], y_all[b * 5 + 1]);
   }
+}
+
+// OpenBLAS (LibTorch's BLAS where scripts/install-deps installs it) keeps its own thread pool:
+// set_threads must size it too, or every rank of a node would use every core.
+TEST(Network, SetThreadsAlsoSizesOpenBlasPool) {
+  using GetThreads = int (*)();
+  auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (!get) GTEST_SKIP() << "LibTorch's BLAS here is not OpenBLAS";
+  set_threads(1);
+  EXPECT_EQ(get(), 1);
+  set_threads(2);
+  EXPECT_EQ(get(), 2);
+  set_threads(1);
+  EXPECT_EQ(get(), 1);
 }
 
 TEST(Network, DeviceParsing) {
