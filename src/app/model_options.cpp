@@ -81,7 +81,6 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
   const auto& files = get(keys.file).as<std::vector<std::string>>();
   std::vector<const model::LayerStack*> members;
   const bool targets_given = !get(keys.targets).empty();
-  std::vector<std::string> labels;
   for (const auto& file : files)
     for (auto& loaded : model::load_model_members(file, overrides, data_length)) {  // an ensemble file: each member
       auto stack = std::make_shared<model::LayerStack>(std::move(loaded));
@@ -94,13 +93,12 @@ ModelChoice load_model_choice(const po::variables_map& values, const ModelKeys& 
       // --backend kernels runs it on the full engine (docs/models.md, "Graphs").
       if (stack->graph && backend_text.empty()) choice.backend = model::Backend::torch;
       members.push_back(stack.get());
-      labels.push_back(stack->label());
       if (!choice.stack)
         choice.stack = std::move(stack);
       else
         choice.more_members.push_back(std::move(stack));
     }
-  if (members.size() > 1) model::check_ensemble_members(members, labels);
+  if (members.size() > 1) model::check_ensemble_members(members, {});  // named by their labels
   choice.target_names =
       model::output_names(*choice.stack, get(keys.targets).empty() ? "" : get(keys.targets).as<std::string>());
   return choice;

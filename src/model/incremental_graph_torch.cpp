@@ -237,12 +237,12 @@ void assemble_cpu(const float* ref, int64_t length, const float* window, const s
 constexpr int kCpuFullChunk = 32;
 
 // The CPU path of the differences a convolution reads: out[v, c, j] = window[v, c, col - ws[v]] -
-// reference column col (col = starts[v] + j) inside the variant's own hull, 0 elsewhere (also
-// where the window holds the reference's values for another variant's hull: an infinite reference
-// there would give NaN, and a variant's result would depend on its group); one pass.
+// reference column col (col = starts[v] + j) inside the window, 0 elsewhere; one pass. Outside a
+// variant's hull the window holds the reference's bits, so those differences are exactly zero
+// (set_sample evaluates a sample in full when a reference value is not finite).
 void assemble_delta_cpu(const float* ref, int64_t length, const float* window, const std::vector<int64_t>& window_starts,
-                        int64_t w, const std::vector<Hull>& hulls, const std::vector<int64_t>& refs,
-                        const std::vector<int64_t>& starts, int64_t e, int64_t channels, float* out) {
+                        int64_t w, const std::vector<int64_t>& refs, const std::vector<int64_t>& starts, int64_t e,
+                        int64_t channels, float* out) {
   const int64_t v = static_cast<int64_t>(starts.size());
   at::parallel_for(0, v * channels, 16, [&](int64_t begin, int64_t end) {
     for (int64_t vc = begin; vc < end; ++vc) {
@@ -250,10 +250,7 @@ void assemble_delta_cpu(const float* ref, int64_t length, const float* window, c
       float* o = out + vc * e;
       const int64_t first = starts[static_cast<std::size_t>(r)];
       const int64_t ws = window_starts[static_cast<std::size_t>(r)] - first;
-      const Hull& h = hulls[static_cast<std::size_t>(r)];
-      // Columns of the window and of the hull, relative to `first` (an empty hull: none).
-      const int64_t lo = std::max<int64_t>(ws, h.first - first), hi = std::min<int64_t>(ws + w, h.last + 1 - first);
-      const int64_t a = std::max<int64_t>(0, std::min(e, lo)), b = std::max<int64_t>(a, std::min(e, hi));
+      const int64_t a = std::max<int64_t>(0, std::min(e, ws)), b = std::max<int64_t>(a, std::min(e, ws + w));
       const float* win = window + vc * w + (a - ws);
       const float* ref_row = ref + (refs[static_cast<std::size_t>(r)] * channels + c) * length + first;
       std::fill(o, o + a, 0.0f);
@@ -502,16 +499,16 @@ void IncrementalGraphTorch::set_sample(const DropoutMasks* masks) {
     ref_.assign(nodes.size(), at::Tensor());
     ref_flat_.assign(nodes.size(), at::Tensor());
     ref_[0] = references_;
-    bool finite = true;
+    std::vector<at::Tensor> finite;  // per windowed node, on the device: one synchronisation below
     for (std::size_t i = 1; i < nodes.size(); ++i) {
       std::vector<at::Tensor> in;
       for (int id : nodes[i].inputs) in.push_back(ref_.at(static_cast<std::size_t>(id)));
       // Windowed nodes on the references' rows alone (variants read them through differences); full
       // nodes in the fixed chunks the variants' rows use (identical rows, identical bits).
       ref_[i] = sample_full_[i] ? apply_chunked(i, in) : apply(i, in).contiguous();
-      finite = finite && (sample_full_[i] || at::isfinite(ref_[i]).all().item<bool>());
+      if (!sample_full_[i]) finite.push_back(at::isfinite(ref_[i]).all());
     }
-    if (finite) break;
+    if (all_full || finite.empty() || at::stack(finite).all().item<bool>()) break;
   }
   std::vector<at::Tensor> heads;
   for (int id : output_nodes_) heads.push_back(ref_.at(static_cast<std::size_t>(id)).reshape({count_, -1}));
@@ -600,22 +597,11 @@ at::Tensor IncrementalGraphTorch::delta_at(const State& s, std::size_t node, con
   if (device_.is_cpu()) {
     const at::Tensor win = s.values.contiguous(), r = ref_[node].contiguous();
     at::Tensor out = at::empty({static_cast<int64_t>(starts.size()), win.size(1), e}, win.options());
-    assemble_delta_cpu(r.data_ptr<float>(), r.size(2), win.data_ptr<float>(), s.starts, s.width, s.hulls, refs, starts,
-                       e, win.size(1), out.data_ptr<float>());
+    assemble_delta_cpu(r.data_ptr<float>(), r.size(2), win.data_ptr<float>(), s.starts, s.width, refs, starts, e,
+                       win.size(1), out.data_ptr<float>());
     return out;
   }
-  // Zero outside each variant's own hull, as on the CPU.
-  const int64_t v = s.values.size(0);
-  std::vector<uint8_t> own(static_cast<std::size_t>(v * s.width));
-  for (int64_t r = 0; r < v; ++r)
-    for (int64_t j = 0; j < s.width; ++j) {
-      const int64_t column = s.starts[static_cast<std::size_t>(r)] + j;
-      const Hull& h = s.hulls[static_cast<std::size_t>(r)];
-      own[static_cast<std::size_t>(r * s.width + j)] = column >= h.first && column <= h.last;
-    }
-  const at::Tensor inside = at::from_blob(own.data(), {v, 1, s.width}, at::kByte).to(at::kBool).to(device_);
-  const at::Tensor delta =
-      at::where(inside, s.values - ref_at(node, refs, s.starts, s.width), at::zeros({}, s.values.options()));
+  const at::Tensor delta = s.values - ref_at(node, refs, s.starts, s.width);
   return gather_window(delta, s.starts, starts, e, nullptr, device_);
 }
 
@@ -667,7 +653,7 @@ at::Tensor IncrementalGraphTorch::linear_on_differences(std::size_t i, const Sta
   const std::vector<int64_t> starts(static_cast<std::size_t>(v), first);
   State w = x;
   w.mode = Mode::window;
-  at::Tensor d = delta_at(w, src, refs, starts, e);  // V x C x e, zero outside each variant's own hull
+  at::Tensor d = delta_at(w, src, refs, starts, e);  // V x C x e
   if (x.mask.defined()) d = d * x.mask.reshape({1, channels, length}).slice(2, first, last + 1);
   d = d.permute({0, 2, 1}).reshape({v, e * channels});  // features of column first, first + 1, ...
   const at::Tensor weight = p.gemm_weight.slice(0, first, last + 1).reshape({e * channels, -1});

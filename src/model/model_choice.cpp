@@ -31,12 +31,9 @@ std::string strand_averaging_refusal(const LayerStack& stack, const std::vector<
 }
 
 std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device) {
-  for (const auto* stack : [&] {
-         std::vector<const LayerStack*> all{choice.stack.get()};
-         for (const auto& member : choice.more_members) all.push_back(member.get());
-         return all;
-       }())
-    if (auto refusal = strand_averaging_refusal(*stack, outputs); !refusal.empty()) throw ModelError(refusal);
+  if (auto refusal = strand_averaging_refusal(*choice.stack, outputs); !refusal.empty()) throw ModelError(refusal);
+  for (const auto& member : choice.more_members)
+    if (auto refusal = strand_averaging_refusal(*member, outputs); !refusal.empty()) throw ModelError(refusal);
   if (choice.more_members.empty()) return make_network(choice.stack, std::move(outputs), device, choice.backend);
   std::vector<std::unique_ptr<Network>> members;
   members.push_back(make_network(choice.stack, outputs, device, choice.backend));
