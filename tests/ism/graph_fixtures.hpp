@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "deepmr/ism/engine.hpp"
+#include "deepmr/ism/mutants.hpp"
 #include "deepmr/model/graph.hpp"
 #include "deepmr/model/graph_torch_evaluator.hpp"
 #include "deepmr/model/model_file.hpp"
@@ -105,5 +107,46 @@ inline const std::vector<Fixture> kFixtures = {
     {"bpnet_scripted", 100, false}, {"bpnet_traced", 100, false},   {"basset_scripted", 120, true},
     {"basset_traced", 120, true},   {"resnet_scripted", 60, false}, {"resnet_traced", 60, false},
 };
+
+// Paired masks: a model whose first layer reads G and T alike (bpnet_dropout, basset_dropout) gives
+// every G <-> T substitution an effect of exactly zero in every sample (6 samples, the given
+// batch), while other substitutions do change outputs and the samples differ (se > 0). Returns the
+// name of the engine `engine_name` made.
+inline std::string expect_exact_zero_gt_effects(const std::string& engine_name, model::Network& network,
+                                                const std::string& sequence, int batch) {
+  const auto mutants = ism::enumerate_mutants(sequence);
+  auto engine = ism::make_engine(engine_name, network);
+  ism::IsmOptions options;
+  options.mc_samples = 6;
+  options.seed = 99;
+  options.region_id = 4;
+  options.batch = batch;
+  int zero_cells = 0, samples = 0;
+  bool other_nonzero = false;
+  options.on_sample = [&](int, const std::vector<double>& d) {
+    ++samples;
+    const std::size_t n = network.outputs().size();
+    for (std::size_t m = 0; m < mutants.size(); ++m) {
+      const bool gt =
+          (mutants[m].ref == 'G' && mutants[m].alt == 'T') || (mutants[m].ref == 'T' && mutants[m].alt == 'G');
+      for (std::size_t o = 0; o < n; ++o) {
+        if (gt) {
+          EXPECT_EQ(d[m * n + o], 0.0) << "mutant " << m << " output " << o;
+          ++zero_cells;
+        } else if (d[m * n + o] != 0.0) {
+          other_nonzero = true;
+        }
+      }
+    }
+  };
+  const auto effects = engine->run(sequence, options);
+  EXPECT_EQ(samples, 6);
+  EXPECT_GT(zero_cells, 0);
+  EXPECT_TRUE(other_nonzero);
+  bool some_se = false;
+  for (double se : effects.se) some_se = some_se || se > 0;
+  EXPECT_TRUE(some_se);  // the masks differ between samples
+  return engine->name();
+}
 
 }  // namespace deepmr::graph_test

@@ -164,47 +164,16 @@ TEST(GraphNetwork, DropoutMasksOfTheGraphSitesAreAppliedAsPyTorchDoes) {
 // classes (a linear layer on differences after a flatten and a dropout site).
 TEST(GraphNetwork, PairedMasksGiveExactlyZeroEffectsForIdenticalBases) {
   for (const std::string fixture : {"bpnet_dropout_scripted", "basset_dropout_scripted"}) {
-  auto stack = load(fixture);
-  auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
-  EXPECT_EQ(ism::make_engine("auto", *network)->name(), "incremental");  // auto picks it for graphs
-  const std::string sequence = expected_outputs(fixture).sequences.front();
-  const auto mutants = ism::enumerate_mutants(sequence);
-  // Both engines. Batch 64: the last mutant alone in its batch (bpnet_dropout); 37: a last batch of 8.
-  for (const std::string engine_name : {"full", "incremental"})
-  for (int batch : {64, 37}) {
-    SCOPED_TRACE(fixture + " " + engine_name + " batch " + std::to_string(batch));
-    auto engine = ism::make_engine(engine_name, *network);
-    ism::IsmOptions options;
-    options.mc_samples = 6;
-    options.seed = 99;
-    options.region_id = 4;
-    options.batch = batch;
-    int zero_cells = 0, samples = 0;
-    bool other_nonzero = false;
-    options.on_sample = [&](int, const std::vector<double>& d) {
-      ++samples;
-      const std::size_t n = network->outputs().size();
-      for (std::size_t m = 0; m < mutants.size(); ++m) {
-        const bool gt =
-            (mutants[m].ref == 'G' && mutants[m].alt == 'T') || (mutants[m].ref == 'T' && mutants[m].alt == 'G');
-        for (std::size_t o = 0; o < n; ++o) {
-          if (gt) {
-            EXPECT_EQ(d[m * n + o], 0.0) << "mutant " << m << " output " << o;
-            ++zero_cells;
-          } else if (d[m * n + o] != 0.0) {
-            other_nonzero = true;
-          }
-        }
+    auto stack = load(fixture);
+    auto network = model::make_network(stack, all_outputs(*stack), Device{}, Backend::torch);
+    EXPECT_EQ(ism::make_engine("auto", *network)->name(), "incremental");  // auto picks it for graphs
+    const std::string sequence = expected_outputs(fixture).sequences.front();
+    // Both engines. Batch 64: the last mutant alone in its batch (bpnet_dropout); 37: a last batch of 8.
+    for (const std::string engine_name : {"full", "incremental"})
+      for (int batch : {64, 37}) {
+        SCOPED_TRACE(fixture + " " + engine_name + " batch " + std::to_string(batch));
+        EXPECT_EQ(expect_exact_zero_gt_effects(engine_name, *network, sequence, batch), engine_name);
       }
-    };
-    const auto effects = engine->run(sequence, options);
-    EXPECT_EQ(samples, 6);
-    EXPECT_GT(zero_cells, 0);
-    EXPECT_TRUE(other_nonzero);
-    bool some_se = false;
-    for (double se : effects.se) some_se = some_se || se > 0;
-    EXPECT_TRUE(some_se);  // the masks differ between samples
-  }
   }
 }
 
@@ -281,6 +250,22 @@ Difference largest_difference(const ism::Effects& a, const ism::Effects& b) {
   return d;
 }
 
+// The full and the incremental engine on `network` (batch 64): effects are there to compare
+// (largest > 1e-4) and agree within 1e-6 in beta and se. Returns the differences.
+Difference expect_incremental_equals_full(model::Network& network, const std::string& sequence, bool dropout,
+                                          double* largest = nullptr) {
+  const auto full = run_engine("full", network, sequence, dropout, 64);
+  const auto incremental = run_engine("incremental", network, sequence, dropout, 64);
+  const auto d = largest_difference(full, incremental);
+  double largest_effect = 0;
+  for (double b : full.beta) largest_effect = std::max(largest_effect, std::abs(b));
+  EXPECT_GT(largest_effect, 1e-4);
+  EXPECT_LE(d.beta, 1e-6);
+  EXPECT_LE(d.se, 1e-6);
+  if (largest) *largest = largest_effect;
+  return d;
+}
+
 // (f) The incremental engine (windows of changed columns through the DAG, full evaluation
 // downstream of a stop node) gives the full engine's effects within 1e-6 on every graph fixture,
 // with MC dropout on and off; the effects are not trivially zero.
@@ -300,14 +285,8 @@ TEST(GraphIncremental, EqualsTheFullEngineOnEveryFixture) {
     const std::string sequence = expected_outputs(f.name).sequences.front();
     for (bool dropout : {false, true}) {
       SCOPED_TRACE(f.name + (dropout ? " (dropout)" : ""));
-      const auto full = run_engine("full", *network, sequence, dropout, 64);
-      const auto incremental = run_engine("incremental", *network, sequence, dropout, 64);
-      const auto d = largest_difference(full, incremental);
       double largest_effect = 0;
-      for (double b : full.beta) largest_effect = std::max(largest_effect, std::abs(b));
-      EXPECT_GT(largest_effect, 1e-4);
-      EXPECT_LE(d.beta, 1e-6);
-      EXPECT_LE(d.se, 1e-6);
+      const auto d = expect_incremental_equals_full(*network, sequence, dropout, &largest_effect);
       std::cout << f.name << (dropout ? " dropout" : "") << ": |incremental - full| beta " << d.beta << ", se " << d.se
                 << " (largest effect " << largest_effect << ")\n";
     }
@@ -519,16 +498,7 @@ TEST(GraphIncremental, RequestedOutputsOnlyEqualTheFullEngine) {
     for (const std::vector<int>& outputs : std::vector<std::vector<int>>{{n - 1}, {0}, {n - 2, 1}}) {
       SCOPED_TRACE(name + " outputs from " + std::to_string(outputs.front()));
       auto network = model::make_network(stack, outputs, Device{}, Backend::torch);
-      for (bool dropout : {false, true}) {
-        const auto full = run_engine("full", *network, sequence, dropout, 64);
-        const auto incremental = run_engine("incremental", *network, sequence, dropout, 64);
-        const auto d = largest_difference(full, incremental);
-        double largest_effect = 0;
-        for (double b : full.beta) largest_effect = std::max(largest_effect, std::abs(b));
-        EXPECT_GT(largest_effect, 1e-4);
-        EXPECT_LE(d.beta, 1e-6);
-        EXPECT_LE(d.se, 1e-6);
-      }
+      for (bool dropout : {false, true}) expect_incremental_equals_full(*network, sequence, dropout);
     }
   }
 }
