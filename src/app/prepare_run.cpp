@@ -101,6 +101,9 @@ RunSetup prepare_run(const ParsedOptions& options) {
   setup.plan_spec.window_length = static_cast<std::uint64_t>(stack.options.input_length);
   setup.outcome_outputs = listed_outcomes;
   run::plan_run(setup);
+  // Before the journal exists: the workers' networks would refuse it later, leaving a journal that
+  // a corrected run could not take over.
+  model::check_strand_averaging(setup.model, setup.network_outputs());
   check_sample_memory(setup);
   return setup;
 }

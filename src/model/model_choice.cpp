@@ -30,10 +30,14 @@ std::string strand_averaging_refusal(const LayerStack& stack, const std::vector<
   return "";
 }
 
-std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device) {
+void check_strand_averaging(const ModelChoice& choice, const std::vector<int>& outputs) {
   if (auto refusal = strand_averaging_refusal(*choice.stack, outputs); !refusal.empty()) throw ModelError(refusal);
   for (const auto& member : choice.more_members)
     if (auto refusal = strand_averaging_refusal(*member, outputs); !refusal.empty()) throw ModelError(refusal);
+}
+
+std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device) {
+  check_strand_averaging(choice, outputs);
   if (choice.more_members.empty()) return make_network(choice.stack, std::move(outputs), device, choice.backend);
   std::vector<std::unique_ptr<Network>> members;
   members.push_back(make_network(choice.stack, outputs, device, choice.backend));

@@ -475,22 +475,35 @@ class Ranks(RunTest):
 
 
 class GraphModel(RunTest):
-    def test_a_graph_model_runs_on_the_torch_backend_with_the_same_store_at_1_and_3_ranks(self):
-        # tests/model/make_fixtures.py --graphs (the graph_model_fixtures test): BPNet-like, a
-        # (profile, counts) tuple addressed by its flattened names (docs/models.md, Graphs).
+    def graph_config(self, name):
+        """The tiny config on tests/model/make_fixtures.py's bpnet_dropout (the graph_model_fixtures
+        test): BPNet-like, a (profile, counts) tuple addressed by its flattened names (docs/models.md,
+        Graphs), counts and profile positions as exposures and outcome."""
         model = os.path.join(run_support.BUILD, "test-fixtures", "graphs", "bpnet_dropout_scripted.pt")
+        ini = config(self.directory, name)
+        with open(ini) as f:
+            text = f.read()
+        text = text.replace(os.path.join(run_support.SOURCE, "tests/data/models/conv1d_small.pt"), model)
+        for old, new in (("conv1d_small|out0", "1:0"), ("conv1d_small|out1", "1:1"),
+                         ("conv1d_small|out2", "0:5"), ("conv1d_small|out3", "0:70")):
+            text = text.replace(old, new)
+        with open(ini, "w") as f:
+            f.write(text)
+        return ini
+
+    def test_strand_averaging_of_profile_positions_is_refused_before_anything_is_written(self):
+        result = deepmr_run(3, self.graph_config("rc.h5"), "--model.reverse-complement", "on")
+        self.assertEqual(result.returncode, 4, result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("output 0:5 is one position of the profile '0'", result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.directory, "rc.h5")))
+        self.assertFalse(os.path.exists(os.path.join(self.directory, "rc.h5.journal")))
+
+    def test_a_graph_model_runs_on_the_torch_backend_with_the_same_store_at_1_and_3_ranks(self):
         stores = []
         for ranks in (1, 3):
             name = "g%d.h5" % ranks
-            ini = config(self.directory, name)
-            with open(ini) as f:
-                text = f.read()
-            text = text.replace(os.path.join(run_support.SOURCE, "tests/data/models/conv1d_small.pt"), model)
-            for old, new in (("conv1d_small|out0", "1:0"), ("conv1d_small|out1", "1:1"),
-                             ("conv1d_small|out2", "0:5"), ("conv1d_small|out3", "0:70")):
-                text = text.replace(old, new)
-            with open(ini, "w") as f:
-                f.write(text)
+            ini = self.graph_config(name)
             result = deepmr_run(ranks, ini)
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertIn("torch", result.stderr)

@@ -25,8 +25,10 @@ struct ModelChoice {
 // position of a profile (a channels x length output tensor) other than its middle: the reverse
 // strand's value for it sits at the mirrored position. "" when there is nothing to refuse.
 std::string strand_averaging_refusal(const LayerStack& stack, const std::vector<int>& outputs);
+// ModelError with strand_averaging_refusal's line for the first member of `choice` that has one.
+void check_strand_averaging(const ModelChoice& choice, const std::vector<int>& outputs);
 // The network of `choice` for `outputs` on `device` with its backend: the model's, or its
-// ensemble's (ModelError with strand_averaging_refusal's line first).
+// ensemble's (check_strand_averaging first).
 std::unique_ptr<Network> make_choice_network(const ModelChoice& choice, std::vector<int> outputs, const Device& device);
 // The model files of `choice` (one, or an ensemble's members in order: the same file for each
 // member of an ensemble file).
