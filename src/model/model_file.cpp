@@ -488,10 +488,9 @@ void import_in_child_first(const std::string& path) {
                    "scripts/export_model.py");
 }
 
-}  // namespace
-
-static LayerStack read_graph_model(const Module& top, const std::string& path, const ModelOverrides& overrides,
-                                   const std::optional<DataLength>& data_length) {
+// A model that is not a layer stack, read as a graph, its head reductions applied.
+LayerStack read_graph_model(const Module& top, const std::string& path, const ModelOverrides& overrides,
+                            const std::optional<DataLength>& data_length) {
   auto graph = std::make_shared<Graph>(read_torchscript_module_graph(top, path, overrides, data_length));
   // Profile heads reduced to a scalar per task: the user's reductions, else the model's own.
   const bool given = overrides.head_reductions.has_value();
@@ -519,8 +518,6 @@ static LayerStack read_graph_model(const Module& top, const std::string& path, c
   stack.graph = std::move(graph);
   return stack;
 }
-
-namespace {
 
 // The file's top module, its tensors checked (check_tensor_storage) after a child process has
 // tried the import (a damaged file must not take this process down).

@@ -43,9 +43,6 @@ inline void activate(const Layer& layer, float* x, std::size_t count) {
 // max(a, b) as PyTorch's max pooling takes it: NaN wins (std::max would drop a NaN b).
 inline float nan_max(float a, float b) { return b > a || b != b ? b : a; }
 
-}  // namespace deepmr::model::detail
-
-namespace deepmr::model::detail {
 
 // Scalar activations of graph nodes (graph_kernel_network.cpp), in float32 as PyTorch's CPU
 // kernels compute them. One libm call (or none) per value, the same code on every ISA, so results
